@@ -1,0 +1,5 @@
+import sys
+
+from tinycodegen.cli import main
+
+sys.exit(main())

@@ -1,0 +1,38 @@
+/* tcg_input.h - input checks shared by tinycodegen models. Part of tinycodegen; all functions
+ * are static inline, so any number of models can include this header in one program. */
+#ifndef TCG_INPUT_H_INCLUDED
+#define TCG_INPUT_H_INCLUDED
+
+#include <stdint.h>
+
+#define TCG_FLT_MAX 3.40282347e+38f
+
+/* 1 if v is +inf or -inf. */
+static inline int tcg_is_inf(float v) { return v > TCG_FLT_MAX || v < -TCG_FLT_MAX; }
+
+/* 1 if v is NaN (needs IEEE semantics: do not build with -ffast-math). */
+static inline int tcg_is_nan(float v) { return v != v; }
+
+/* 1 if every value is usable: never infinite, and NaN only when nan_ok. */
+static inline int tcg_input_ok(const float *x, int32_t n, int nan_ok)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        const float v = x[i];
+        if (tcg_is_inf(v) || (!nan_ok && tcg_is_nan(v))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Sets n outputs to zero (the documented output for rejected input). */
+static inline void tcg_zero(float *out, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        out[i] = 0.0f;
+    }
+}
+
+#endif /* TCG_INPUT_H_INCLUDED */

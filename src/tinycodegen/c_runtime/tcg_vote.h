@@ -1,0 +1,45 @@
+/* tcg_vote.h - arg-max helpers for score vectors. Part of tinycodegen; static inline only. */
+#ifndef TCG_VOTE_H_INCLUDED
+#define TCG_VOTE_H_INCLUDED
+
+#include <stdint.h>
+
+/* Index of the first maximum (sklearn's numpy argmax rule). */
+static inline int32_t tcg_argmax_u32(const uint32_t *s, int32_t n)
+{
+    int32_t i, best = 0;
+    for (i = 1; i < n; ++i) {
+        if (s[i] > s[best]) {
+            best = i;
+        }
+    }
+    return best;
+}
+
+static inline int32_t tcg_argmax_f64(const double *s, int32_t n)
+{
+    int32_t i, best = 0;
+    for (i = 1; i < n; ++i) {
+        if (s[i] > s[best]) {
+            best = i;
+        }
+    }
+    return best;
+}
+
+/* s[best] minus the largest other score (UINT32_MAX when there is no other class). */
+static inline uint32_t tcg_margin_u32(const uint32_t *s, int32_t n, int32_t best)
+{
+    int32_t i;
+    uint32_t second = 0u;
+    int any = 0;
+    for (i = 0; i < n; ++i) {
+        if (i != best && (!any || s[i] > second)) {
+            second = s[i];
+            any = 1;
+        }
+    }
+    return any ? s[best] - second : UINT32_MAX;
+}
+
+#endif /* TCG_VOTE_H_INCLUDED */

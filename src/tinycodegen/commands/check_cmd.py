@@ -1,0 +1,33 @@
+"""``check MODEL --data nsl-kdd:test [--json]``: C vs sklearn on every row."""
+
+from __future__ import annotations
+
+import argparse
+
+from tinycodegen.api import backends, compile
+from tinycodegen.check import check
+from tinycodegen.data import load_rows
+from tinycodegen.emit import DEFAULT_BACKEND
+from tinycodegen.modelio import load_model_file
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("check", help="build the C and compare it with sklearn on every row")
+    p.add_argument("model", help="fitted model: .joblib/.pkl (runs code from the file) or .skops")
+    p.add_argument("--data", default="nsl-kdd:test",
+                   help="nsl-kdd:<train|train20|test|test21>, or a .npy/.csv file")
+    p.add_argument("--labels", default="binary", choices=("binary", "5class"))
+    p.add_argument("--name", default="model")
+    p.add_argument("--backend", default=DEFAULT_BACKEND,
+                   help=f"one of {', '.join(backends())} (default: {DEFAULT_BACKEND})")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = load_model_file(args.model)
+    compiled = compile(model, name=args.name, backend=args.backend)
+    rows = load_rows(args.data, model, labels=args.labels)
+    report = check(compiled, rows.X, X_sklearn=rows.X_sklearn, data=rows.label)
+    print(report.to_json() if args.json else report.to_text())
+    return 0 if report.ok else 1

@@ -1,0 +1,44 @@
+"""Name-keyed registry of C writers: (IR kind, backend) -> emitter(ir, name) -> CSource."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from tinycodegen.emit.common import CSource
+from tinycodegen.errors import TinycodegenError
+
+Emitter = Callable[[Any, str], CSource]
+_EMITTERS: dict[tuple[str, str], Emitter] = {}
+_EMIT_MODULES = ["tinycodegen.emit.trees_table", "tinycodegen.emit.trees_inline"]
+DEFAULT_BACKEND = "table"
+
+
+def register_emitter(kind: str, backend: str) -> Callable[[Emitter], Emitter]:
+    def deco(fn: Emitter) -> Emitter:
+        _EMITTERS[(kind, backend)] = fn
+        return fn
+
+    return deco
+
+
+def native_backends(kind: str | None = None) -> list[str]:
+    _load()
+    return sorted({b for (k, b) in _EMITTERS if kind is None or k == kind})
+
+
+def emit(ir: Any, name: str, backend: str = DEFAULT_BACKEND) -> CSource:
+    _load()
+    fn = _EMITTERS.get((ir.kind, backend))
+    if fn is None:
+        have = ", ".join(native_backends(ir.kind)) or "none"
+        raise TinycodegenError(
+            f"backend {backend!r} cannot compile a {ir.kind} model (available: {have})"
+        )
+    return fn(ir, name)
+
+
+def _load() -> None:
+    for mod in _EMIT_MODULES:
+        importlib.import_module(mod)

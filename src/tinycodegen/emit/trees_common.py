@@ -1,0 +1,60 @@
+"""What both tree writers share: leaf tables, the vote, the runtime headers to ship."""
+
+from __future__ import annotations
+
+from tinycodegen._version import __version__
+from tinycodegen.emit.common import CSource, c_array, c_double, header, render
+from tinycodegen.emit.runtime import runtime_files
+from tinycodegen.ir.trees import TreeEnsembleIR
+
+RUNTIME = ("tcg_input.h", "tcg_vote.h")
+
+
+def vote_code(ir: TreeEnsembleIR, name: str) -> str:
+    k = ir.meta.n_classes
+    q = ir.leaf_fixed.ravel()
+    d = ir.leaf_values.ravel()
+    tables = c_array("uint16_t", f"{name}_leaf_q", [f"{int(v)}u" for v in q], per_line=12)
+    tables += c_array("double", f"{name}_leaf_d", [c_double(v) for v in d], per_line=max(k, 4))
+    slack = ir.fixed_slack
+    subs = dict(NAME=name, UNAME=name.upper(), SLACK=slack)
+    decide = render(
+        "tree_decide_exact.c.tmpl" if slack == 0 else "tree_decide_fallback.c.tmpl", **subs
+    ).rstrip("\n")
+    return render(
+        "tree_vote.c.tmpl",
+        NAME=name,
+        UNAME=name.upper(),
+        N_LEAVES=ir.n_leaves,
+        LEAF_TABLES=tables,
+        DIVISOR=ir.divisor,
+        N_TREES=ir.n_trees,
+        NAN_OK=1 if ir.meta.nan_policy == "route" else 0,
+        DECIDE=decide,
+    )
+
+
+def tree_source(ir: TreeEnsembleIR, name: str, backend: str, template: str, **subs: str) -> CSource:
+    doc = (
+        f" * {ir.n_trees} tree(s), {ir.n_nodes} split nodes, {ir.n_leaves} distinct leaf vectors.\n"
+        " * predict decides on integer sums where they are conclusive and replays sklearn's\n"
+        " * double arithmetic otherwise, so it equals sklearn's predict for every float input."
+    )
+    c_text = render(
+        template,
+        NAME=name,
+        VERSION=__version__,
+        N_TREES=ir.n_trees,
+        N_NODES=ir.n_nodes,
+        VOTE=vote_code(ir, name),
+        **subs,
+    )
+    files = {f"{name}.h": header(ir.meta, name, backend, doc=doc), f"{name}.c": c_text}
+    files.update(runtime_files(RUNTIME))
+    return CSource(
+        name=name,
+        files=files,
+        n_features=ir.meta.n_features,
+        n_classes=ir.meta.n_classes,
+        backend=backend,
+    )

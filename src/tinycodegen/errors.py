@@ -1,0 +1,31 @@
+"""Errors that tinycodegen reports to users as one clear line (no traceback)."""
+
+from __future__ import annotations
+
+
+class TinycodegenError(Exception):
+    """Base class: the CLI prints ``error: <message>`` and exits with status 2."""
+
+
+class UnsupportedModelError(TinycodegenError):
+    """An estimator (or a step inside a pipeline / hybrid) that no loader handles."""
+
+
+class ModelFileError(TinycodegenError):
+    """A model file that is missing, corrupt, or not a scikit-learn model."""
+
+
+class InvalidNameError(TinycodegenError):
+    """A ``--name`` that is not a valid C identifier or is a reserved word."""
+
+
+class DataError(TinycodegenError):
+    """Data that cannot be used: wrong feature count, unreadable file, bad checksum."""
+
+
+class BuildError(TinycodegenError):
+    """The C compiler rejected generated code (this is a tinycodegen bug)."""
+
+
+class ToolMissingError(TinycodegenError):
+    """An external tool (cross compiler, emulator) is not installed."""

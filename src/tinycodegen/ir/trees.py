@@ -1,0 +1,156 @@
+"""IR of a tree ensemble (one decision tree, a random forest, extra trees).
+
+Nodes of all trees live in flat arrays (internal nodes only, each tree in pre-order). A child
+index ``c >= 0`` is an internal node; ``c < 0`` is a leaf whose value vector is row ``~c`` of
+``leaf_values``. Thresholds are already lowered to float32 (the largest float32 not above
+sklearn's float64 threshold), so ``x <= threshold`` on the float32 input decides exactly what
+sklearn decides.
+
+Class scores follow sklearn's soft vote: ``sum_t leaf_values[leaf_t]`` accumulated in float64 in
+tree order, divided by ``divisor``, argmax taking the first maximum. The C computes the same in two
+steps (see :meth:`TreeEnsembleIR.reference`): an integer fast path on 15-bit fixed-point leaf
+values, and the float64 replay only when the fixed-point margin cannot decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tinycodegen.ir.base import ModelMeta, Reference, rejected_rows
+
+FIXED_BITS = 15
+FIXED_ONE = 1 << FIXED_BITS
+MAX_TREES = 1 << 16  # keeps the uint32 fixed-point sum and the float64 error argument valid
+
+
+@dataclass(frozen=True, eq=False)
+class TreeEnsembleIR:
+    meta: ModelMeta
+    feature: np.ndarray  # int32 (n_nodes,)
+    threshold: np.ndarray  # float32 (n_nodes,)
+    left: np.ndarray  # int32 (n_nodes,)
+    right: np.ndarray  # int32 (n_nodes,)
+    nan_left: np.ndarray  # bool (n_nodes,): where NaN goes (only used with nan_policy "route")
+    roots: np.ndarray  # int32 (n_trees,): node index, or ~leaf for a single-leaf tree
+    leaf_values: np.ndarray  # float64 (n_leaves, n_classes)
+    divisor: int  # sklearn divides the summed probabilities by the number of trees
+    kind: str = field(default="tree_ensemble", init=False)
+
+    def __post_init__(self) -> None:
+        n = len(self.feature)
+        for name in ("threshold", "left", "right", "nan_left"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"tree IR: {name} has {len(getattr(self, name))} entries, not {n}")
+        if self.leaf_values.shape[1] != self.meta.n_classes:
+            raise ValueError("tree IR: leaf value width differs from the number of classes")
+        if not 0 < len(self.roots) <= MAX_TREES:
+            raise ValueError(f"tree IR: {len(self.roots)} trees (supported: 1..{MAX_TREES})")
+        for arr in (self.feature, self.threshold, self.left, self.right, self.nan_left,
+                    self.roots, self.leaf_values):
+            arr.setflags(write=False)
+
+    @property
+    def n_trees(self) -> int:
+        return len(self.roots)
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.feature)
+
+    @property
+    def n_leaves(self) -> int:
+        return len(self.leaf_values)
+
+    # ---- fixed-point fast path -------------------------------------------------------------
+    @property
+    def leaf_fixed(self) -> np.ndarray:
+        """Leaf values as 15-bit fixed point (uint16), rounded to nearest."""
+        return np.rint(self.leaf_values * FIXED_ONE).astype(np.uint16)
+
+    @property
+    def leaf_exact(self) -> np.ndarray:
+        """Per leaf: is the fixed-point value exactly the float64 value?"""
+        back = self.leaf_fixed.astype(np.float64) / FIXED_ONE
+        return (back == self.leaf_values).all(axis=1)
+
+    @property
+    def fixed_slack(self) -> int:
+        """Number of trees holding an inexact leaf.
+
+        Each such tree moves a class's fixed-point sum by at most 1/2 unit, so a difference of
+        two sums by at most 1 unit. A fixed-point margin above this slack decides the class that
+        sklearn's float64 sum decides (float64 rounding over <= 2**16 trees is far below one
+        unit); with slack 0 the fixed-point sums are exact, ties included.
+        """
+        exact = self.leaf_exact
+        count = 0
+        for leaves in self.tree_leaves():
+            if not exact[leaves].all():
+                count += 1
+        return count
+
+    def tree_leaves(self) -> list[np.ndarray]:
+        """Leaf ids reachable from each tree (iterative, no recursion)."""
+        out = []
+        for root in self.roots:
+            leaves: list[int] = []
+            stack = [int(root)]
+            while stack:
+                c = stack.pop()
+                if c < 0:
+                    leaves.append(~c)
+                else:
+                    stack.append(int(self.left[c]))
+                    stack.append(int(self.right[c]))
+            out.append(np.unique(np.asarray(leaves, dtype=np.int64)))
+        return out
+
+    # ---- reference evaluator ---------------------------------------------------------------
+    def apply(self, X: np.ndarray) -> np.ndarray:
+        """Leaf id reached in every tree, shape (n_rows, n_trees)."""
+        X = np.asarray(X, dtype=np.float32)
+        n = X.shape[0]
+        rows = np.arange(n)
+        out = np.empty((n, self.n_trees), dtype=np.int64)
+        for t, root in enumerate(self.roots):
+            cur = np.full(n, int(root), dtype=np.int64)
+            active = cur >= 0
+            while active.any():
+                r = rows[active]
+                node = cur[active]
+                v = X[r, self.feature[node]]
+                with np.errstate(invalid="ignore"):
+                    go_left = (v <= self.threshold[node]) | (np.isnan(v) & self.nan_left[node])
+                cur[active] = np.where(go_left, self.left[node], self.right[node])
+                active = cur >= 0
+            out[:, t] = ~cur
+        return out
+
+    def reference(self, X: np.ndarray) -> Reference:
+        X = np.asarray(X, dtype=np.float32)
+        bad = rejected_rows(X, self.meta.nan_policy)
+        leaves = self.apply(np.where(bad[:, None], 0.0, X).astype(np.float32))
+        acc = np.zeros((X.shape[0], self.meta.n_classes), dtype=np.float64)
+        for t in range(self.n_trees):
+            acc += self.leaf_values[leaves[:, t]]
+        acc /= self.divisor
+        predict = np.argmax(acc, axis=1).astype(np.int32)
+        fixed = self.leaf_fixed.astype(np.int64)[leaves].sum(axis=1)
+        fallback = ~_fixed_decides(fixed, self.fixed_slack)
+        predict[bad] = -1
+        acc[bad] = 0.0
+        fallback[bad] = False
+        return Reference(predict=predict, proba=acc, fallback=fallback)
+
+
+def _fixed_decides(fixed: np.ndarray, slack: int) -> np.ndarray:
+    if slack == 0:
+        return np.ones(fixed.shape[0], dtype=bool)
+    top = np.argmax(fixed, axis=1)
+    best = fixed[np.arange(len(top)), top]
+    others = fixed.copy()
+    others[np.arange(len(top)), top] = np.iinfo(np.int64).min
+    second = others.max(axis=1) if fixed.shape[1] > 1 else np.zeros_like(best)
+    return (best - second) > slack

@@ -1,0 +1,66 @@
+"""Reading model files: joblib/pickle (runs code from the file!) and skops (trusted types only)."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+from tinycodegen.errors import ModelFileError
+
+PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
+
+# Types a .skops file may contain. Everything else is refused: skops then names the type.
+TRUSTED_PREFIXES = ("sklearn.", "numpy.", "builtins.", "collections.")
+
+
+def load_model_file(path: str | Path) -> Any:
+    p = Path(path)
+    if not p.is_file():
+        raise ModelFileError(f"model file {p} does not exist")
+    suffix = p.suffix.lower()
+    if suffix == ".skops":
+        model = _load_skops(p)
+    elif suffix in PICKLE_SUFFIXES:
+        model = _load_pickle(p)
+    else:
+        raise ModelFileError(
+            f"model file {p}: unknown type {suffix or '(none)'}; use .joblib, .pkl or .skops"
+        )
+    if not (hasattr(model, "fit") and hasattr(model, "predict")):
+        raise ModelFileError(
+            f"{p} holds a {type(model).__name__}, not a scikit-learn estimator"
+        )
+    return model
+
+
+def _load_pickle(p: Path) -> Any:
+    import joblib
+
+    try:
+        return joblib.load(p)
+    except (pickle.UnpicklingError, EOFError, ValueError, KeyError, IndexError, TypeError,
+            AttributeError, ImportError, ModuleNotFoundError, OSError) as exc:
+        raise ModelFileError(
+            f"{p} is not a readable model file ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _load_skops(p: Path) -> Any:
+    import skops.io as sio
+
+    try:
+        untrusted = sio.get_untrusted_types(file=p)
+    except Exception as exc:
+        raise ModelFileError(
+            f"{p} is not a readable .skops file ({type(exc).__name__}: {exc})"
+        ) from None
+    refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
+    if refused:
+        raise ModelFileError(f"{p}: refusing untrusted types in .skops file: {', '.join(refused)}")
+    try:
+        return sio.load(p, trusted=untrusted)
+    except Exception as exc:
+        raise ModelFileError(
+            f"{p} is not a readable .skops file ({type(exc).__name__}: {exc})"
+        ) from None
