@@ -83,7 +83,8 @@ def _glue(source: CSource) -> tuple[str, str]:
         cdef.append(f"void tcg_batch_{fn}(const float *X, size_t rows, float *out);")
         code += [
             f"static void tcg_batch_{fn}(const float *X, size_t rows, float *out)",
-            f"{{ size_t i; for (i = 0; i < rows; ++i) {n}_{fn}(X + i * {nf}, out + i * {width}); }}",
+            f"{{ size_t i; for (i = 0; i < rows; ++i) "
+            f"{n}_{fn}(X + i * {nf}, out + i * {width}); }}",
         ]
     return "\n".join(cdef), "\n".join(code) + "\n"
 
@@ -149,13 +150,16 @@ def build(source: CSource, *, cc: str = "gcc", cache_dir: Path | None = None) ->
         work = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=root))
         try:
             write_sources(source, work)
-            obj = work / f"{source.name}.o"
-            run_compiler([cc, *flags, "-c", str(work / source.c_file), "-o", str(obj)],
-                         f"generated model {source.name}")
+            objs = []
+            for c_file in sorted(f for f in source.files if f.endswith(".c")):
+                obj = work / (c_file[:-2] + ".o")
+                run_compiler([cc, *flags, "-c", str(work / c_file), "-o", str(obj)],
+                             f"generated {c_file}")
+                objs.append(str(obj))
             cdef, glue = _glue(source)
             ffi = cffi.FFI()
             ffi.cdef(cdef)
-            ffi.set_source(modname, glue, include_dirs=[str(work)], extra_objects=[str(obj)],
+            ffi.set_source(modname, glue, include_dirs=[str(work)], extra_objects=objs,
                            extra_compile_args=["-O2", "-w"])
             try:
                 ffi.compile(tmpdir=str(work), verbose=False)

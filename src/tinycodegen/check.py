@@ -51,7 +51,9 @@ class CheckReport:
                 f"max |diff| {self.proba_max_abs_diff:.3g}"
             )
         if self.reference_mismatches is not None:
-            lines.append(f"reference  {self.reference_mismatches} rows differ from the IR reference")
+            lines.append(
+                f"reference  {self.reference_mismatches} rows differ from the IR reference"
+            )
         if self.fallback_rows is not None:
             pct = 100.0 * self.fallback_rows / max(self.rows, 1)
             lines.append(f"fallback   {self.fallback_rows} rows took the exact path ({pct:.2f}%)")

@@ -38,9 +38,9 @@ def wrap_m2cgen(model: Any, name: str) -> CSource:
     scalar = re.search(r"^double\s+score\s*\(", code, flags=re.M) is not None
     if scalar:  # binary decision value: class 1 when positive (m2cgen's own convention)
         body = (
-            f"    const double s = score(in);\n"
-            f"    if (out != 0) {{ out[0] = (float)(1.0 - (s > 0.0)); out[1] = (float)(s > 0.0); }}\n"
-            f"    return s > 0.0 ? 1 : 0;\n"
+            "    const double s = score(in);\n"
+            "    if (out != 0) { out[0] = (float)(1.0 - (s > 0.0)); out[1] = (float)(s > 0.0); }\n"
+            "    return s > 0.0 ? 1 : 0;\n"
         )
     else:
         body = (

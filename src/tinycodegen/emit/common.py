@@ -132,7 +132,7 @@ def header(meta: ModelMeta, name: str, backend: str, *, decls: str = "", doc: st
         feats = ", ".join(c_string(f) for f in meta.feature_names)
         feature_macro = f"#define {up}_FEATURE_NAMES {{ {feats} }}"
     else:
-        feature_macro = f"/* the model was fitted without feature names: {meta.n_features} inputs */"
+        feature_macro = f"/* fitted without feature names: {meta.n_features} inputs */"
     nan_doc = (
         "NaN is a valid input (routed as sklearn routes it); +-inf returns -1."
         if meta.nan_policy == "route"

@@ -11,7 +11,6 @@ from tinycodegen.errors import TinycodegenError
 
 Emitter = Callable[[Any, str], CSource]
 _EMITTERS: dict[tuple[str, str], Emitter] = {}
-_EMIT_MODULES = ["tinycodegen.emit.trees_table", "tinycodegen.emit.trees_inline"]
 DEFAULT_BACKEND = "table"
 
 
@@ -40,5 +39,12 @@ def emit(ir: Any, name: str, backend: str = DEFAULT_BACKEND) -> CSource:
 
 
 def _load() -> None:
-    for mod in _EMIT_MODULES:
-        importlib.import_module(mod)
+    # Every module of tinycodegen.emit whose name starts with "emit_" or "trees_" registers
+    # writers when imported.
+    import pkgutil
+
+    import tinycodegen.emit as pkg
+
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name.startswith(("emit_", "trees_")):
+            importlib.import_module(f"{pkg.__name__}.{info.name}")

@@ -52,11 +52,10 @@ def _require_fitted(model: Any, name: str) -> None:
 
 
 def _import_families() -> None:
-    # Importing a family module registers its loaders.
+    # Importing a family module registers its loaders: every module in this package does.
     import importlib
+    import pkgutil
 
-    for mod in _FAMILY_MODULES:
-        importlib.import_module(mod)
-
-
-_FAMILY_MODULES: list[str] = ["tinycodegen.loaders.trees"]
+    for info in pkgutil.iter_modules(__path__):
+        if info.name != "common":
+            importlib.import_module(f"{__name__}.{info.name}")
