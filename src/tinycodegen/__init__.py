@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tinycodegen.api import CompiledModel, backends, compile
 from tinycodegen._version import __version__
+from tinycodegen.api import CompiledModel, backends, compile
 from tinycodegen.errors import TinycodegenError
 
 __all__ = ["CompiledModel", "TinycodegenError", "__version__", "backends", "compile"]
