@@ -8,6 +8,10 @@ from tinycodegen.emit.runtime import runtime_files
 from tinycodegen.ir.trees import TreeEnsembleIR
 
 RUNTIME = ("tcg_input.h", "tcg_vote.h")
+PROBA64_DECL = """
+/* sklearn's predict_proba in double, unrounded (no input check): for composite models. */
+void {name}_proba64(const float *x, double *out);
+"""
 
 
 def vote_code(ir: TreeEnsembleIR, name: str) -> str:
@@ -49,7 +53,8 @@ def tree_source(ir: TreeEnsembleIR, name: str, backend: str, template: str, **su
         VOTE=vote_code(ir, name),
         **subs,
     )
-    files = {f"{name}.h": header(ir.meta, name, backend, doc=doc), f"{name}.c": c_text}
+    decls = PROBA64_DECL.format(name=name)
+    files = {f"{name}.h": header(ir.meta, name, backend, decls=decls, doc=doc), f"{name}.c": c_text}
     files.update(runtime_files(RUNTIME))
     return CSource(
         name=name,
