@@ -59,8 +59,11 @@ def load_tree_ensemble(model: Any) -> TreeEnsembleIR:
         node_base += len(feat)
         leaf_base += len(values)
     threshold = lower_thresholds(np.concatenate(thrs)) if thrs else np.zeros(0, np.float32)
+    # sklearn splits "missing vs. present" with threshold +inf: every finite float passes
+    # x <= FLT_MAX exactly as it passes x <= inf (infinite input is rejected before the walk).
+    threshold[threshold == np.inf] = np.finfo(np.float32).max
     if not np.isfinite(threshold).all():
-        raise UnsupportedModelError("tree threshold outside the float32 range")
+        raise UnsupportedModelError("tree threshold below the float32 range")
     left = np.concatenate(lefts).astype(np.int64)
     right = np.concatenate(rights).astype(np.int64)
     leaf_values, remap = dedup_leaves(np.concatenate(leaf_vals))

@@ -1,0 +1,20 @@
+"""Helpers shared by test modules (import as ``from helpers import ...``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data" / "nsl-kdd"
+STRICT = ["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wconversion", "-Wdouble-promotion",
+          "-Werror"]
+
+
+def sklearn_index(model, X32: np.ndarray) -> np.ndarray:
+    """sklearn's class index per row (-1 where sklearn rejects the row)."""
+    from tinycodegen.check import sklearn_index as idx
+
+    X32 = np.asarray(X32, dtype=np.float32)
+    return idx(model, X32.astype(np.float64), X32)
