@@ -116,3 +116,14 @@ def test_fixed_point_slack_triggers_exact_fallback() -> None:
     grid = np.array(np.meshgrid(*[np.arange(-1, 4)] * 3)).reshape(3, -1).T.astype(np.float32)
     report = check(compiled, grid)
     assert report.mismatches == 0 and report.proba_mismatches == 0
+
+
+@pytest.mark.parametrize("backend", ["table", "inline"])
+def test_single_leaf_and_single_class_models(backend: str) -> None:
+    X = np.array([[0.0, 1.0], [1.0, 2.0], [2.0, 0.5]], dtype=np.float32)
+    one_class = DecisionTreeClassifier().fit(X, ["only", "only", "only"])
+    compiled = tinycodegen.compile(one_class, name="leaf", backend=backend)
+    rows = np.array([[5.0, -1.0], [np.nan, 0.0], [np.inf, 0.0]], dtype=np.float32)
+    report = check(compiled, rows)
+    assert report.mismatches == 0 and report.proba_mismatches == 0, report.to_text()
+    assert list(compiled.predict_index(rows)) == [0, 0, -1]

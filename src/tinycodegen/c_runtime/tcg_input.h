@@ -13,17 +13,33 @@ static inline int tcg_is_inf(float v) { return v > TCG_FLT_MAX || v < -TCG_FLT_M
 /* 1 if v is NaN (needs IEEE semantics: do not build with -ffast-math). */
 static inline int tcg_is_nan(float v) { return v != v; }
 
-/* 1 if every value is usable: never infinite, and NaN only when nan_ok. */
+/* Bit pattern of a float (union punning is defined behaviour in C99). */
+static inline uint32_t tcg_bits(float f)
+{
+    union {
+        float f;
+        uint32_t u;
+    } v;
+    v.f = f;
+    return v.u;
+}
+
+/* 1 if every value is usable: never infinite, and NaN only when nan_ok. Branch-free over the
+ * bit patterns: an all-ones exponent (inf or NaN) carries into bit 31 when 2^23 is added. */
 static inline int tcg_input_ok(const float *x, int32_t n, int nan_ok)
 {
     int32_t i;
-    for (i = 0; i < n; ++i) {
-        const float v = x[i];
-        if (tcg_is_inf(v) || (!nan_ok && tcg_is_nan(v))) {
-            return 0;
+    uint32_t bad = 0u;
+    if (nan_ok) {
+        for (i = 0; i < n; ++i) {
+            bad |= (uint32_t)((tcg_bits(x[i]) & 0x7fffffffu) == 0x7f800000u);
         }
+        return bad == 0u;
     }
-    return 1;
+    for (i = 0; i < n; ++i) {
+        bad |= (tcg_bits(x[i]) & 0x7f800000u) + 0x00800000u;
+    }
+    return (bad & 0x80000000u) == 0u;
 }
 
 /* Sets n outputs to zero (the documented output for rejected input). */

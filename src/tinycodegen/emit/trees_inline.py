@@ -15,6 +15,8 @@ from tinycodegen.ir.trees import TreeEnsembleIR
 def _tree_function(ir: TreeEnsembleIR, name: str, t: int) -> str:
     route_nan = ir.meta.nan_policy == "route"
     lines = [f"static uint32_t {name}_t{t}(const float *x)", "{"]
+    if ir.roots[t] < 0:
+        lines.append("    (void)x; /* a single-leaf tree */")
     stack: list[tuple[int, str | None]] = [(int(ir.roots[t]), None)]
     counter = 0
     while stack:
