@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tinycodegen._version import __version__
-from tinycodegen.emit.common import CSource, c_array, c_double, header, render
+from tinycodegen.emit.common import CSource, c_array, c_double, header, int_type, render
 from tinycodegen.emit.runtime import runtime_files
 from tinycodegen.ir.trees import TreeEnsembleIR
 
@@ -19,9 +19,18 @@ def vote_code(ir: TreeEnsembleIR, name: str) -> str:
     q = ir.leaf_fixed.ravel()
     d = ir.leaf_values.ravel()
     tables = c_array("uint16_t", f"{name}_leaf_q", [f"{int(v)}u" for v in q], per_line=12)
-    tables += c_array("double", f"{name}_leaf_d", [c_double(v) for v in d], per_line=max(k, 4))
+    counts = ir.leaf_counts
+    if counts is None:
+        tables += c_array("double", f"{name}_leaf_d", [c_double(v) for v in d], max(k, 4))
+        acc_template, leaf_doc, count_t = "tree_acc_double.c.tmpl", (
+            f"{name}_leaf_d: sklearn's float64 values."), "uint32_t"
+    else:
+        count_t = int_type(0, int(counts.max(initial=0)))
+        tables += c_array(count_t, f"{name}_leaf_c", [f"{int(v)}u" for v in counts.ravel()], 12)
+        acc_template, leaf_doc = "tree_acc_counts.c.tmpl", (
+            f"{name}_leaf_c: class counts c; sklearn's value is c[k] / sum(c) in double.")
     slack = ir.fixed_slack
-    subs = dict(NAME=name, UNAME=name.upper(), SLACK=slack)
+    subs = dict(NAME=name, UNAME=name.upper(), SLACK=slack, COUNT_T=count_t)
     decide = render(
         "tree_decide_exact.c.tmpl" if slack == 0 else "tree_decide_fallback.c.tmpl", **subs
     ).rstrip("\n")
@@ -35,6 +44,8 @@ def vote_code(ir: TreeEnsembleIR, name: str) -> str:
         N_TREES=ir.n_trees,
         NAN_OK=1 if ir.meta.nan_policy == "route" else 0,
         DECIDE=decide,
+        LEAF_DOC=leaf_doc,
+        ACCUMULATE=render(acc_template, **subs).rstrip("\n"),
     )
 
 

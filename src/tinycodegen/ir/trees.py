@@ -107,6 +107,14 @@ class TreeEnsembleIR:
             out.append(np.unique(np.asarray(leaves, dtype=np.int64)))
         return out
 
+    @property
+    def leaf_counts(self) -> np.ndarray | None:
+        """Leaf values as integer counts c (uint32, shape (n_leaves, n_classes)) such that
+        c_k / sum(c) in IEEE double is bitwise each float64 value, or None if some leaf has no
+        such form (e.g. class weights). sklearn's values are weighted class counts divided by
+        the node's weight, so with integer (bootstrap) weights they always have it."""
+        return _rational_leaves(self.leaf_values)
+
     # ---- reference evaluator ---------------------------------------------------------------
     def apply(self, X: np.ndarray) -> np.ndarray:
         """Leaf id reached in every tree, shape (n_rows, n_trees)."""
@@ -154,3 +162,22 @@ def _fixed_decides(fixed: np.ndarray, slack: int) -> np.ndarray:
     others[np.arange(len(top)), top] = np.iinfo(np.int64).min
     second = others.max(axis=1) if fixed.shape[1] > 1 else np.zeros_like(best)
     return (best - second) > slack
+
+
+def _rational_leaves(values: np.ndarray, max_den: int = 1 << 31) -> np.ndarray | None:
+    from fractions import Fraction
+    from math import lcm
+
+    out = np.zeros(values.shape, dtype=np.uint64)
+    for i, row in enumerate(values):
+        fracs = [Fraction(float(v)).limit_denominator(1 << 20) for v in row]
+        den = lcm(*(f.denominator for f in fracs))
+        nums = [f.numerator * (den // f.denominator) for f in fracs]
+        if den > max_den or sum(nums) != den or min(nums) < 0:
+            return None
+        out[i] = nums
+    counts = out.astype(np.float64)
+    back = counts / counts.sum(axis=1, keepdims=True)
+    if not (back == values).all():
+        return None
+    return out.astype(np.uint32)
