@@ -4,6 +4,15 @@
 
 #include <stdint.h>
 
+/* acc[k] += q[k] for k < n: one tree's fixed-point leaf vector added to the class sums. */
+static inline void tcg_add_u16(uint32_t *acc, const uint16_t *q, int32_t n)
+{
+    int32_t k;
+    for (k = 0; k < n; ++k) {
+        acc[k] += q[k];
+    }
+}
+
 /* Index of the first maximum (sklearn's numpy argmax rule). */
 static inline int32_t tcg_argmax_u32(const uint32_t *s, int32_t n)
 {

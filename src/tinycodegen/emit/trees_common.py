@@ -14,7 +14,13 @@ void {name}_proba64(const float *x, double *out);
 """
 
 
-def vote_code(ir: TreeEnsembleIR, name: str) -> str:
+def fast_sum_loop(ir: TreeEnsembleIR, name: str) -> str:
+    """Fixed-point sums over trees through the ``NAME_leaf(t, x)`` dispatcher."""
+    return render("tree_fast_loop.c.tmpl", NAME=name, UNAME=name.upper(),
+                  N_TREES=ir.n_trees).rstrip("\n")
+
+
+def vote_code(ir: TreeEnsembleIR, name: str, fast_sum: str) -> str:
     k = ir.meta.n_classes
     q = ir.leaf_fixed.ravel()
     d = ir.leaf_values.ravel()
@@ -44,12 +50,14 @@ def vote_code(ir: TreeEnsembleIR, name: str) -> str:
         N_TREES=ir.n_trees,
         NAN_OK=1 if ir.meta.nan_policy == "route" else 0,
         DECIDE=decide,
+        FAST_SUM=fast_sum,
         LEAF_DOC=leaf_doc,
         ACCUMULATE=render(acc_template, **subs).rstrip("\n"),
     )
 
 
-def tree_source(ir: TreeEnsembleIR, name: str, backend: str, template: str, **subs: str) -> CSource:
+def tree_source(ir: TreeEnsembleIR, name: str, backend: str, template: str, *,
+                fast_sum: str | None = None, **subs: str) -> CSource:
     doc = (
         f" * {ir.n_trees} tree(s), {ir.n_nodes} split nodes, {ir.n_leaves} distinct leaf vectors.\n"
         " * predict decides on integer sums where they are conclusive and replays sklearn's\n"
@@ -61,7 +69,7 @@ def tree_source(ir: TreeEnsembleIR, name: str, backend: str, template: str, **su
         VERSION=__version__,
         N_TREES=ir.n_trees,
         N_NODES=ir.n_nodes,
-        VOTE=vote_code(ir, name),
+        VOTE=vote_code(ir, name, fast_sum or fast_sum_loop(ir, name)),
         **subs,
     )
     decls = PROBA64_DECL.format(name=name)

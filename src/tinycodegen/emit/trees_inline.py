@@ -57,5 +57,10 @@ def emit_inline(ir: TreeEnsembleIR, name: str) -> CSource:
             f"static uint32_t {name}_leaf(uint32_t t, const float *x)\n"
             f"{{\n    return {name}_trees[t](x);\n}}\n"
         )
-    return tree_source(ir, name, "inline", "tree_inline.c.tmpl", TREE_FUNCS=funcs,
-                       DISPATCH=dispatch)
+    k = f"{name.upper()}_N_CLASSES"
+    fast_sum = "\n".join(  # direct calls: the compiler may inline each tree
+        f"    tcg_add_u16(acc, &{name}_leaf_q[{name}_t{t}(x) * (uint32_t){k}], {k});"
+        for t in range(ir.n_trees)
+    )
+    return tree_source(ir, name, "inline", "tree_inline.c.tmpl", fast_sum=fast_sum,
+                       TREE_FUNCS=funcs, DISPATCH=dispatch)
