@@ -1,0 +1,52 @@
+"""``report MODEL... --target cortex-m4f,cortex-m0plus,host``: flash, RAM, cycles, parity."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from tinycodegen.data import load_rows
+from tinycodegen.errors import TinycodegenError
+from tinycodegen.modelio import load_model_file
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="flash, RAM, instructions and cycles per model and target")
+    p.add_argument("models", nargs="+", help="fitted model files (.joblib/.pkl/.skops)")
+    p.add_argument("--target", default="cortex-m4f,cortex-m0plus,host",
+                   help="comma-separated: cortex-m4f, cortex-m0plus, host")
+    p.add_argument("--backends", default="table,emlearn,m2cgen",
+                   help="comma-separated backends (a backend that cannot take a model is skipped)")
+    p.add_argument("--data", default="nsl-kdd:test", help="rows to run (default: all KDDTest+)")
+    p.add_argument("--max-rows", type=int, default=None,
+                   help="measure a seeded stratified sample of this many rows on the MCU targets")
+    p.add_argument("--out", default="report", help="folder for report.md, report.json, plots")
+    p.add_argument("--json", action="store_true", help="print the JSON instead of Markdown")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tinycodegen.report import collect, write_report
+    from tinycodegen.report.render import markdown
+    from tinycodegen.targets import TARGETS
+
+    targets = tuple(t.strip() for t in args.target.split(",") if t.strip())
+    bad = [t for t in targets if t not in TARGETS]
+    if bad:
+        raise TinycodegenError(f"unknown target {bad[0]!r}; choose from {', '.join(TARGETS)}")
+    models = []
+    for path in args.models:
+        models.append((Path(path).stem, load_model_file(path)))
+    rows_in = load_rows(args.data, models[0][1])
+    limits = {t: args.max_rows for t in targets if t != "host"}
+    rows = collect(models, rows_in.X, X_sklearn=rows_in.X_sklearn, targets=targets,
+                   backends=tuple(b.strip() for b in args.backends.split(",") if b.strip()),
+                   max_rows=limits)
+    written = write_report(rows, Path(args.out), meta={"data": rows_in.label})
+    if args.json:
+        print(json.dumps([r.to_dict() for r in rows], indent=2, default=str))
+    else:
+        print(markdown(rows))
+        print("\nwrote " + ", ".join(str(p) for p in written))
+    return 0 if all(r.mismatches in (0, None) for r in rows if r.backend == "table") else 1

@@ -1,0 +1,118 @@
+"""Measure every (model, backend, target): compile once per model and backend, check parity on
+the host, then measure each target and verify the emulated predictions against the host C."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import tinycodegen
+from tinycodegen.build import cache_root, source_hash
+from tinycodegen.check import check
+from tinycodegen.errors import TinycodegenError, ToolMissingError
+
+
+@dataclass
+class ReportRow:
+    model: str
+    estimator: str
+    backend: str
+    target: str
+    mismatches: int | None = None  # host C vs sklearn over all rows given
+    rows: int = 0
+    flash_bytes: int | None = None
+    ram_bytes: int | None = None
+    stack_bytes: int | None = None
+    instr_mean: float | None = None
+    instr_max: int | None = None
+    cycles_mean: float | None = None
+    cycles_max: int | None = None
+    cycles_range: tuple[float, float] | None = None
+    cycle_model: str | None = None
+    ns_per_inference: float | None = None
+    measured_rows: int | None = None
+    sample_note: str | None = None
+    emulator_agrees: bool | None = None  # the target's predictions == host C on those rows
+    fits: bool | None = None
+    note: str | None = None
+    seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def progress(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def model_dir(compiled: tinycodegen.CompiledModel) -> Path:
+    """A folder holding the model's files, reused across runs by content hash."""
+    folder = cache_root() / "report" / source_hash(compiled.source)
+    if not (folder / compiled.source.c_file).is_file():
+        compiled.write(folder)
+    return folder
+
+
+def collect(models: list[tuple[str, Any]], X: np.ndarray, *, X_sklearn: Any = None,
+            targets: tuple[str, ...] = ("cortex-m4f", "cortex-m0plus", "host"),
+            backends: tuple[str, ...] = ("table", "emlearn", "m2cgen"),
+            max_rows: dict[str, int | None] | None = None, quantize: str | None = None,
+            ) -> list[ReportRow]:
+    """One row per (model, backend, target); a backend that cannot take a model is skipped
+    with a note, a missing tool leaves that target's figures empty with a note."""
+    from tinycodegen.targets import measure
+
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    rows: list[ReportRow] = []
+    jobs = [(label, m, b) for label, m in models for b in backends]
+    for j, (label, model, backend) in enumerate(jobs, 1):
+        head = f"[{j}/{len(jobs)}] {label} / {backend}"
+        try:
+            kwargs = {"quantize": quantize} if quantize and backend == "table" else {}
+            compiled = tinycodegen.compile(model, name=_c_name(label), backend=backend, **kwargs)
+            parity = check(compiled, X, X_sklearn=X_sklearn)
+        except TinycodegenError as exc:
+            progress(f"{head}: skipped ({exc})")
+            continue
+        host_pred = compiled.predict_index(X)
+        folder = model_dir(compiled)
+        for target in targets:
+            progress(f"{head} / {target} ...")
+            t0 = time.perf_counter()
+            row = ReportRow(model=label, estimator=type(model).__name__, backend=backend,
+                            target=target, mismatches=parity.mismatches, rows=parity.rows)
+            try:
+                m = measure(folder, compiled.name, X, target,
+                            max_rows=(max_rows or {}).get(target), progress=True)
+            except ToolMissingError as exc:
+                row.note = str(exc)
+                rows.append(row)
+                continue
+            _fill(row, m, host_pred)
+            row.seconds = time.perf_counter() - t0
+            rows.append(row)
+    return rows
+
+
+def _fill(row: ReportRow, m: Any, host_pred: np.ndarray) -> None:
+    for name in ("flash_bytes", "ram_bytes", "stack_bytes", "instr_mean", "instr_max",
+                 "cycles_mean", "cycles_max", "cycles_range", "cycle_model", "ns_per_inference",
+                 "sample_note", "fits"):
+        setattr(row, name, getattr(m, name))
+    row.measured_rows = m.rows
+    if m.fit_note:
+        row.note = m.fit_note
+    if m.predictions is not None:
+        idx = m.row_indices if m.row_indices is not None else np.arange(len(host_pred))
+        row.emulator_agrees = bool(np.array_equal(np.asarray(m.predictions), host_pred[idx]))
+
+
+def _c_name(label: str) -> str:
+    out = "".join(c if c.isalnum() else "_" for c in label.lower()).strip("_")
+    return out if out and not out[0].isdigit() else f"m_{out}"
