@@ -1,0 +1,32 @@
+"""``study``: the NSL-KDD study end to end (train, compile, check, measure, report)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("study", help="train, compile, check and measure the ten NSL-KDD models")
+    p.add_argument("--out", default="study", help="report folder (default: study)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--limit", type=int, default=None,
+                   help="subsample every data set to this many rows (a quick run)")
+    p.add_argument("--measure-rows", type=int, default=1000,
+                   help="rows (seeded, stratified) run in the Cortex-M emulator per model")
+    p.add_argument("--targets", default="cortex-m4f,cortex-m0plus")
+    p.add_argument("--only", default=None, help="comma-separated model names (e.g. RF,LR)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tinycodegen.study import run_study
+
+    results = run_study(
+        Path(args.out), seed=args.seed, limit=args.limit, measure_rows=args.measure_rows,
+        targets=tuple(t for t in args.targets.split(",") if t),
+        only=tuple(args.only.split(",")) if args.only else None,
+    )
+    print(Path(args.out) / "report.md")
+    failed = [r.spec.name for r in results if r.error]
+    return 1 if failed else 0

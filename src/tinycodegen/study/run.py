@@ -1,0 +1,213 @@
+"""``python -m tinycodegen study``: train, compile, check, measure and report the ten models."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import tinycodegen
+from tinycodegen.build import cache_root
+from tinycodegen.check import check
+from tinycodegen.datasets import nsl_kdd
+from tinycodegen.errors import TinycodegenError
+from tinycodegen.study.metrics import binary_metrics
+from tinycodegen.study.models import SPECS, ModelSpec
+
+
+def say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+@dataclass
+class Split:
+    label: str
+    X: np.ndarray  # float32 loader codes, the C input
+    frame: Any  # what sklearn's Pipeline takes
+    y: np.ndarray
+
+
+@dataclass
+class ModelResult:
+    spec: ModelSpec
+    train_s: float = 0.0
+    compile_s: float = 0.0
+    error: str | None = None
+    parity: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, dict[str, float]] = field(default_factory=dict)  # split -> from the C
+    sklearn_metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    outputs: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # for figures
+    targets: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _take(ds: nsl_kdd.NslKdd, idx: np.ndarray | None, label: str) -> Split:
+    frame = ds.frame()
+    if idx is None:
+        return Split(label, ds.X, frame, ds.y)
+    return Split(label, ds.X[idx], frame.iloc[idx].reset_index(drop=True), ds.y[idx])
+
+
+def _subsample(y: np.ndarray, n: int | None, seed: int) -> np.ndarray | None:
+    if n is None or n >= len(y):
+        return None
+    from sklearn.model_selection import train_test_split
+
+    idx, _ = train_test_split(np.arange(len(y)), train_size=n, stratify=y, random_state=seed)
+    return np.sort(idx)
+
+
+def load_splits(seed: int, limit: int | None) -> tuple[Split, Split, dict[str, Split]]:
+    """Training data, the 80% split for the random-split models, and the evaluation sets."""
+    from sklearn.model_selection import train_test_split
+
+    train = nsl_kdd.load("train")
+    sub = _subsample(train.y, limit, seed)
+    full = _take(train, sub, "KDDTrain+")
+    idx = np.arange(len(full.y))
+    tr, te = train_test_split(idx, test_size=0.2, stratify=full.y, random_state=seed)
+    split_train = Split("KDDTrain+ 80%", full.X[tr], full.frame.iloc[tr].reset_index(drop=True),
+                        full.y[tr])
+    evals = {}
+    for key, label in (("test", "KDDTest+"), ("test21", "KDDTest-21")):
+        ds = nsl_kdd.load(key)
+        evals[label] = _take(ds, _subsample(ds.y, limit, seed), label)
+    evals["KDDTrain+ 20% (random split)"] = Split(
+        "KDDTrain+ 20% (random split)", full.X[te], full.frame.iloc[te].reset_index(drop=True),
+        full.y[te])
+    return full, split_train, evals
+
+
+def train_cached(spec: ModelSpec, data: Split, seed: int) -> tuple[Any, float]:
+    import joblib
+    import sklearn
+
+    h = hashlib.sha256()
+    h.update(repr(spec.build(seed)).encode())
+    h.update(f"{spec.train_rows}|{seed}|{sklearn.__version__}".encode())
+    h.update(np.ascontiguousarray(data.X).tobytes())
+    h.update(data.y.tobytes())
+    path = cache_root() / "study" / "models" / f"{h.hexdigest()[:20]}.joblib"
+    if path.is_file():
+        return joblib.load(path), 0.0
+    idx = _subsample(data.y, spec.train_rows, seed)
+    frame = data.frame if idx is None else data.frame.iloc[idx]
+    y = data.y if idx is None else data.y[idx]
+    t0 = time.perf_counter()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = spec.build(seed).fit(frame, y)
+    seconds = time.perf_counter() - t0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, path)
+    return model, seconds
+
+
+def c_outputs(compiled: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The C's class indices and a score for ROC AUC (P(attack), else the decision value)."""
+    pred = compiled.predict_index(X)
+    fns = dict(f.partition(":")[::2] for f in compiled.source.extra_functions)
+    if hasattr(compiled.model, "predict_proba") and _has_proba(compiled.model):
+        return pred, compiled.predict_proba(X)[:, 1].astype(np.float64)
+    if "decision_function" in fns:
+        return pred, compiled.call("decision_function", X)[:, -1].astype(np.float64)
+    return pred, None
+
+
+def _has_proba(model: Any) -> bool:
+    try:
+        model.predict_proba  # noqa: B018 - raises AttributeError where unavailable
+    except AttributeError:
+        return False
+    return True
+
+
+def sklearn_outputs(model: Any, frame: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    pred = np.asarray(model.predict(frame)).astype(int)
+    if _has_proba(model):
+        return pred, model.predict_proba(frame)[:, 1]
+    if hasattr(model, "decision_function"):
+        return pred, np.asarray(model.decision_function(frame)).reshape(len(pred), -1)[:, -1]
+    return pred, None
+
+
+def evaluate(spec: ModelSpec, model: Any, evals: dict[str, Split], split_model: Any,
+             res: ModelResult) -> Any:
+    name = "".join(c if c.isalnum() else "_" for c in spec.name.lower())
+    t0 = time.perf_counter()
+    compiled = tinycodegen.compile(model, name=name, quantize=spec.quantize)
+    compiled.native  # build now, so compile time includes the C compiler  # noqa: B018
+    res.compile_s = time.perf_counter() - t0
+    test = evals["KDDTest+"]
+    rep = check(compiled, test.X, X_sklearn=test.frame, data="KDDTest+")
+    res.parity = rep.to_dict()
+    for label, data in evals.items():
+        use = compiled
+        if label.startswith("KDDTrain+ 20%"):
+            use = tinycodegen.compile(split_model, name=name + "_split", quantize=spec.quantize)
+        pred, score = c_outputs(use, data.X)
+        res.metrics[label] = binary_metrics(data.y, pred, score)
+        res.outputs[label] = {"pred": pred, "score": score, "y": data.y}
+        sk_pred, sk_score = sklearn_outputs(use.model, data.frame)
+        res.sklearn_metrics[label] = binary_metrics(data.y, sk_pred, sk_score)
+    return compiled
+
+
+def measure_targets(compiled: Any, X: np.ndarray, targets: tuple[str, ...], rows: int,
+                    res: ModelResult) -> None:
+    from tinycodegen.report.collect import model_dir
+    from tinycodegen.targets import measure
+
+    folder = model_dir(compiled)
+    host = compiled.predict_index(X)
+    for target in targets:
+        say(f"    measuring {target} ...")
+        try:
+            m = measure(folder, compiled.name, X, target, max_rows=rows)
+        except TinycodegenError as exc:
+            res.targets[target] = {"error": str(exc)}
+            continue
+        idx = m.row_indices if m.row_indices is not None else np.arange(len(X))
+        res.targets[target] = {
+            "flash": m.flash_bytes, "ram": m.ram_bytes, "stack": m.stack_bytes,
+            "cycles_mean": m.cycles_mean, "cycles_max": m.cycles_max,
+            "cycles_range": m.cycles_range, "cycle_model": m.cycle_model, "rows": m.rows,
+            "sample_note": m.sample_note, "fits": m.fits, "fit_note": m.fit_note,
+            "agrees_with_host": bool(np.array_equal(np.asarray(m.predictions), host[idx])),
+        }
+
+
+def run_study(out: Path, *, seed: int = 0, limit: int | None = None, measure_rows: int = 1000,
+              targets: tuple[str, ...] = ("cortex-m4f", "cortex-m0plus"),
+              only: tuple[str, ...] | None = None) -> list[ModelResult]:
+    from tinycodegen.study.write import write_study
+
+    t_start = time.perf_counter()
+    say("loading NSL-KDD ...")
+    full, split_train, evals = load_splits(seed, limit)
+    specs = [s for s in SPECS if only is None or s.name in only]
+    results = []
+    for i, spec in enumerate(specs, 1):
+        res = ModelResult(spec)
+        results.append(res)
+        say(f"[{i}/{len(specs)}] {spec.name}: training ({time.perf_counter() - t_start:.0f}s)")
+        try:
+            model, res.train_s = train_cached(spec, full, seed)
+            split_model, _ = train_cached(spec, split_train, seed)
+            say(f"[{i}/{len(specs)}] {spec.name}: compiling and checking")
+            compiled = evaluate(spec, model, evals, split_model, res)
+            measure_targets(compiled, evals["KDDTest+"].X, targets, measure_rows, res)
+        except TinycodegenError as exc:
+            res.error = str(exc)
+            say(f"[{i}/{len(specs)}] {spec.name}: NOT COMPILED: {exc}")
+    say(f"writing report to {out} ({time.perf_counter() - t_start:.0f}s)")
+    write_study(results, out, meta={"seed": seed, "limit": limit, "measure_rows": measure_rows,
+                                    "seconds": time.perf_counter() - t_start,
+                                    "targets": list(targets)})
+    return results
