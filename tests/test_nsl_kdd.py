@@ -187,7 +187,7 @@ def test_missing_data_message(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
 
 def test_find_data_dir() -> None:
     assert find_data_dir() == data_dir()
-    assert find_data_dir(SHARED) == SHARED
+    assert find_data_dir(data_dir()) == data_dir()
 
 
 def fake_opener(payload: dict[str, bytes], seen: list[str]) -> Callable[[str, float], io.BytesIO]:

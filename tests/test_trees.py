@@ -16,6 +16,9 @@ from tinycodegen.loaders.trees import lower_thresholds
 
 F32_MAX = np.finfo(np.float32).max
 SUBNORMALS = np.array([1e-45, -1e-45, 1e-40, -3e-39], dtype=np.float32)
+# NaN with the sign bit set, signalling NaN, all-ones payload: the C must route every one alike
+NAN_PATTERNS = np.array([0xFFC00000, 0xFF800001, 0x7F800001, 0xFFFFFFFF],
+                        dtype=np.uint32).view(np.float32)
 
 
 @given(st.floats(allow_nan=False, allow_infinity=False, width=64),
@@ -38,7 +41,8 @@ def edge_rows(model, rng: np.random.Generator, n_rows: int) -> np.ndarray:
         thr = ir.threshold[ir.feature == f]
         up = np.nextafter(thr, np.float32(np.inf))
         down = np.nextafter(thr, np.float32(-np.inf))
-        special = np.array([0.0, -0.0, np.nan, F32_MAX, -F32_MAX, *SUBNORMALS], dtype=np.float32)
+        special = np.concatenate([np.array([0.0, -0.0, np.nan, F32_MAX, -F32_MAX, *SUBNORMALS],
+                                           dtype=np.float32), NAN_PATTERNS])
         noise = rng.normal(size=8).astype(np.float32) * 3
         pools.append(np.concatenate([thr, up, down, special, noise]).astype(np.float32))
     X = np.empty((n_rows, nf), dtype=np.float32)

@@ -15,6 +15,7 @@ from tinycodegen.build import NativeModel, build
 from tinycodegen.emit import DEFAULT_BACKEND, CSource, emit, native_backends, validate_c_name
 from tinycodegen.errors import TinycodegenError
 from tinycodegen.loaders import load_ir
+from tinycodegen.passes import quantize as quantize_ir
 
 
 def backends() -> list[str]:
@@ -29,6 +30,7 @@ class CompiledModel:
     source: CSource
     ir: Any | None  # None for comparison backends
     _native: NativeModel | None = field(default=None, repr=False)
+    quantize: str | None = None  # "int8" / "int16": ir is the quantized IR
 
     @property
     def name(self) -> str:
@@ -72,15 +74,33 @@ class CompiledModel:
         return write_files(self.source, Path(outdir))
 
 
-def compile(model: Any, name: str = "model", backend: str = DEFAULT_BACKEND) -> CompiledModel:
-    """Compile a fitted estimator to C (nothing is written or built until asked)."""
+def compile(model: Any, name: str = "model", backend: str = DEFAULT_BACKEND,
+            quantize: str | None = None, calibration: Any = None) -> CompiledModel:
+    """Compile a fitted estimator to C (nothing is written or built until asked).
+
+    ``quantize`` ("int8" / "int16") runs the quantization pass registered for the model's IR
+    kind (tinycodegen.passes) and compiles the quantized IR instead. ``calibration``: training
+    rows in the C's input format (float32; categorical columns as category indices) from which
+    linear models and MLPs take their input and activation ranges (default: the ranges the
+    model's fitted MinMaxScaler / MaxAbsScaler recorded).
+    """
     validate_c_name(name)
     if backend in native_backends():
         ir = load_ir(model)
-        return CompiledModel(model=model, source=emit(ir, name, backend), ir=ir)
+        if quantize is not None:
+            from tinycodegen.loaders.calibration import calibration_for
+
+            ir = quantize_ir(ir, quantize, calibration_for(model, calibration))
+        return CompiledModel(model=model, source=emit(ir, name, backend), ir=ir,
+                             quantize=quantize)
     wrapper = get_wrapper(backend)
     if wrapper is None:
         raise TinycodegenError(f"unknown backend {backend!r}; choose from {', '.join(backends())}")
+    if quantize is not None:
+        raise TinycodegenError(
+            f"--quantize works with the native backends ({', '.join(native_backends())}), "
+            f"not with the comparison backend {backend!r}"
+        )
     load_ir(model)  # same clear errors for unsupported or unfitted models
     return CompiledModel(model=model, source=wrapper(model, name), ir=None)
 

@@ -25,9 +25,18 @@ class CheckReport:
     reference_mismatches: int | None  # C vs the IR reference evaluator (native backends)
     fallback_rows: int | None  # rows decided by the exact (slow) path
     examples: list[dict[str, Any]] = field(default_factory=list)
+    # Quantized models (compile(..., quantize=)): pass/fail is C vs the quantized reference
+    # (predict and proba, bit-exact); ``mismatches`` still counts C vs the float sklearn model.
+    quantize: str | None = None
+    reference_proba_mismatches: int | None = None  # quantized: C proba != reference proba
+    accuracy_c: float | None = None  # when labels are known; rejected rows count as wrong
+    accuracy_sklearn: float | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
+        if self.quantize:
+            return self.reference_mismatches == 0 and self.reference_proba_mismatches == 0
         return self.mismatches == 0 and not self.reference_mismatches
 
     def to_dict(self) -> dict[str, Any]:
@@ -39,12 +48,16 @@ class CheckReport:
         return json.dumps(self.to_dict(), indent=2)
 
     def to_text(self) -> str:
+        quant = f", quantized {self.quantize}" if self.quantize else ""
         lines = [
-            f"model      {self.name} ({self.estimator}), backend {self.backend}",
+            f"model      {self.name} ({self.estimator}), backend {self.backend}{quant}",
             f"data       {self.data}",
             f"rows       {self.rows}",
             f"mismatches {self.mismatches}",
         ]
+        if self.quantize:
+            lines[-1] += (" rows where the C differs from the float sklearn model (quantization;"
+                          " reported, not a failure)")
         if self.proba_mismatches is not None:
             lines.append(
                 f"proba      {self.proba_mismatches} rows differ from float32(sklearn), "
@@ -54,6 +67,14 @@ class CheckReport:
             lines.append(
                 f"reference  {self.reference_mismatches} rows differ from the IR reference"
             )
+        if self.reference_proba_mismatches is not None:
+            lines[-1] += f" ({self.reference_proba_mismatches} in predict_proba, bit-exact)"
+        if self.accuracy_c is not None and self.accuracy_sklearn is not None:
+            lines.append(
+                f"accuracy   C {self.accuracy_c:.6f}, sklearn {self.accuracy_sklearn:.6f} "
+                f"(C - sklearn {self.accuracy_c - self.accuracy_sklearn:+.6f})"
+            )
+        lines += [f"note       {n}" for n in self.notes]
         if self.fallback_rows is not None:
             pct = 100.0 * self.fallback_rows / max(self.rows, 1)
             lines.append(f"fallback   {self.fallback_rows} rows took the exact path ({pct:.2f}%)")
@@ -81,8 +102,11 @@ def sklearn_index(model: Any, X_sk: Any, X32: np.ndarray) -> np.ndarray:
         pass
     idx = np.flatnonzero(finite)
     if len(idx):
-        labels = model.predict(_take(X_sk, idx))
-        out[idx] = [lookup[v] for v in np.asarray(labels).tolist()]
+        try:
+            labels = model.predict(_take(X_sk, idx))
+            out[idx] = [lookup[v] for v in np.asarray(labels).tolist()]
+        except ValueError:  # finite rows sklearn rejects (e.g. an unseen category)
+            _predict_halves(model, X_sk, idx, lookup, out)
     for i in np.flatnonzero(~finite):
         try:
             out[i] = lookup[np.asarray(model.predict(_take(X_sk, [i]))).tolist()[0]]
@@ -91,12 +115,27 @@ def sklearn_index(model: Any, X_sk: Any, X32: np.ndarray) -> np.ndarray:
     return out
 
 
+def _predict_halves(model: Any, X_sk: Any, idx: np.ndarray, lookup: dict, out: np.ndarray
+                    ) -> None:
+    """Predict rows ``idx``, splitting in halves where sklearn raises (such a row stays -1)."""
+    half = len(idx) // 2
+    for part in (idx[:half], idx[half:]):
+        if not len(part):
+            continue
+        try:
+            labels = model.predict(_take(X_sk, part))
+            out[part] = [lookup[v] for v in np.asarray(labels).tolist()]
+        except ValueError:
+            if len(part) > 1:
+                _predict_halves(model, X_sk, part, lookup, out)
+
+
 def _take(X: Any, idx: Any) -> Any:
     return X.iloc[idx] if hasattr(X, "iloc") else np.asarray(X)[idx]
 
 
 def check(compiled: CompiledModel, X: np.ndarray, *, X_sklearn: Any = None, data: str = "data",
-          max_examples: int = 5) -> CheckReport:
+          max_examples: int = 5, y: np.ndarray | None = None) -> CheckReport:
     """Run every row through the C and through sklearn; count every difference."""
     X32 = np.ascontiguousarray(X, dtype=np.float32)
     X_sk = X32.astype(np.float64) if X_sklearn is None else X_sklearn
@@ -119,12 +158,19 @@ def check(compiled: CompiledModel, X: np.ndarray, *, X_sklearn: Any = None, data
         got = c_proba[ok_rows]
         proba_mm = int((got != want).any(axis=1).sum())
         proba_diff = float(np.abs(got.astype(np.float64) - want).max()) if len(want) else 0.0
-    ref_mm = fallback = None
+    ref_mm = fallback = ref_proba_mm = None
+    quantize = getattr(compiled, "quantize", None)
     if compiled.ir is not None:
         ref = compiled.ir.reference(X32)
         ref_mm = int((ref.predict != c_idx).sum())
         if ref.fallback is not None:
             fallback = int(ref.fallback.sum())
+        if quantize and ref.proba is not None:
+            c_p = compiled.predict_proba(X32)
+            ref_proba_mm = int((c_p != ref.proba.astype(np.float32)).any(axis=1).sum())
+    acc_c = acc_sk = None
+    if y is not None:
+        acc_c, acc_sk = _accuracy(model, c_idx, y), _accuracy(model, sk_idx, y)
     classes = np.asarray(model.classes_).tolist()
     examples = []
     for i in diff[:max_examples]:
@@ -147,4 +193,18 @@ def check(compiled: CompiledModel, X: np.ndarray, *, X_sklearn: Any = None, data
         reference_mismatches=ref_mm,
         fallback_rows=fallback,
         examples=examples,
+        quantize=quantize,
+        reference_proba_mismatches=ref_proba_mm,
+        accuracy_c=acc_c,
+        accuracy_sklearn=acc_sk,
+        notes=list(compiled.source.notes),
     )
+
+
+def _accuracy(model: Any, idx: np.ndarray, y: np.ndarray) -> float:
+    """Share of rows whose predicted label equals y (a rejected row, -1, is never right)."""
+    classes = np.asarray(model.classes_)
+    y = np.asarray(y)
+    pred = classes[np.clip(idx, 0, None)]
+    right = (pred == y) & (idx >= 0)
+    return float(right.mean()) if len(y) else 0.0

@@ -25,10 +25,7 @@ def load_rows(spec: str, model: Any = None, labels: str = "binary") -> Rows:
         from tinycodegen.datasets.nsl_kdd import resolve_spec
 
         ds = resolve_spec(spec, labels=labels)
-        X_sk: Any = ds.X.astype(np.float64)
-        if model is not None and _wants_frame(model):
-            X_sk = ds.frame()
-        X = model_input(model, ds.X)
+        X_sk, X = nsl_kdd_rows(ds, model)
         return Rows(X=X, X_sklearn=X_sk, y=ds.y, label=f"{spec} ({ds.path.name})")
     p = Path(spec)
     if not p.is_file():
@@ -45,18 +42,108 @@ def load_rows(spec: str, model: Any = None, labels: str = "binary") -> Rows:
     except (OSError, ValueError) as exc:
         raise DataError(f"data {spec!r} cannot be read: {exc}") from None
     arr = np.atleast_2d(arr)
-    X = arr.astype(np.float32)
-    return Rows(X=X, X_sklearn=X.astype(np.float64), y=None, label=str(p))
+    X_sk = arr.astype(np.float32).astype(np.float64)
+    return Rows(X=model_input(model, X_sk), X_sklearn=X_sk, y=None, label=str(p))
 
 
-def _wants_frame(model: Any) -> bool:
-    """Pipelines fitted on a DataFrame with string columns take the raw frame."""
+def nsl_kdd_rows(ds: Any, model: Any) -> tuple[Any, np.ndarray]:
+    """(what sklearn's predict takes, the float32 C input) for one NSL-KDD split.
+
+    A model fitted on a DataFrame gets one (string categoricals where its encoders have string
+    categories); its numeric columns hold the float32 values the C gets, widened to float64, so
+    both sides see the same numbers. The C input codes each encoded column by its encoder.
+    """
+    from tinycodegen.datasets.nsl_kdd import CATEGORICAL, FEATURE_NAMES
+
     names = getattr(model, "feature_names_in_", None)
-    return names is not None and getattr(model, "_tcg_wants_frame", None) is not False and (
-        hasattr(model, "steps") or hasattr(model, "transformers_")
-    )
+    if names is None or not set(map(str, names)) <= set(FEATURE_NAMES):
+        X_sk = ds.X.astype(np.float64)
+        return X_sk, model_input(model, X_sk)
+    import pandas as pd
+
+    strings = any(c.values.dtype.kind not in "fiub" for c in _categorical(model))
+    frame = pd.DataFrame(ds.X.astype(np.float64), columns=list(FEATURE_NAMES))
+    if strings:
+        raw = ds.frame()
+        for col in CATEGORICAL:
+            frame[col] = raw[col]
+    X_sk = frame[[str(n) for n in names]]
+    return X_sk, model_input(model, X_sk)
 
 
-def model_input(model: Any, X: np.ndarray) -> np.ndarray:
-    """The float32 vector the C takes for NSL-KDD rows (loader-specific adapters hook in here)."""
-    return np.ascontiguousarray(X, dtype=np.float32)
+def _categorical(model: Any) -> tuple[Any, ...]:
+    if model is None:
+        return ()
+    from tinycodegen.loaders.pipeline import categorical_inputs
+
+    return categorical_inputs(model)
+
+
+def model_input(model: Any, X: Any) -> np.ndarray:
+    """The float32 vector the C takes for rows of what sklearn takes (array or DataFrame).
+
+    Columns a pipeline's encoders read become the index of the value in the encoder's
+    ``categories_`` (-1 if unseen; NaN, which the C rejects, for +-inf in a numeric categorical
+    column, which sklearn rejects too); every other column is its value as float32.
+    """
+    cats = {c.index: c for c in _categorical(model)}
+    names = getattr(model, "feature_names_in_", None)
+    if hasattr(X, "iloc") and names is not None:
+        X = X[[str(n) for n in names]]
+    if not cats:
+        try:
+            return np.ascontiguousarray(np.asarray(X, dtype=np.float64), dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"data is not numeric: {exc}") from None
+    out = np.empty(np.shape(X), dtype=np.float32)
+    for j in range(out.shape[1]):
+        col = np.asarray(X.iloc[:, j] if hasattr(X, "iloc") else np.asarray(X)[:, j])
+        try:
+            out[:, j] = _codes(cats[j].values, col) if j in cats else col.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"data column {j}: {exc}") from None
+    return out
+
+
+def _codes(categories: np.ndarray, col: np.ndarray) -> np.ndarray:
+    import pandas as pd
+
+    if categories.dtype.kind in "fiub":
+        v = col.astype(np.float64)
+        idx = pd.Index(categories.astype(np.float64)).get_indexer(v).astype(np.float64)
+        idx[np.isinf(v)] = np.nan
+        return idx
+    return pd.Index(categories, dtype=object).get_indexer(col.astype(object)).astype(np.float64)
+
+
+def sklearn_input(model: Any, X: np.ndarray) -> Any:
+    """The inverse of :func:`model_input` for valid codes: what sklearn's predict takes for
+    float32 C input rows (code -1 becomes a value the encoder never saw). Codes the C rejects
+    as invalid have no sklearn counterpart (they become NaN)."""
+    X = np.asarray(X, dtype=np.float32)
+    cats = {c.index: c for c in _categorical(model)}
+    cols: list[np.ndarray] = []
+    for j in range(X.shape[1]):
+        v = X[:, j].astype(np.float64)
+        if j in cats:
+            from tinycodegen.loaders.pipeline_steps import unseen_value
+
+            values = cats[j].values
+            ok = np.isfinite(v) & (v == np.floor(v)) & (v >= -1) & (v < len(values))
+            code = np.where(ok, v, -1).astype(np.int64)
+            lut = np.asarray([unseen_value(values), *values.tolist()], dtype=object)
+            col = lut[code + 1]
+            col[~ok] = np.nan
+            if values.dtype.kind in "fiub":
+                col = col.astype(np.float64)
+            cols.append(col)
+        else:
+            cols.append(v)
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        import pandas as pd
+
+        return pd.DataFrame({str(n): c for n, c in zip(names, cols, strict=True)})
+    if all(c.dtype == np.float64 for c in cols):
+        return np.column_stack(cols) if cols else np.zeros((len(X), 0))
+    return np.column_stack(cols).astype(object)

@@ -51,4 +51,26 @@ static inline uint32_t tcg_margin_u32(const uint32_t *s, int32_t n, int32_t best
     return any ? s[best] - second : UINT32_MAX;
 }
 
+/* tcg_argmax_f64 for non-negative, non-NaN scores (sums of probabilities): such doubles order
+ * like their bit patterns, so the compare needs no (soft-)float routine. */
+static inline int32_t tcg_argmax_f64_nonneg(const double *s, int32_t n)
+{
+    int32_t i, best = 0;
+    uint64_t top;
+    union {
+        double d;
+        uint64_t u;
+    } v;
+    v.d = s[0];
+    top = v.u;
+    for (i = 1; i < n; ++i) {
+        v.d = s[i];
+        if (v.u > top) {
+            top = v.u;
+            best = i;
+        }
+    }
+    return best;
+}
+
 #endif /* TCG_VOTE_H_INCLUDED */

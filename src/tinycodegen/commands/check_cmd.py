@@ -9,6 +9,7 @@ from tinycodegen.check import check
 from tinycodegen.data import load_rows
 from tinycodegen.emit import DEFAULT_BACKEND
 from tinycodegen.modelio import load_model_file
+from tinycodegen.passes import QUANTIZE_MODES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -20,14 +21,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--name", default="model")
     p.add_argument("--backend", default=DEFAULT_BACKEND,
                    help=f"one of {', '.join(backends())} (default: {DEFAULT_BACKEND})")
+    p.add_argument("--quantize", choices=QUANTIZE_MODES, default=None,
+                   help="compile a quantized (integer) version of the model: int8 or int16")
+    p.add_argument("--calibration", default=None, metavar="DATA",
+                   help="training rows for --quantize ranges of linear models and MLPs "
+                        "(as --data; default: the model's scalers)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     model = load_model_file(args.model)
-    compiled = compile(model, name=args.name, backend=args.backend)
+    calibration = load_rows(args.calibration, model).X if args.calibration else None
+    compiled = compile(model, name=args.name, backend=args.backend,
+                       quantize=args.quantize, calibration=calibration)
     rows = load_rows(args.data, model, labels=args.labels)
-    report = check(compiled, rows.X, X_sklearn=rows.X_sklearn, data=rows.label)
+    report = check(compiled, rows.X, X_sklearn=rows.X_sklearn, data=rows.label, y=rows.y)
     print(report.to_json() if args.json else report.to_text())
     return 0 if report.ok else 1

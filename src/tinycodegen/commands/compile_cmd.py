@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from tinycodegen.api import backends, compile
 from tinycodegen.emit import DEFAULT_BACKEND
 from tinycodegen.modelio import load_model_file
+from tinycodegen.passes import QUANTIZE_MODES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -17,13 +19,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--name", default="model", help="C identifier prefixing every symbol")
     p.add_argument("--backend", default=DEFAULT_BACKEND,
                    help=f"one of {', '.join(backends())} (default: {DEFAULT_BACKEND})")
+    p.add_argument("--quantize", choices=QUANTIZE_MODES, default=None,
+                   help="compile a quantized (integer) version of the model: int8 or int16")
+    p.add_argument("--calibration", default=None, metavar="DATA",
+                   help="training rows for --quantize ranges of linear models and MLPs: "
+                        "nsl-kdd:train, or a .npy / .csv file (default: the model's scalers)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     model = load_model_file(args.model)
-    compiled = compile(model, name=args.name, backend=args.backend)
+    rows = None
+    if args.calibration:
+        from tinycodegen.data import load_rows
+
+        rows = load_rows(args.calibration, model).X
+    compiled = compile(model, name=args.name, backend=args.backend,
+                       quantize=args.quantize, calibration=rows)
     written = compiled.write(Path(args.out))
     for path in written:
         print(path)
+    for note in compiled.source.notes:
+        print(f"note: {note}", file=sys.stderr)
     return 0

@@ -1,22 +1,40 @@
-"""Inline backend for tree ensembles: one C function per tree, straight-line tests and jumps.
+"""Inline backend for tree ensembles: straight-line tests and jumps, no node tables.
 
-Nodes are written in pre-order, so the left child follows its parent and only a jump to the right
-child is needed. The walk uses an explicit stack: no Python recursion, any depth.
+Trees are written in chunks: one C function walks several trees in sequence and stores the leaf
+vector each reaches in ``leaf[t]`` (no call, push or return per tree). Nodes are written
+depth-first; each test jumps to the child that more training weight reached (``TCG_LIKELY``):
+compilers put that target on the fall-through path (GCC at -Os does so for a goto target even
+without the hint), so fewer branches are taken, each of which costs a pipeline refill.
+The walk uses an explicit stack: no Python recursion, any depth. Each test compares an int32
+(raw float bits or key, see ``trees_common``) with an integer constant.
 """
 
 from __future__ import annotations
 
-from tinycodegen.emit.common import CSource, c_float
+from tinycodegen.emit.common import CSource, int_type, render
 from tinycodegen.emit.registry import register_emitter
-from tinycodegen.emit.trees_common import tree_source
+from tinycodegen.emit.trees_common import (
+    WalkInput,
+    indent,
+    key_literal,
+    nan_left_used,
+    sums,
+    tree_source,
+    walk_input,
+)
 from tinycodegen.ir.trees import TreeEnsembleIR
 
+CHUNK_TREES = 16  # trees per walk function
+CHUNK_NODES = 4096  # ... and at most about this many split nodes (compile time of huge forests)
+UNROLL_SUM = 32  # up to this many trees, predict's sum is written out tree by tree
 
-def _tree_function(ir: TreeEnsembleIR, name: str, t: int) -> str:
-    route_nan = ir.meta.nan_policy == "route"
-    lines = [f"static uint32_t {name}_t{t}(const float *x)", "{"]
-    if ir.roots[t] < 0:
-        lines.append("    (void)x; /* a single-leaf tree */")
+
+def _tree_lines(ir: TreeEnsembleIR, t: int, walk: WalkInput, used: set[str]) -> list[str]:
+    """Statements walking tree t, ending with ``leaf[t] = id`` and a jump past the tree."""
+    nan_left = nan_left_used(ir)
+    keys, weight = ir.threshold_keys, ir.child_weight
+    done = f"t{t}_done"
+    lines = [f"    /* tree {t} */"]
     stack: list[tuple[int, str | None]] = [(int(ir.roots[t]), None)]
     counter = 0
     while stack:
@@ -24,43 +42,73 @@ def _tree_function(ir: TreeEnsembleIR, name: str, t: int) -> str:
         if label is not None:
             lines.append(f"{label}:")
         if node < 0:
-            lines.append(f"    return {~node}u;")
+            lines.append(f"    id = {~node}u;")
+            if stack:
+                lines.append(f"    goto {done};")
+            else:  # the last leaf falls through to the store (no label in a one-leaf tree)
+                lines.append(f"{done}:\n    leaf[{t}] = id;" if counter else f"    leaf[{t}] = id;")
             continue
-        f = int(ir.feature[node])
-        thr = c_float(ir.threshold[node])
-        if route_nan and not ir.nan_left[node]:
-            cond = f"!(x[{f}] <= {thr})"  # NaN fails the test: right
-        else:
-            cond = f"x[{f}] > {thr}"  # NaN (if allowed here) passes to the left
+        src = "w" if nan_left and ir.nan_left[node] else "v"  # w holds NaN as TCG_NAN_LEFT
+        used.add(src)
         counter += 1
-        right_label = f"r{counter}"
-        lines.append(f"    if ({cond}) goto {right_label};")
-        stack.append((int(ir.right[node]), right_label))
-        stack.append((int(ir.left[node]), None))
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        value = walk.get(src, str(int(ir.feature[node])))
+        left, right = int(ir.left[node]), int(ir.right[node])
+        key = key_literal(keys[node])
+        if weight is not None and weight[node, 1] > weight[node, 0]:
+            lines.append(f"    if (TCG_LIKELY({value} > {key})) goto t{t}_r{counter};")
+            stack += [(right, f"t{t}_r{counter}"), (left, None)]
+        else:
+            lines.append(f"    if (TCG_LIKELY({value} <= {key})) goto t{t}_l{counter};")
+            stack += [(left, f"t{t}_l{counter}"), (right, None)]
+    return lines
+
+
+def _chunks(ir: TreeEnsembleIR) -> list[range]:
+    """Consecutive trees per walk function (each tree's split nodes are contiguous)."""
+    roots = ir.roots.astype(int).tolist()
+    starts = sorted(r for r in roots if r >= 0) + [ir.n_nodes]
+    sizes = [starts[starts.index(r) + 1] - r if r >= 0 else 0 for r in roots]
+    out, start, nodes = [], 0, 0
+    for t, n in enumerate(sizes):
+        if t > start and (t - start >= CHUNK_TREES or nodes + n > CHUNK_NODES):
+            out.append(range(start, t))
+            start, nodes = t, 0
+        nodes += n
+    out.append(range(start, ir.n_trees))
+    return out
+
+
+def _walk_functions(ir: TreeEnsembleIR, name: str, walk: WalkInput, leaf_t: str) -> str:
+    funcs, calls = [], []
+    for c, trees in enumerate(_chunks(ir)):
+        used: set[str] = set()
+        body: list[str] = []
+        for t in trees:
+            body += _tree_lines(ir, t, walk, used)
+        unused = [f"    {leaf_t} id;"] + [f"    (void){a};" for a in ("v", "w") if a not in used]
+        funcs.append(render("tree_inline_chunk.c.tmpl", NAME=name, C=c, IN_T=walk.in_t,
+                            LEAF_T=leaf_t, FIRST=trees.start, LAST=trees.stop - 1,
+                            BODY="\n".join(unused + body)))
+        calls.append(f"    {name}_walk{c}(v, w, leaf);")
+    return "\n".join(funcs) + render("tree_inline_leaves.c.tmpl", NAME=name, IN_T=walk.in_t,
+                                     LEAF_T=leaf_t, CALLS="\n".join(calls))
 
 
 @register_emitter("tree_ensemble", "inline")
 def emit_inline(ir: TreeEnsembleIR, name: str) -> CSource:
-    funcs = "\n".join(_tree_function(ir, name, t) for t in range(ir.n_trees))
-    if ir.n_trees == 1:
-        dispatch = (
-            f"static uint32_t {name}_leaf(uint32_t t, const float *x)\n"
-            f"{{\n    (void)t;\n    return {name}_t0(x);\n}}\n"
-        )
+    walk = walk_input(ir, name, "inline")
+    w_arg = "w" if walk.need_w else "v"
+    leaf_t = int_type(0, max(ir.n_leaves - 1, 0))
+    walk_code = _walk_functions(ir, name, walk, leaf_t)
+    sm = sums(ir, name)
+    if ir.n_trees <= UNROLL_SUM:
+        adds = "".join(sm.add(f"leaf[{t}]") for t in range(ir.n_trees))
     else:
-        entries = ",\n".join(f"    {name}_t{t}" for t in range(ir.n_trees))
-        dispatch = (
-            f"static uint32_t (*const {name}_trees[{ir.n_trees}])(const float *) = {{\n"
-            f"{entries}\n}};\n\n"
-            f"static uint32_t {name}_leaf(uint32_t t, const float *x)\n"
-            f"{{\n    return {name}_trees[t](x);\n}}\n"
-        )
-    k = f"{name.upper()}_N_CLASSES"
-    fast_sum = "\n".join(  # direct calls: the compiler may inline each tree
-        f"    tcg_add_u16(acc, &{name}_leaf_q[{name}_t{t}(x) * (uint32_t){k}], {k});"
-        for t in range(ir.n_trees)
-    )
-    return tree_source(ir, name, "inline", "tree_inline.c.tmpl", fast_sum=fast_sum,
-                       TREE_FUNCS=funcs, DISPATCH=dispatch)
+        adds = (f"uint32_t t;\nfor (t = 0u; t < {ir.n_trees}u; ++t) {{\n"
+                f"{indent(sm.add('leaf[t]'), 4)}}}\n")
+    fast_sum = render("tree_inline_sum.c.tmpl", NAME=name, LEAF_T=leaf_t, N_TREES=ir.n_trees,
+                      W=w_arg, DECL=indent(sm.decl, 8), ADDS=indent(adds, 8),
+                      STORE=indent(sm.store, 8)).rstrip("\n")
+    proba_pre = f"    {leaf_t} leaf[{ir.n_trees}];\n    {name}_leaves(v, {w_arg}, leaf);\n"
+    return tree_source(ir, name, "inline", "tree_inline.c.tmpl", fast_sum=fast_sum, walk=walk,
+                       walk_code=walk_code, leaf_expr="leaf[t]", proba_pre=proba_pre)

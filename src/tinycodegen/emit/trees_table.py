@@ -1,33 +1,75 @@
-"""Data-table backend for tree ensembles: nodes in ``static const`` arrays, a small walk loop."""
+"""Data-table backend for tree ensembles: nodes in ``static const`` arrays, a small walk loop.
+
+Thresholds are stored as int32 keys (see ``trees_common``): one integer compare per level on
+every core, no soft-float call on cores without an FPU. ``NAME_sum`` walks all trees for input
+without NaN (predict's fast path; the walk is unrolled ``UNROLL`` steps per loop pass);
+``NAME_leaf`` walks one tree and honours NaN stand-ins (proba64, predict on rows with NaN).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from tinycodegen.emit.common import CSource, c_array, c_float, int_type
+from tinycodegen.emit.common import CSource, c_array, int_type, render
 from tinycodegen.emit.registry import register_emitter
-from tinycodegen.emit.trees_common import tree_source
+from tinycodegen.emit.trees_common import (
+    fast_sum_loop,
+    indent,
+    key_literal,
+    nan_left_used,
+    sums,
+    tree_source,
+    walk_input,
+)
 from tinycodegen.ir.trees import TreeEnsembleIR
 
+UNROLL = 4  # walk steps per loop pass in NAME_sum (fewer taken branches on Cortex-M)
 
-@register_emitter("tree_ensemble", "table")
-def emit_table(ir: TreeEnsembleIR, name: str) -> CSource:
-    n = ir.n_nodes
+
+def _node_tables(ir: TreeEnsembleIR, name: str) -> str:
     children = np.concatenate([ir.left, ir.right, ir.roots]).astype(np.int64)
     child_t = int_type(int(children.min(initial=0)), int(children.max(initial=0)), False)
     feat_t = int_type(0, max(ir.meta.n_features - 1, 0))
     tables = c_array(feat_t, f"{name}_feat", ir.feature.tolist() or [0], per_line=24)
-    tables += c_array("float", f"{name}_thr", [c_float(v) for v in ir.threshold] or ["0.0f"], 6)
+    tables += c_array("int32_t", f"{name}_thr",
+                      [key_literal(k) for k in ir.threshold_keys] or ["0"], 8)
     tables += c_array(child_t, f"{name}_left", ir.left.tolist() or [0], per_line=16)
     tables += c_array(child_t, f"{name}_right", ir.right.tolist() or [0], per_line=16)
     tables += c_array(child_t, f"{name}_roots", ir.roots.tolist(), per_line=16)
-    nan_term = ""
-    if ir.meta.nan_policy == "route" and n and ir.nan_left.any():
+    if nan_left_used(ir):
         bits = np.packbits(ir.nan_left.astype(np.uint8), bitorder="little")
         tables += "/* bit i: NaN at node i goes left (sklearn's missing_go_to_left) */\n"
-        tables += c_array("uint8_t", f"{name}_nanl", [f"0x{b:02x}u" for b in bits], per_line=16)
-        nan_term = (
-            f" || (v != v && (({name}_nanl[(uint32_t)i >> 3] >> ((uint32_t)i & 7u)) & 1u))"
-        )
-    return tree_source(ir, name, "table", "tree_table.c.tmpl", NODE_TABLES=tables,
-                       NAN_TERM=nan_term)
+        tables += c_array("uint8_t", f"{name}_nanl", [f"0x{b:02x}u" for b in bits], per_line=12)
+    return tables
+
+
+def _walk_code(ir: TreeEnsembleIR, name: str, in_t: str, get: str) -> str:
+    step = render("tree_table_step.c.tmpl", NAME=name, GET=get)
+    steps = render("tree_table_exit.c.tmpl").join([step] * UNROLL)
+    sm = sums(ir, name)
+    if (ir.roots >= 0).all():  # every root splits: no test before the first step
+        head, tail = "do {", "} while (i >= 0);"
+    else:
+        head, tail = "while (i >= 0) {", "}"
+    sum_fn = render("tree_table_sum.c.tmpl", NAME=name, IN_T=in_t, N_TREES=ir.n_trees,
+                    LOOP_HEAD=head, LOOP_TAIL=tail, STEPS=indent(steps, 12),
+                    DECL=indent(sm.decl, 4), ADD=indent(sm.add("(uint32_t)~i"), 8),
+                    STORE=indent(sm.store, 4))
+    leaf_step = render("tree_table_nan.c.tmpl" if nan_left_used(ir) else "tree_table_step.c.tmpl",
+                       NAME=name, GET=get)
+    leaf_fn = render("tree_table_leaf.c.tmpl", NAME=name, IN_T=in_t, STEP=indent(leaf_step, 8))
+    return "\n" + leaf_fn + "\n" + sum_fn
+
+
+@register_emitter("tree_ensemble", "table")
+def emit_table(ir: TreeEnsembleIR, name: str) -> CSource:
+    walk = walk_input(ir, name, "table")
+    get = walk.get("v", f"{name}_feat[i]")
+    if nan_left_used(ir):  # rows with NaN take the NaN-aware walk, tree by tree
+        fast_sum = render("tree_table_predict_nan.c.tmpl", NAME=name,
+                          LOOP=indent(fast_sum_loop(ir, name), 4)).rstrip("\n")
+    else:  # NaN stand-ins (if any) go right at every node, as the fast walk sends them
+        fast_sum = f"    {name}_sum(v, acc);"
+    return tree_source(ir, name, "table", "tree_table.c.tmpl", walk=walk, fast_sum=fast_sum,
+                       walk_code=_walk_code(ir, name, walk.in_t, get),
+                       NODE_TABLES=_node_tables(ir, name))

@@ -10,6 +10,12 @@ Class scores follow sklearn's soft vote: ``sum_t leaf_values[leaf_t]`` accumulat
 tree order, divided by ``divisor``, argmax taking the first maximum. The C computes the same in two
 steps (see :meth:`TreeEnsembleIR.reference`): an integer fast path on 15-bit fixed-point leaf
 values, and the float64 replay only when the fixed-point margin cannot decide.
+
+The C walks compare integers, not floats (:attr:`TreeEnsembleIR.threshold_keys`): the ordered key
+of a float32 with bits ``b`` (as int32) is ``b ^ ((b >> 31) >>> 1)`` (:func:`float_keys`), so
+``x <= t`` exactly when ``key(x) <= key(t)`` for non-NaN x and a threshold t that is not -0.0
+(-0.0 thresholds become +0.0, which decides every input alike). When every threshold is >= +0
+(:attr:`TreeEnsembleIR.raw_bits_ok`) the raw bits already order correctly against them.
 """
 
 from __future__ import annotations
@@ -36,6 +42,9 @@ class TreeEnsembleIR:
     roots: np.ndarray  # int32 (n_trees,): node index, or ~leaf for a single-leaf tree
     leaf_values: np.ndarray  # float64 (n_leaves, n_classes)
     divisor: int  # sklearn divides the summed probabilities by the number of trees
+    # float64 (n_nodes, 2) or None: training weight that reached each node's left / right
+    # child. A layout hint only (the inline writer lets the heavier child fall through).
+    child_weight: np.ndarray | None = None
     kind: str = field(default="tree_ensemble", init=False)
 
     def __post_init__(self) -> None:
@@ -47,9 +56,12 @@ class TreeEnsembleIR:
             raise ValueError("tree IR: leaf value width differs from the number of classes")
         if not 0 < len(self.roots) <= MAX_TREES:
             raise ValueError(f"tree IR: {len(self.roots)} trees (supported: 1..{MAX_TREES})")
+        if self.child_weight is not None and self.child_weight.shape != (n, 2):
+            raise ValueError("tree IR: child_weight must have shape (n_nodes, 2)")
         for arr in (self.feature, self.threshold, self.left, self.right, self.nan_left,
-                    self.roots, self.leaf_values):
-            arr.setflags(write=False)
+                    self.roots, self.leaf_values, self.child_weight):
+            if arr is not None:
+                arr.setflags(write=False)
 
     @property
     def n_trees(self) -> int:
@@ -62,6 +74,20 @@ class TreeEnsembleIR:
     @property
     def n_leaves(self) -> int:
         return len(self.leaf_values)
+
+    # ---- integer keys of the thresholds (what the C compares) -----------------------------
+    @property
+    def threshold_keys(self) -> np.ndarray:
+        """int32 ordered keys of the thresholds; -0.0 is taken as +0.0 (``x <= -0`` iff
+        ``x <= +0`` for every x, while the key of -0.0 sorts just below that of +0.0)."""
+        return float_keys(self.threshold + np.float32(0.0))
+
+    @property
+    def raw_bits_ok(self) -> bool:
+        """Every threshold key is >= 0 (threshold >= +0 or -0): then for every non-NaN x,
+        ``x <= t`` iff ``bits(x) <= key(t)`` with both read as int32 (a negative x, -0.0
+        included, has negative bits and lies below every such t), so the C needs no keys."""
+        return bool((self.threshold_keys >= 0).all())
 
     # ---- fixed-point fast path -------------------------------------------------------------
     @property
@@ -151,6 +177,14 @@ class TreeEnsembleIR:
         acc[bad] = 0.0
         fallback[bad] = False
         return Reference(predict=predict, proba=acc, fallback=fallback)
+
+
+def float_keys(values: np.ndarray) -> np.ndarray:
+    """Ordered int32 keys of float32 values: for non-NaN x, y, ``x <= y`` iff
+    ``key(x) <= key(y)``, except that -0.0 sorts just below +0.0. The C computes the same
+    (``tcg_key``): negative floats have their 31 low bits flipped."""
+    bits = np.ascontiguousarray(values, dtype=np.float32).view(np.int32)
+    return np.where(bits < 0, bits ^ np.int32(0x7FFFFFFF), bits).astype(np.int32)
 
 
 def _fixed_decides(fixed: np.ndarray, slack: int) -> np.ndarray:

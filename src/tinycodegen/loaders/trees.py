@@ -42,18 +42,20 @@ def load_tree_ensemble(model: Any) -> TreeEnsembleIR:
     lefts: list[np.ndarray] = []
     rights: list[np.ndarray] = []
     nans: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
     leaf_vals: list[np.ndarray] = []
     roots = np.empty(len(trees), dtype=np.int64)
     node_base = 0
     leaf_base = 0
     for t, est in enumerate(trees):
         parts = _flatten(est.tree_, n_classes, node_base, leaf_base)
-        feat, thr, left, right, nan_left, values, root = parts
+        feat, thr, left, right, nan_left, values, root, weight = parts
         feats.append(feat)
         thrs.append(thr)
         lefts.append(left)
         rights.append(right)
         nans.append(nan_left)
+        weights.append(weight)
         leaf_vals.append(values)
         roots[t] = root
         node_base += len(feat)
@@ -78,6 +80,7 @@ def load_tree_ensemble(model: Any) -> TreeEnsembleIR:
         roots=roots.astype(np.int32),
         leaf_values=leaf_values,
         divisor=len(trees),
+        child_weight=np.concatenate(weights).reshape(-1, 2).astype(np.float64),
     )
 
 
@@ -115,6 +118,8 @@ def _flatten(tree: Any, n_classes: int, node_base: int, leaf_base: int) -> tuple
     idx = np.asarray(order, dtype=np.int64)
     left = np.asarray([ref(int(cl[n])) for n in order], dtype=np.int64)
     right = np.asarray([ref(int(cr[n])) for n in order], dtype=np.int64)
+    w = np.asarray(tree.weighted_n_node_samples, dtype=np.float64)
+    weight = np.stack([w[cl[idx]], w[cr[idx]]], axis=1) if len(idx) else np.zeros((0, 2))
     return (
         tree.feature[idx] if len(idx) else np.zeros(0, np.int64),
         tree.threshold[idx] if len(idx) else np.zeros(0, np.float64),
@@ -123,4 +128,5 @@ def _flatten(tree: Any, n_classes: int, node_base: int, leaf_base: int) -> tuple
         miss[idx] if len(idx) else np.zeros(0, bool),
         value[np.asarray(leaves, dtype=np.int64)],
         ref(0),
+        weight,
     )

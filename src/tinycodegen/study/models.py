@@ -1,10 +1,10 @@
 """The study's ten models, each a Pipeline that preprocesses as the study does.
 
-Categorical columns (protocol_type, service, flag) are encoded with the loader's fixed vocabulary
-(so an encoder's ``categories_`` index is exactly the loader's integer code, and the C takes the
-loader's 41 floats); numeric columns are MinMax-normalised. Linear models, SVMs and MLPs get a
-one-hot encoding; trees an ordinal one (a tree needs no one-hot, and ordinal codes keep the
-scaler foldable into thresholds).
+Input: the loader's 41 floats, the categorical columns (protocol_type, service, flag) already
+integer codes from its fixed vocabulary (-1 for a value never seen). Inside each Pipeline,
+linear models, SVMs and MLPs one-hot encode those codes and MinMax-normalise the rest; trees
+MinMax-normalise every column (a tree needs no one-hot; the scaler folds exactly into the
+thresholds, so a tree Pipeline compiles to a plain tree and quantizes like one).
 """
 
 from __future__ import annotations
@@ -15,21 +15,20 @@ from typing import Any
 
 from tinycodegen.datasets import nsl_kdd
 
-CATS = list(nsl_kdd.CATEGORICAL)
-NUMS = [f for f in nsl_kdd.FEATURE_NAMES if f not in nsl_kdd.CATEGORICAL]
+CAT_COLS = list(nsl_kdd.CATEGORICAL_INDEX)
+NUM_COLS = [i for i in range(len(nsl_kdd.FEATURE_NAMES)) if i not in CAT_COLS]
 
 
 def _pre(kind: str) -> Any:
+    import numpy as np
     from sklearn.compose import ColumnTransformer
-    from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder
+    from sklearn.preprocessing import MinMaxScaler, OneHotEncoder
 
-    vocab = [list(nsl_kdd.CATEGORICAL[c]) for c in CATS]
-    if kind == "onehot":
-        enc: Any = OneHotEncoder(categories=vocab, handle_unknown="ignore", sparse_output=False)
-    else:
-        enc = OrdinalEncoder(categories=vocab, handle_unknown="use_encoded_value",
-                             unknown_value=-1)
-    return ColumnTransformer([("cat", enc, CATS), ("num", MinMaxScaler(), NUMS)])
+    if kind == "scale":
+        return MinMaxScaler()
+    codes = [np.arange(len(nsl_kdd.CATEGORICAL[c]), dtype=np.float64) for c in nsl_kdd.CATEGORICAL]
+    enc = OneHotEncoder(categories=codes, handle_unknown="ignore", sparse_output=False)
+    return ColumnTransformer([("cat", enc, CAT_COLS), ("num", MinMaxScaler(), NUM_COLS)])
 
 
 def _pipe(kind: str, est: Any) -> Any:
@@ -42,7 +41,7 @@ def rf(trees: int, depth: int) -> Callable[[int], Any]:
     def build(seed: int) -> Any:
         from sklearn.ensemble import RandomForestClassifier
 
-        return _pipe("ordinal", RandomForestClassifier(trees, max_depth=depth, random_state=seed,
+        return _pipe("scale", RandomForestClassifier(trees, max_depth=depth, random_state=seed,
                                                        n_jobs=1))
     return build
 
@@ -63,8 +62,10 @@ def mlp(hidden: tuple[int, ...]) -> Callable[[int], Any]:
     def build(seed: int) -> Any:
         from sklearn.neural_network import MLPClassifier
 
-        return _pipe("onehot", MLPClassifier(hidden, max_iter=60, random_state=seed,
-                                             early_stopping=False))
+        # alpha=0: with L2 decay, weights of rarely active one-hot inputs shrink to
+        # subnormal doubles, outside the range tinycodegen's exact MLP path accepts.
+        return _pipe("onehot", MLPClassifier(hidden, alpha=0.0, max_iter=60,
+                                             random_state=seed, early_stopping=False))
     return build
 
 
@@ -75,7 +76,7 @@ def hybrid(trees: int, depth: int) -> Callable[[int], Any]:
         from sklearn.svm import SVC
 
         svm = _pipe("onehot", SVC(kernel="rbf", probability=True, random_state=seed))
-        forest = _pipe("ordinal", RandomForestClassifier(trees, max_depth=depth,
+        forest = _pipe("scale", RandomForestClassifier(trees, max_depth=depth,
                                                          random_state=seed, n_jobs=1))
         return VotingClassifier([("svm", svm), ("rf", forest)], voting="soft")
     return build

@@ -46,10 +46,10 @@ class ModelResult:
 
 
 def _take(ds: nsl_kdd.NslKdd, idx: np.ndarray | None, label: str) -> Split:
-    frame = ds.frame()
+    frame = ds.X.astype(np.float64)  # the study's Pipelines take the loader's codes
     if idx is None:
         return Split(label, ds.X, frame, ds.y)
-    return Split(label, ds.X[idx], frame.iloc[idx].reset_index(drop=True), ds.y[idx])
+    return Split(label, ds.X[idx], frame[idx], ds.y[idx])
 
 
 def _subsample(y: np.ndarray, n: int | None, seed: int) -> np.ndarray | None:
@@ -70,15 +70,13 @@ def load_splits(seed: int, limit: int | None) -> tuple[Split, Split, dict[str, S
     full = _take(train, sub, "KDDTrain+")
     idx = np.arange(len(full.y))
     tr, te = train_test_split(idx, test_size=0.2, stratify=full.y, random_state=seed)
-    split_train = Split("KDDTrain+ 80%", full.X[tr], full.frame.iloc[tr].reset_index(drop=True),
-                        full.y[tr])
+    split_train = Split("KDDTrain+ 80%", full.X[tr], full.frame[tr], full.y[tr])
     evals = {}
     for key, label in (("test", "KDDTest+"), ("test21", "KDDTest-21")):
         ds = nsl_kdd.load(key)
         evals[label] = _take(ds, _subsample(ds.y, limit, seed), label)
     evals["KDDTrain+ 20% (random split)"] = Split(
-        "KDDTrain+ 20% (random split)", full.X[te], full.frame.iloc[te].reset_index(drop=True),
-        full.y[te])
+        "KDDTrain+ 20% (random split)", full.X[te], full.frame[te], full.y[te])
     return full, split_train, evals
 
 
@@ -95,7 +93,7 @@ def train_cached(spec: ModelSpec, data: Split, seed: int) -> tuple[Any, float]:
     if path.is_file():
         return joblib.load(path), 0.0
     idx = _subsample(data.y, spec.train_rows, seed)
-    frame = data.frame if idx is None else data.frame.iloc[idx]
+    frame = data.frame if idx is None else data.frame[idx]
     y = data.y if idx is None else data.y[idx]
     t0 = time.perf_counter()
     import warnings

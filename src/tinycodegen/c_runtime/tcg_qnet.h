@@ -1,0 +1,202 @@
+/* tcg_qnet.h - integer helpers of quantized linear models and MLPs. Part of tinycodegen; all
+ * functions are static inline, so any number of models can include this header in one program.
+ *
+ * Each function is defined bit for bit by tinycodegen/ir/qnet_ops.py. Integer arithmetic only:
+ * floats are read and written as bit patterns, so no soft-float routine is ever linked. */
+#ifndef TCG_QNET_H_INCLUDED
+#define TCG_QNET_H_INCLUDED
+
+#include <stdint.h>
+
+/* Bit pattern of a float (union punning is defined behaviour in C99). */
+static inline uint32_t tcg_q_bits(float f)
+{
+    union {
+        float f;
+        uint32_t u;
+    } b;
+    b.f = f;
+    return b.u;
+}
+
+static inline float tcg_q_from_bits(uint32_t u)
+{
+    union {
+        uint32_t u;
+        float f;
+    } b;
+    b.u = u;
+    return b.f;
+}
+
+/* 1 if the float with these bits is NaN or +-inf (all-ones exponent). */
+static inline uint32_t tcg_q_nonfinite(uint32_t bits)
+{
+    return (uint32_t)((bits & 0x7f800000u) == 0x7f800000u);
+}
+
+/* Input code of x (its bits) on the grid floor(x * A + C) clamped to [0, qmax], integers only:
+ * A = (-1)^(am >> 31) * (am & 0x7fffffff) * 2^-ea, C = cf * 2^-16 (ir/qnet_ops.py
+ * input_codes). */
+static inline uint32_t tcg_q_code(uint32_t bits, uint32_t am, int32_t ea, int64_t cf,
+                                  uint32_t qmax)
+{
+    const uint32_t ex = (bits >> 23) & 0xffu;
+    const uint64_t mant = (uint64_t)((bits & 0x7fffffu) | (ex != 0u ? 0x800000u : 0u));
+    const int32_t sh = (int32_t)(ex != 0u ? ex : 1u) - 150 - ea + 16;
+    const uint64_t p = mant * (uint64_t)(am & 0x7fffffffu);
+    uint64_t v;
+    int64_t t;
+    if (p == 0u) {
+        v = 0u;
+    } else if (sh >= 0) {
+        v = (sh > 62 || p >= ((uint64_t)1 << (62 - sh))) ? ((uint64_t)1 << 62) : (p << sh);
+    } else {
+        v = p >> (sh < -62 ? 62 : -sh);
+    }
+    t = (((bits >> 31) ^ (am >> 31)) != 0u) ? cf - (int64_t)v : cf + (int64_t)v;
+    if (t >= ((int64_t)qmax << 16)) {
+        return qmax;
+    }
+    if (t < ((int64_t)1 << 16)) {
+        return 0u;
+    }
+    return (uint32_t)(t >> 16);
+}
+
+/* A categorical input (its bits): 1 and the code when the value is an integer in [-1, n - 1]
+ * (-0.0 is 0), else 0 (NaN, +-inf, a fraction, out of range). Integers only. */
+static inline int tcg_q_category(uint32_t bits, int32_t n, int32_t *code)
+{
+    uint32_t ex, m, s;
+    if ((bits & 0x7fffffffu) == 0u) {
+        *code = 0;
+        return n > 0;
+    }
+    if (bits == 0xbf800000u) {
+        *code = -1;
+        return 1;
+    }
+    ex = bits >> 23; /* sign bit set: some other negative value, ex > 255 */
+    if (ex < 127u || ex > 150u) {
+        return 0;
+    }
+    m = (bits & 0x7fffffu) | 0x800000u;
+    s = 150u - ex;
+    if ((m & ((1u << s) - 1u)) != 0u || (int32_t)(m >> s) > n - 1) {
+        return 0;
+    }
+    *code = (int32_t)(m >> s);
+    return 1;
+}
+
+/* The float nearest p / q (ties to even), for 0 <= p <= q, 0 < q < 2^24: what IEEE division
+ * of the two exact floats gives, by integer long division (no float arithmetic). */
+static inline float tcg_q_ratio(uint32_t p, uint32_t q)
+{
+    uint32_t r = p, m = 0u, i;
+    int32_t e = 0;
+    if (p == 0u) {
+        return 0.0f;
+    }
+    while (r < q) {
+        r <<= 1;
+        --e;
+    }
+    for (i = 0u; i < 24u; ++i) {
+        m <<= 1;
+        if (r >= q) {
+            r -= q;
+            m |= 1u;
+        }
+        r <<= 1;
+    }
+    if (r > q || (r == q && (m & 1u) != 0u)) {
+        ++m;
+    }
+    if (m == 0x1000000u) {
+        m >>= 1;
+        ++e;
+    }
+    return tcg_q_from_bits(((uint32_t)(e + 127) << 23) | (m & 0x7fffffu));
+}
+
+/* floor(v / 2^s) for 0 < s < 63 (no implementation-defined shift of a negative value). */
+static inline int64_t tcg_q_floor_shift(int64_t v, int32_t s)
+{
+    return v >= 0 ? (v >> s) : ~((~v) >> s);
+}
+
+/* Fixed-point requantization: floor((acc * mult + 2^(shift - 1)) / 2^shift). */
+static inline int64_t tcg_q_requant(int64_t acc, int64_t mult, int32_t shift)
+{
+    return tcg_q_floor_shift(acc * mult + ((int64_t)1 << (shift - 1)), shift);
+}
+
+static inline int32_t tcg_q_clamp(int64_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : (int32_t)v);
+}
+
+/* Piecewise-linear table of n + 1 non-decreasing entries at x in [0, 256 n], clamped. */
+static inline int32_t tcg_q_interp_u16(const uint16_t *t, int32_t n, int64_t x)
+{
+    int32_t seg, frac, t0;
+    if (x <= 0) {
+        return (int32_t)t[0];
+    }
+    if (x >= (int64_t)n * 256) {
+        return (int32_t)t[n];
+    }
+    seg = (int32_t)(x >> 8);
+    frac = (int32_t)(x & 255);
+    t0 = (int32_t)t[seg];
+    return t0 + ((((int32_t)t[seg + 1] - t0) * frac + 128) >> 8);
+}
+
+static inline int32_t tcg_q_interp_s16(const int16_t *t, int32_t n, int64_t x)
+{
+    int32_t seg, frac, t0;
+    if (x <= 0) {
+        return (int32_t)t[0];
+    }
+    if (x >= (int64_t)n * 256) {
+        return (int32_t)t[n];
+    }
+    seg = (int32_t)(x >> 8);
+    frac = (int32_t)(x & 255);
+    t0 = (int32_t)t[seg];
+    return t0 + ((((int32_t)t[seg + 1] - t0) * frac + 128) >> 8);
+}
+
+/* 16-bit sigmoid of a logit r (units of 1/2048) from the half table t (129 entries). */
+static inline int32_t tcg_q_sigmoid(const uint16_t *t, int64_t r)
+{
+    const int32_t y = tcg_q_clamp(r, -32768, 32768);
+    return y >= 0 ? tcg_q_interp_u16(t, 128, y) : 65535 - tcg_q_interp_u16(t, 128, -y);
+}
+
+/* Index of the first maximum. */
+static inline int32_t tcg_q_argmax32(const int32_t *s, int32_t n)
+{
+    int32_t i, best = 0;
+    for (i = 1; i < n; ++i) {
+        if (s[i] > s[best]) {
+            best = i;
+        }
+    }
+    return best;
+}
+
+static inline int32_t tcg_q_argmax64(const int64_t *s, int32_t n)
+{
+    int32_t i, best = 0;
+    for (i = 1; i < n; ++i) {
+        if (s[i] > s[best]) {
+            best = i;
+        }
+    }
+    return best;
+}
+
+#endif /* TCG_QNET_H_INCLUDED */

@@ -1,0 +1,103 @@
+"""Shared by test_qlinear.py and test_qmlp.py: probe rows, bit-exactness checks, sanitizer runs."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from helpers import REPO, STRICT
+from tinycodegen.api import write_files
+
+F32_MAX = np.finfo(np.float32).max
+SPECIAL = np.array([0.0, -0.0, 1e-45, -1e-45, 1e-40, -3e-39, 1.1754944e-38, F32_MAX, -F32_MAX,
+                    1e30, -1e30, 0.5, -0.5, 1.0, -1.0, 65535.0, 2.0**24, np.nan],
+                   dtype=np.float32)
+CODES = np.array([-2.0, -1.0, -0.0, 0.5, 1e-45, np.nan, np.inf, 2.0**24], dtype=np.float32)
+
+
+def probe_rows(X_train: np.ndarray, rng: np.random.Generator, n: int,
+               categorical: dict[int, int] | None = None) -> np.ndarray:
+    """Training rows, rows far outside the training range, and special values: NaN, +-inf,
+    +-0, subnormals, +-FLT_MAX, each column's training min / max and their float neighbours.
+    ``categorical``: column -> number of categories (codes -1 .. K, and invalid codes)."""
+    X_train = np.asarray(X_train, dtype=np.float32)
+    nf = X_train.shape[1]
+    take = X_train[rng.integers(0, len(X_train), n)].copy()
+    far = take * rng.choice([-3.0, 3.0, 100.0, 1e6], size=take.shape).astype(np.float32)
+    pick = rng.random(take.shape) < 0.3
+    X = np.where(rng.random((n, 1)) < 0.4, np.where(pick, far, take), take)
+    with np.errstate(over="ignore"):
+        for f in range(nf):
+            lo, hi = X_train[:, f].min(), X_train[:, f].max()
+            pool = np.concatenate([SPECIAL, [lo, hi], np.nextafter([lo, hi], np.float32(np.inf)),
+                                   np.nextafter([lo, hi], np.float32(-np.inf))])
+            sel = rng.random(n) < 0.08
+            X[sel, f] = rng.choice(pool.astype(np.float32), size=int(sel.sum()))
+    X[rng.random(n) < 0.02, rng.integers(0, nf)] = np.inf
+    X[rng.random(n) < 0.02, rng.integers(0, nf)] = -np.inf
+    for col, k in (categorical or {}).items():
+        codes = rng.integers(-1, k, n).astype(np.float32)
+        bad = rng.random(n) < 0.1
+        codes[bad] = rng.choice(np.concatenate([CODES, [np.float32(k)]]), size=int(bad.sum()))
+        X[:, col] = codes
+    return np.ascontiguousarray(X, dtype=np.float32)
+
+
+def assert_bit_exact(compiled, X: np.ndarray) -> None:
+    """C predict and predict_proba equal the quantized reference on every row, bit for bit."""
+    ref = compiled.ir.reference(X)
+    np.testing.assert_array_equal(compiled.predict_index(X), ref.predict)
+    got = compiled.predict_proba(X)
+    np.testing.assert_array_equal(got.view(np.uint32),
+                                  ref.proba.astype(np.float32).view(np.uint32))
+    assert not np.isnan(got).any()
+
+
+def clang_strict(source, tmp: Path) -> None:
+    write_files(source, tmp)
+    for c_file in tmp.glob("*.c"):
+        proc = subprocess.run(["clang", *STRICT, "-O2", "-ffp-contract=off", "-c", str(c_file),
+                               "-o", str(tmp / "m.o")], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+
+
+def sanitized_outputs(compiled, X: np.ndarray, tmp: Path) -> tuple[np.ndarray, np.ndarray]:
+    """predict and predict_proba of an ASan + UBSan build (-fno-sanitize-recover) over X."""
+    name, nf, nc = compiled.name, X.shape[1], compiled.source.n_classes
+    compiled.write(tmp)
+    (tmp / "rows.bin").write_bytes(np.ascontiguousarray(X, np.float32).tobytes())
+    exe = tmp / "san"
+    cmd = ["gcc", "-std=c99", "-O1", "-g", "-fsanitize=address,undefined",
+           "-fno-sanitize-recover=all", "-ffp-contract=off", "-I", str(tmp),
+           f'-DMODEL_H="{name}.h"', f"-DPREFIX={name}", f"-DN_FEATURES={nf}",
+           f"-DN_CLASSES={nc}", str(REPO / "tests/c/rows_main.c"), str(tmp / f"{name}.c"),
+           "-o", str(exe)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    run = subprocess.run([str(exe), str(tmp / "rows.bin"), str(tmp / "out.bin")],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "runtime error" not in run.stderr and "Sanitizer" not in run.stderr
+    rec = np.dtype([("c", "<i4"), ("p", "<f4", (nc,))])
+    out = np.frombuffer((tmp / "out.bin").read_bytes(), dtype=rec)
+    assert len(out) == len(X)
+    return out["c"], out["p"]
+
+
+def kdd_pipeline(est: Any) -> Any:
+    """The study's preprocessing: one-hot categoricals (fixed vocabulary), MinMax the rest."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import MinMaxScaler, OneHotEncoder
+
+    from tinycodegen.datasets import nsl_kdd
+
+    cats = list(nsl_kdd.CATEGORICAL)
+    nums = [f for f in nsl_kdd.FEATURE_NAMES if f not in nsl_kdd.CATEGORICAL]
+    vocab = [list(nsl_kdd.CATEGORICAL[c]) for c in cats]
+    pre = ColumnTransformer([("cat", OneHotEncoder(categories=vocab, handle_unknown="ignore",
+                                                   sparse_output=False), cats),
+                             ("num", MinMaxScaler(), nums)])
+    return Pipeline([("pre", pre), ("model", est)])

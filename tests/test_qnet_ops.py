@@ -1,0 +1,112 @@
+"""tcg_qnet.h's integer helpers == their definitions in ir/qnet_ops.py, on adversarial values,
+built with gcc and clang under the strict flags (input codes from float bits, category codes,
+correctly rounded ratios, requantization at the accumulator limits, tables)."""
+
+from __future__ import annotations
+
+import ctypes
+import subprocess
+
+import numpy as np
+import pytest
+
+from helpers import REPO, STRICT
+from tinycodegen.ir import qnet_ops as ops
+
+RUNTIME = REPO / "src/tinycodegen/c_runtime"
+
+
+@pytest.fixture(scope="module", params=["gcc", "clang"])
+def prims(request, tmp_path_factory) -> ctypes.CDLL:
+    tmp = tmp_path_factory.mktemp(f"prims_{request.param}")
+    lib = tmp / "prims.so"
+    subprocess.run([request.param, *STRICT, "-O2", "-ffp-contract=off", "-fPIC", "-shared",
+                    "-I", str(RUNTIME), str(REPO / "tests/c/qnet_prims.c"), "-o", str(lib)],
+                   check=True)
+    return ctypes.CDLL(str(lib))
+
+
+def _p(a: np.ndarray) -> ctypes.c_void_p:
+    return ctypes.c_void_p(a.ctypes.data)
+
+
+def test_input_codes_match(prims) -> None:
+    rng = np.random.default_rng(1)
+    n = 100_000
+    ex = rng.integers(0, 256, n)
+    bits = ((rng.integers(0, 2, n) << 31) | (ex << 23) | rng.integers(0, 1 << 23, n))
+    bits[:4] = [0, 0x80000000, 0x7F800000, 0xFF800000]
+    consts = []
+    for _ in range(4000):
+        a = float(rng.choice([-1.0, 1.0]) * 2.0 ** rng.uniform(-100, 100))
+        c = float(rng.choice([0.5, rng.normal() * 300, rng.normal() * 2.0**39]))
+        consts.append(ops.code_consts(a, c))
+    which = rng.integers(0, len(consts), n)
+    am, ea, sa, cf = (np.asarray(v, np.int64)[which] for v in zip(*consts, strict=True))
+    # half of the rows get x near the grid: x * A + C within [-2, qmax + 2]
+    x_near = ((rng.uniform(-2, 300, n) - cf / 65536.0) * (-1.0) ** sa / am * 2.0**ea)
+    near = rng.random(n) < 0.5
+    with np.errstate(over="ignore"):
+        xs = np.where(near, x_near.astype(np.float32).view(np.uint32),
+                      bits.astype(np.uint32)).astype(np.uint32)
+    for qmax in (255, 65535):
+        want = ops.input_codes(xs.view(np.float32), am, ea, sa, cf, qmax)
+        out = np.zeros(n, np.uint32)
+        am_word, ea32 = (am | (sa << 31)).astype(np.uint32), ea.astype(np.int32)
+        prims.prim_code(_p(xs), _p(am_word), _p(ea32), _p(cf), qmax,
+                        ctypes.c_size_t(n), _p(out))
+        np.testing.assert_array_equal(out, want)
+        assert 0 < (want[near] % qmax).mean()  # the grid's inside is exercised
+
+
+def test_category_ratio_requant_interp_match(prims) -> None:
+    rng = np.random.default_rng(2)
+    vals = np.concatenate([np.arange(-3, 80, dtype=np.float32), [-0.0, 0.5, 70.5, 1e-45,
+                          np.nan, np.inf, -np.inf, 2.0**24, 2.0**30, -1e30]]).astype(np.float32)
+    bits = vals.view(np.uint32).copy()
+    for k in (1, 3, 70):
+        ok, code = np.zeros(len(bits), np.int32), np.zeros(len(bits), np.int32)
+        prims.prim_category(_p(bits), k, ctypes.c_size_t(len(bits)), _p(ok), _p(code))
+        v = vals.astype(np.float64)
+        with np.errstate(invalid="ignore"):
+            want = (v >= -1) & (v <= k - 1) & (v == np.floor(v))
+        np.testing.assert_array_equal(ok.astype(bool), want)
+        np.testing.assert_array_equal(code[want], v[want].astype(np.int32))
+    # correctly rounded p / q for p <= q < 2**24: equal to IEEE float division
+    q = np.concatenate([rng.integers(1, 1 << 24, 100_000), [1, 2, 3, (1 << 24) - 1, 65535,
+                                                           65534, 3 * 65535]]).astype(np.uint32)
+    p = (rng.random(len(q)) * (q.astype(np.float64) + 1)).astype(np.uint32)
+    p[-7:] = [1, 1, 2, (1 << 24) - 2, 32768, 1, 65535]
+    p = np.minimum(p, q)
+    out = np.zeros(len(q), np.float32)
+    prims.prim_ratio(_p(p), _p(q), ctypes.c_size_t(len(q)), _p(out))
+    want = p.astype(np.float32) / q.astype(np.float32)
+    np.testing.assert_array_equal(out.view(np.uint32), want.view(np.uint32))
+    # requantization at the accumulator limits of both modes
+    for mode in ("int8", "int16"):
+        lim = ops.ACC_LIMIT[mode] - 1
+        n = 100_000
+        acc = rng.integers(-lim, lim + 1, n, dtype=np.int64)
+        acc[:4] = [lim, -lim, 0, -1]
+        fm = [ops.fixed_mult(float(2.0 ** rng.uniform(-70, 40)), mode) for _ in range(n)]
+        mult = np.asarray([m for m, _ in fm], np.int64)
+        shift = np.asarray([s for _, s in fm], np.int32)
+        mult[:4] = 2 ** ops.MULT_BITS[mode] - 1
+        shift[:4] = [1, 1, 62, 62]
+        out64 = np.zeros(n, np.int64)
+        prims.prim_requant(_p(acc), _p(mult), _p(shift), ctypes.c_size_t(n), _p(out64))
+        np.testing.assert_array_equal(out64, ops.requant(acc, mult, shift))
+    x = np.concatenate([np.arange(-300, 66_000, 7), [-(2**62), 2**62, 65536, 65535, 0]])
+    x = x.astype(np.int64)
+    for table, nseg in ((ops.exp_table(), 256), (ops.sigmoid_table(), 128)):
+        t16 = table.astype(np.uint16)
+        out32 = np.zeros(len(x), np.int32)
+        prims.prim_interp(_p(t16), nseg, _p(x), ctypes.c_size_t(len(x)), _p(out32))
+        np.testing.assert_array_equal(out32, ops.interp(table, x))
+    t16 = ops.sigmoid_table().astype(np.uint16)
+    r = np.concatenate([np.arange(-40_000, 40_000, 3), [-(2**62), 2**62]]).astype(np.int64)
+    out32 = np.zeros(len(r), np.int32)
+    prims.prim_sigmoid(_p(t16), _p(r), ctypes.c_size_t(len(r)), _p(out32))
+    np.testing.assert_array_equal(out32, ops.sigmoid_q(r))
+    exact = 0.5 * (1 + np.tanh(0.5 * r * ops.SIG_UNIT))
+    assert np.abs(ops.sigmoid_q(r) / 65535 - exact).max() < 4e-4  # table error, documented

@@ -1,0 +1,45 @@
+"""The study on a small subsample: the report's files exist and its numbers are the C's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+import tinycodegen
+from tinycodegen.study.metrics import binary_metrics
+from tinycodegen.study.models import SPECS
+from tinycodegen.study.run import c_outputs, load_splits, run_study, train_cached
+
+
+def test_study_subsample_report(tmp_path: Path) -> None:
+    out = tmp_path / "study"
+    results = run_study(out, limit=1500, measure_rows=40, targets=("cortex-m4f",),
+                        only=("RF", "LR", "Tiny RF"))
+    assert [r.spec.name for r in results] == ["RF", "LR", "Tiny RF"]
+    for name in ("report.md", "results.json", "metrics_bars.png", "confusion_matrices.png",
+                 "roc_kddtest.png", "flash_vs_cycles_cortex-m4f.png"):
+        assert (out / name).is_file(), name
+    data = json.loads((out / "results.json").read_text())
+    by_name = {m["name"]: m for m in data["models"]}
+    for m in by_name.values():
+        assert m["error"] is None, m["error"]
+        assert set(m["metrics_c"]) == {"KDDTest+", "KDDTest-21", "KDDTrain+ 20% (random split)"}
+        assert m["targets"]["cortex-m4f"]["agrees_with_host"] is True
+        assert m["targets"]["cortex-m4f"]["flash"] > 0
+    assert by_name["RF"]["parity"]["mismatches"] == 0
+    assert by_name["LR"]["parity"]["mismatches"] == 0
+    assert by_name["Tiny RF"]["parity"]["reference_mismatches"] == 0
+    # the numbers are the compiled C's: recompute them from the same (cached) model
+    full, _, evals = load_splits(0, 1500)
+    spec = next(s for s in SPECS if s.name == "RF")
+    model, _ = train_cached(spec, full, 0)
+    compiled = tinycodegen.compile(model, name="again")
+    test = evals["KDDTest+"]
+    pred, score = c_outputs(compiled, test.X)
+    again = binary_metrics(test.y, pred, score)
+    assert again == by_name["RF"]["metrics_c"]["KDDTest+"]
+    report = (out / "report.md").read_text()
+    assert f"{again['accuracy']:.4f}" in report
+    assert np.isclose(by_name["RF"]["metrics_sklearn"]["KDDTest+"]["accuracy"], again["accuracy"])
