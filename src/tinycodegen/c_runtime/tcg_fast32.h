@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "tcg_argmax.h"
+
 #define TCG_DBL_FLT_MAX 3.4028234663852886e+38
 
 /* The fast loops keep 4 independent sums ("lanes"). Written with small arrays, compilers map the
@@ -47,18 +49,6 @@ static inline float tcg_copysignf(float r, float s)
     b.f = s;
     a.u = (a.u & 0x7fffffffu) | (b.u & 0x80000000u);
     return a.f;
-}
-
-/* Index of the first maximum (numpy's argmax rule; inputs are never NaN here). */
-static inline int32_t tcg_argmax_f32(const float *s, int32_t n)
-{
-    int32_t i, best = 0;
-    for (i = 1; i < n; ++i) {
-        if (s[i] > s[best]) {
-            best = i;
-        }
-    }
-    return best;
 }
 
 /* 1 when s[best] - s[c] > bound[best] + bound[c] for every c != best: then the exact scores keep

@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "tcg_argmax.h"
+
 /* Bit pattern of a float (union punning is defined behaviour in C99). */
 static inline uint32_t tcg_q_bits(float f)
 {
@@ -174,29 +176,6 @@ static inline int32_t tcg_q_sigmoid(const uint16_t *t, int64_t r)
 {
     const int32_t y = tcg_q_clamp(r, -32768, 32768);
     return y >= 0 ? tcg_q_interp_u16(t, 128, y) : 65535 - tcg_q_interp_u16(t, 128, -y);
-}
-
-/* Index of the first maximum. */
-static inline int32_t tcg_q_argmax32(const int32_t *s, int32_t n)
-{
-    int32_t i, best = 0;
-    for (i = 1; i < n; ++i) {
-        if (s[i] > s[best]) {
-            best = i;
-        }
-    }
-    return best;
-}
-
-static inline int32_t tcg_q_argmax64(const int64_t *s, int32_t n)
-{
-    int32_t i, best = 0;
-    for (i = 1; i < n; ++i) {
-        if (s[i] > s[best]) {
-            best = i;
-        }
-    }
-    return best;
 }
 
 #endif /* TCG_QNET_H_INCLUDED */

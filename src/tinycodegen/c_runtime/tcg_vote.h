@@ -4,6 +4,8 @@
 
 #include <stdint.h>
 
+#include "tcg_argmax.h"
+
 /* acc[k] += q[k] for k < n: one tree's fixed-point leaf vector added to the class sums. */
 static inline void tcg_add_u16(uint32_t *acc, const uint16_t *q, int32_t n)
 {
@@ -11,29 +13,6 @@ static inline void tcg_add_u16(uint32_t *acc, const uint16_t *q, int32_t n)
     for (k = 0; k < n; ++k) {
         acc[k] += q[k];
     }
-}
-
-/* Index of the first maximum (sklearn's numpy argmax rule). */
-static inline int32_t tcg_argmax_u32(const uint32_t *s, int32_t n)
-{
-    int32_t i, best = 0;
-    for (i = 1; i < n; ++i) {
-        if (s[i] > s[best]) {
-            best = i;
-        }
-    }
-    return best;
-}
-
-static inline int32_t tcg_argmax_f64(const double *s, int32_t n)
-{
-    int32_t i, best = 0;
-    for (i = 1; i < n; ++i) {
-        if (s[i] > s[best]) {
-            best = i;
-        }
-    }
-    return best;
 }
 
 /* s[best] minus the largest other score (UINT32_MAX when there is no other class). */

@@ -6,6 +6,7 @@ import numpy as np
 
 from tinycodegen._version import __version__
 from tinycodegen.emit.common import CSource, c_array, c_double, c_float, header, render
+from tinycodegen.emit.linear_fold import folded_tables, lanes_code
 from tinycodegen.emit.registry import register_emitter
 from tinycodegen.emit.runtime import runtime_files
 from tinycodegen.emit.transform import RUNTIME as TRANSFORM_RUNTIME
@@ -60,17 +61,17 @@ def fast_code(ir: LinearIR, name: str) -> str:
     else:
         decide = (f"    c = tcg_argmax_f32(s, {ns});\n"
                   f"    return tcg_sure_argmax_f32(s, bound, {ns}, c) ? c : -1;")
-    tail = "".join(
-        f"        {{\n            const float p = w[i + {j}] * xf[i + {j}];\n"
-        f"            s{j} = s{j} + p;\n            a{j} = a{j} + tcg_absf(p);\n        }}\n"
-        for j in range(ir.n_inputs % 4))
-    tail_array = "".join(
-        f"        {{\n            const float p = w[i + {j}] * xf[i + {j}];\n"
-        f"            sl[{j}] = sl[{j}] + p;\n            al[{j}] = al[{j}] + tcg_absf(p);\n"
-        "        }\n" for j in range(ir.n_inputs % 4))
-    return render("linear_fast.c.tmpl", NAME=name, UNAME=name.upper(), K=c_float(fb.k),
-                  D=c_float(fb.d), AMAX=c_float(AMAX), DECIDE=decide, TAIL=tail,
-                  TAIL_ARRAY=tail_array)
+    up = name.upper()
+    if ir.folded is not None:
+        ff = ir.folded
+        lanes = folded_tables(ff, name) + lanes_code(
+            name, "lanes", f"{up}_NS", ir.meta.n_features, f"{name}_wr", f"{name}_br", ff)
+        k, d = ff.k, ff.d
+    else:
+        lanes = lanes_code(name, "lanes", f"{up}_NS", ir.n_inputs, f"{name}_wf", f"{name}_bf")
+        k, d = fb.k, fb.d
+    return render("linear_fast.c.tmpl", NAME=name, UNAME=up, AMAX=c_float(AMAX), K=c_float(k),
+                  D=c_float(d), DECIDE=decide, LANES=lanes)
 
 
 def float_exact(a: np.ndarray) -> bool:
@@ -101,7 +102,7 @@ def tables_and_scores(ir: LinearIR, name: str) -> tuple[str, str]:
                    f"        m[c] = tcg_dot_exact(&{name}_w[c * {up}_NZ], 1, z, {up}_NZ, "
                    f"{name}_b[c], part);\n    }}\n")
     doc = "/* Coefficients and intercepts exactly as sklearn holds them (double)"
-    if ir.fast is None:
+    if ir.fast is None or ir.folded is not None:  # the folded fast path has its own tables
         return doc + ". */\n" + doubles, body
     return doc + ", and rounded to float for the fast path. */\n" + doubles + floats, body
 
@@ -110,11 +111,11 @@ def predict_body(ir: LinearIR, name: str) -> str:
     up = name.upper()
     lines = [f"    double z[{up}_NZ], m[{up}_NS];"]
     fast = ir.fast is not None
-    if fast and ir.transform is None:
+    if fast and (ir.transform is None or ir.folded is not None):
         lines += [f"    const int32_t fast = {name}_fast(x);",
                   "    if (fast >= 0) {", "        return fast;", "    }"]
     lines += [f"    if (!{name}_input(x, z)) {{", "        return -1;", "    }"]
-    if fast and ir.transform is not None:
+    if fast and ir.transform is not None and ir.folded is None:
         lines += [f"    {{\n        float zf[{up}_NZ];",
                   f"        if (tcg_narrow_f32(z, zf, {up}_NZ)) {{",
                   f"            const int32_t fast = {name}_fast(zf);",

@@ -6,6 +6,7 @@ import numpy as np
 
 from tinycodegen._version import __version__
 from tinycodegen.emit.common import CSource, c_array, c_double, c_float, header, render
+from tinycodegen.emit.linear_fold import folded_tables, lanes_code
 from tinycodegen.emit.registry import register_emitter
 from tinycodegen.emit.runtime import runtime_files
 from tinycodegen.emit.transform import RUNTIME as TRANSFORM_RUNTIME
@@ -38,7 +39,7 @@ def tables(ir: MLPIR, name: str) -> str:
         if not float_layer(ir, li):
             out.append(c_array("double", f"{name}_w{li}", [c_double(v) for v in w.ravel()], 4))
             out.append(c_array("double", f"{name}_b{li}", [c_double(v) for v in b], 4))
-        if ir.fast_ok or float_layer(ir, li):
+        if (ir.fast_ok and not (li == 0 and ir.folded is not None)) or float_layer(ir, li):
             out.append(c_array("float", f"{name}_wf{li}", [c_float(v) for v in w.ravel()], 6))
             out.append(c_array("float", f"{name}_bf{li}", [c_float(v) for v in b], 6))
     return "".join(out)
@@ -63,8 +64,9 @@ def consts(ir: MLPIR, name: str) -> str:
 def layers(ir: MLPIR, name: str) -> str:
     w = ir.widths
     last = len(ir.weights) - 1
+    first = 1 if ir.folded is not None else 0  # a folded layer 0 has its own code
     parts = [render("mlp_layer.c.tmpl", NAME=name, L=li, NI=w[li], NO=w[li + 1],
-                    TAIL=layer_tail(name, li, w[li], w[li + 1])) for li in range(last)]
+                    TAIL=layer_tail(name, li, w[li], w[li + 1])) for li in range(first, last)]
     parts.append(render("mlp_output.c.tmpl", NAME=name, L=last, NI=w[last], NO=w[last + 1]))
     return "".join(parts)
 
@@ -117,7 +119,17 @@ def predict_body(ir: MLPIR, name: str) -> str:
     bufs = "".join(f"h{i}[{up}_WMAX], " for i in range(min(last, 2)))
     lines = [f"    float {bufs}s[{up}_NO], a[{up}_NO], bound[{up}_NO];", "    float H, E;",
              "    int32_t c;"]
-    if ir.transform is None:
+    first = 0
+    if ir.folded is not None:  # layer 0 from the raw input (ir/linear_fold.py)
+        src, slow, first = "x", f"{name}_slow(x)", 1
+        lines += [f"    float a0[{w[1]}];",
+                  f"    if (!{name}_lanes0(x, h0, a0)",
+                  f"        || !tcg_all_le_f32(a0, {w[1]}, {up}_AMAX)) {{",
+                  f"        return {slow}; /* also NaN or infinite input, invalid codes */",
+                  "    }", "    E = 0.0f;", f"    for (c = 0; c < {w[1]}; ++c) {{",
+                  f"        E = tcg_maxf({up}_K0 * a0[c] + {up}_D0, E);", "    }"]
+        lines += activation_lines(ir, name, "h0", w[1])
+    elif ir.transform is None:
         src, slow = "x", f"{name}_slow(x)"
         lines += [f"    if (!tcg_input_ok(x, {up}_N_FEATURES, 0)) {{", "        return -1;",
                   "    }", f"    H = tcg_maxabs_f32(x, {up}_NZ);", "    E = 0.0f;"]
@@ -128,17 +140,11 @@ def predict_body(ir: MLPIR, name: str) -> str:
                   f"    if (!tcg_narrow_f32(z, zf, {up}_NZ)) {{", f"        return {slow};",
                   "    }", f"    H = tcg_maxabs_f32(zf, {up}_NZ);",
                   f"    E = {up}_E0 * H + {up}_TINY;"]
-    for li in range(last):
+    for li in range(first, last):
         inp, out = buffers(li, src)
         lines += [f"    {name}_f{li}({inp}, {out});",
                   f"    E = ({up}_ALPHA{li} * H + {up}_BETA{li}) + {up}_NU{li} * E;"]
-        if ir.activation in ACT32:
-            lines += [f"    for (c = 0; c < {w[li + 1]}; ++c) {{",
-                      f"        {out}[c] = {ACT32[ir.activation]}({out}[c]);", "    }"]
-        if ir.activation in ("tanh", "logistic"):
-            lines += [f"    E = {up}_LAM * E + {up}_EPS;", "    H = 1.0f;"]
-        else:
-            lines += [f"    H = tcg_maxabs_f32({out}, {w[li + 1]});"]
+        lines += activation_lines(ir, name, out, w[li + 1])
     inp = buffers(last, src)[0]
     lines += [f"    {name}_fo({inp}, s, a);",
               f"    if (tcg_all_le_f32(a, {up}_NO, {up}_AMAX)) {{",
@@ -155,6 +161,29 @@ def predict_body(ir: MLPIR, name: str) -> str:
                   "            return c;", "        }"]
     lines += ["    }", f"    return {slow};"]
     return "\n".join(lines) + "\n"
+
+
+def activation_lines(ir: MLPIR, name: str, out: str, n: int) -> list[str]:
+    """The hidden activation on ``out`` in float, and the bounds H and E it leaves."""
+    up = name.upper()
+    lines = []
+    if ir.activation in ACT32:
+        lines += [f"    for (c = 0; c < {n}; ++c) {{",
+                  f"        {out}[c] = {ACT32[ir.activation]}({out}[c]);", "    }"]
+    if ir.activation in ("tanh", "logistic"):
+        return lines + [f"    E = {up}_LAM * E + {up}_EPS;", "    H = 1.0f;"]
+    return lines + [f"    H = tcg_maxabs_f32({out}, {n});"]
+
+
+def folded_first_layer(ir: MLPIR, name: str) -> str:
+    """Tables, bound constants and ``NAME_lanes0`` of the folded first layer."""
+    ff, up = ir.folded, name.upper()
+    assert ff is not None
+    return (folded_tables(ff, name)
+            + "/* |layer-0 pre-activation j - exact| <= K0 a_j + D0 (ir/linear_fold.py) */\n"
+            + f"#define {up}_K0 {c_float(ff.k)}\n#define {up}_D0 {c_float(ff.d)}\n"
+            + lanes_code(name, "lanes0", str(ir.widths[1]), ir.meta.n_features, f"{name}_wr",
+                         f"{name}_br", ff))
 
 
 SLOW = """
@@ -190,9 +219,10 @@ def emit_mlp(ir: MLPIR, name: str) -> CSource:
         PART=2 * max(w[:-1]) + 1,
         TRANSFORM=transform_code(ir.transform, name, ir.meta.n_features),
         TABLES=tables(ir, name), CONSTS=consts(ir, name) if ir.fast_ok else "/* (none: off) */\n",
-        LAYERS=layers(ir, name) if ir.fast_ok else "",
+        LAYERS=(layers(ir, name) if ir.fast_ok else "")
+        + (folded_first_layer(ir, name) if ir.folded is not None else ""),
         EXACT_BODY=exact_body(ir, name), RULE=rule, RULE_DOC=rule_doc,
-        SLOW=SLOW.format(name=name, up=up) if ir.transform is None else "",
+        SLOW=SLOW.format(name=name, up=up) if ir.transform is None or ir.folded else "",
         PREDICT_BODY=predict_body(ir, name), PROBA_CALL=proba,
     )
     doc = (

@@ -214,7 +214,7 @@ class _Writer:
             return render("qnet_proba_binary.c.tmpl", **subs, EXPR=expr, TOP=top)
         prep = ""
         if kind == "softmax":
-            fn = "tcg_q_argmax32" if self.acc_t == "int32_t" else "tcg_q_argmax64"
+            fn = "tcg_argmax_i32" if self.acc_t == "int32_t" else "tcg_argmax_i64"
             prep = f"    const int32_t m = {fn}(acc, {name.upper()}_NS);\n"
         return render("qnet_proba_multi.c.tmpl", **subs, PREP=prep, EXPR=expr)
 
@@ -232,7 +232,7 @@ def emit_qnet(ir: QNetIR, name: str) -> CSource:
     codes = wr.numeric() + wr.categorical()
     layer_tabs, layer_funcs, run = wr.layers()
     proba = wr.proba()
-    fn = "tcg_q_argmax32" if wr.acc_t == "int32_t" else "tcg_q_argmax64"
+    fn = "tcg_argmax_i32" if wr.acc_t == "int32_t" else "tcg_argmax_i64"
     rule = ("return acc[0] > 0 ? 1 : 0;" if ir.binary else
             f"return {fn}(acc, {name.upper()}_NS);")
     c_text = render(

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
+
+_INCLUDE = re.compile(r'^#include "(tcg_[a-z0-9_]+\.h)"', re.MULTILINE)
 
 
 def runtime_files(names: tuple[str, ...]) -> dict[str, str]:
+    """The named headers and every runtime header they include (transitively)."""
     root = resources.files("tinycodegen").joinpath("c_runtime")
-    return {n: root.joinpath(n).read_text() for n in names}
+    out: dict[str, str] = {}
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name not in out:
+            out[name] = root.joinpath(name).read_text()
+            todo.extend(_INCLUDE.findall(out[name]))
+    return out

@@ -7,6 +7,7 @@ defines, bit for bit, what the generated C computes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -57,3 +58,29 @@ def rejected_rows(X: np.ndarray, nan_policy: NanPolicy) -> np.ndarray:
     if nan_policy == "reject":
         bad |= np.isnan(X).any(axis=1)
     return bad
+
+
+def walk_trees(
+    n_rows: int,
+    roots: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    go_left: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """Leaf id reached in every tree, shape (n_rows, n_trees), walking all rows at once.
+
+    Nodes are indices into ``left``/``right``; a child < 0 is leaf ``~child``.
+    ``go_left(rows, nodes)`` says, for each active row and the node it is at, whether it goes
+    left. Iterative (one NumPy step per tree level), so tree depth is not bounded by recursion.
+    """
+    rows = np.arange(n_rows)
+    out = np.empty((n_rows, len(roots)), dtype=np.int64)
+    for t, root in enumerate(roots):
+        cur = np.full(n_rows, int(root), dtype=np.int64)
+        active = cur >= 0
+        while active.any():
+            node = cur[active]
+            cur[active] = np.where(go_left(rows[active], node), left[node], right[node])
+            active = cur >= 0
+        out[:, t] = ~cur
+    return out

@@ -38,11 +38,13 @@ computed from the correctly rounded scores in double (exp from <math.h>) and rou
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
 
 from tinycodegen.ir.base import ModelMeta, Reference, rejected_rows
+from tinycodegen.ir.linear_fold import FoldedFast, fold_linear, folded_bound_ok, folded_scores
 from tinycodegen.ir.numerics import (
     AMAX,
     FLT_MAX,
@@ -134,6 +136,13 @@ class LinearIR:
             return None
         return fast_bound(self.coef32, self.n_inputs, self.transform is not None)
 
+    @cached_property
+    def folded(self) -> FoldedFast | None:
+        """The fast path on the raw input with the transform folded in (ir/linear_fold.py)."""
+        if self.transform is None or self.fast is None:
+            return None
+        return fold_linear(self.coef, self.intercept, self.transform)
+
     # ---- reference evaluator ---------------------------------------------------------------
     def rejected(self, X: np.ndarray) -> np.ndarray:
         if self.transform is None:
@@ -160,12 +169,18 @@ class LinearIR:
             return (m[:, 0] > 0.0).astype(np.int32)
         return np.argmax(m, axis=1).astype(np.int32)
 
-    def fast_decide(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Replay of the C fast path: (decided rows, class index where decided)."""
+    def fast_decide(self, z: np.ndarray, X: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Replay of the C fast path: (decided rows, class index where decided); from the raw
+        rows X when the transform is folded, else from the model inputs z."""
         rows = z.shape[0]
         fb = self.fast
         if fb is None:
             return np.zeros(rows, dtype=bool), np.zeros(rows, dtype=np.int32)
+        if self.folded is not None and X is not None:
+            usable, s, a = folded_scores(self.folded, X)
+            small, bound = folded_bound_ok(self.folded, a)
+            return self._decide(s, bound, usable & small)
         big = np.zeros(rows, dtype=bool)
         if self.transform is not None:
             big = (np.abs(z) > FLT_MAX).any(axis=1)
@@ -174,6 +189,12 @@ class LinearIR:
         with np.errstate(all="ignore"):
             bound = fb.k * a + fb.d
             ok = (a <= np.float32(AMAX)).all(axis=1) & ~big
+        return self._decide(s, bound, ok)
+
+    def _decide(self, s: np.ndarray, bound: np.ndarray, ok: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+        rows = s.shape[0]
+        with np.errstate(all="ignore"):
             if self.binary:
                 one, zero = s[:, 0] > bound[:, 0], s[:, 0] < -bound[:, 0]
                 return ok & (one | zero), one.astype(np.int32)
@@ -189,7 +210,7 @@ class LinearIR:
     def reference(self, X: np.ndarray) -> Reference:
         bad, z = self.inputs(X)
         m = exact_dot(self.coef.T, self.intercept, z)
-        decided, fast_pred = self.fast_decide(z)
+        decided, fast_pred = self.fast_decide(z, np.asarray(X, dtype=np.float32))
         predict = np.where(decided, fast_pred, self.rule(m)).astype(np.int32)
         proba = proba_from_scores(self.proba, m, self.meta.n_classes)
         predict[bad] = -1

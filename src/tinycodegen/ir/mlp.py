@@ -42,11 +42,13 @@ output logit (difference) lies within that double-rounding band of the boundary.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
 
 from tinycodegen.ir.base import ModelMeta, Reference, rejected_rows
+from tinycodegen.ir.linear_fold import FoldedFast, fold_linear, folded_bound_ok, folded_scores
 from tinycodegen.ir.numerics import (
     AMAX,
     FLT_MAX,
@@ -178,6 +180,14 @@ class MLPIR:
             e0=bound_const(u),
         )
 
+    @cached_property
+    def folded(self) -> FoldedFast | None:
+        """The first layer on the raw input with the transform folded in (ir/linear_fold.py):
+        its pre-activations and bound K a_j + D replace narrowing the transformed input."""
+        if self.transform is None or not self.fast_ok or len(self.weights) < 2:
+            return None
+        return fold_linear(self.weights[0].T, self.biases[0], self.transform)
+
     # ---- reference evaluator ---------------------------------------------------------------
     def inputs(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         X = np.asarray(X, dtype=np.float32)
@@ -201,22 +211,33 @@ class MLPIR:
             return (o[:, 0] >= self.threshold).astype(np.int32)
         return np.argmax(o, axis=1).astype(np.int32)
 
-    def fast_decide(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Replay of the C fast path: (decided rows, class index where decided)."""
+    def fast_decide(self, z: np.ndarray, X: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Replay of the C fast path: (decided rows, class index where decided); the first
+        layer from the raw rows X when the transform is folded."""
         rows = z.shape[0]
         if not self.fast_ok:
             return np.zeros(rows, dtype=bool), np.zeros(rows, dtype=np.int32)
         bd = self.bound
         big = np.zeros(rows, dtype=bool)
-        if self.transform is not None:
+        ff = self.folded if X is not None else None
+        if ff is not None:
+            usable, pre0, a0 = folded_scores(ff, X)
+            small, bound0 = folded_bound_ok(ff, a0)
+            big = ~(usable & small)
+        elif self.transform is not None:
             big = (np.abs(z) > FLT_MAX).any(axis=1)
         h = np.where(big[:, None], 0.0, z).astype(np.float32)
         with np.errstate(all="ignore"):
             H = np.abs(h).max(axis=1, initial=np.float32(0))
             E = np.zeros(rows, np.float32) if self.transform is None else bd.e0 * H + bd.tiny
             for li, (w, b) in enumerate(zip(self.weights[:-1], self.biases[:-1], strict=True)):
-                pre = layer32(w.astype(np.float32), b.astype(np.float32), h)
-                E = (bd.alpha[li] * H + bd.beta[li]) + bd.nu[li] * E
+                if li == 0 and ff is not None:
+                    pre = np.where(big[:, None], np.float32(0), pre0)
+                    E = np.where(big, np.float32(0), bound0.max(axis=1, initial=np.float32(0)))
+                else:
+                    pre = layer32(w.astype(np.float32), b.astype(np.float32), h)
+                    E = (bd.alpha[li] * H + bd.beta[li]) + bd.nu[li] * E
                 h = act32(self.activation, pre)
                 if self.activation in ("tanh", "logistic"):
                     E = bd.lam * E + bd.eps
@@ -242,7 +263,7 @@ class MLPIR:
     def reference(self, X: np.ndarray) -> Reference:
         bad, z = self.inputs(X)
         o = self.logits(z)
-        decided, fast_pred = self.fast_decide(z)
+        decided, fast_pred = self.fast_decide(z, np.asarray(X, dtype=np.float32))
         predict = np.where(decided, fast_pred, self.rule(o)).astype(np.int32)
         kind = "sigmoid" if self.binary else "softmax"
         proba = proba_from_scores(kind, o, self.meta.n_classes)

@@ -62,17 +62,19 @@ def lane_height(n: int) -> int:
     return -(-n // LANES) + 2
 
 
-def lane_dot32(wf: np.ndarray, bf: np.ndarray, xf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def lane_dot32(wf: np.ndarray, bf: np.ndarray, xf: np.ndarray,
+               af: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The C fast loop for every row: term i = fl(wf[i] * x[i]) added to lane i % 4 (the bias
     starts lane 0), lanes combined as (l0 + l1) + (l2 + l3); likewise the magnitudes |term|.
 
-    wf: float32 (k, n), bf: float32 (k,), xf: float32 (rows, n) -> float32 (rows, k) twice.
+    wf: float32 (k, n), bf: float32 (k,) or per row (rows, k), xf: float32 (rows, n) -> float32
+    (rows, k) twice. ``af``: where lane 0 of the magnitudes starts (default |bf|).
     """
-    rows, k = xf.shape[0], len(bf)
+    rows, k = xf.shape[0], wf.shape[0]
     s = [np.zeros((rows, k), np.float32) for _ in range(LANES)]
     a = [np.zeros((rows, k), np.float32) for _ in range(LANES)]
     s[0] = s[0] + bf
-    a[0] = a[0] + np.abs(bf)
+    a[0] = a[0] + (np.abs(bf) if af is None else af)
     with np.errstate(all="ignore"):
         for i in range(wf.shape[1]):
             p = xf[:, i : i + 1] * wf[None, :, i]

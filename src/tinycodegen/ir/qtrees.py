@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tinycodegen.ir.base import ModelMeta, Reference, rejected_rows
+from tinycodegen.ir.base import ModelMeta, Reference, rejected_rows, walk_trees
 
 SCALES = {"int8": 255, "int16": 65535}
 
@@ -112,25 +112,14 @@ class QuantizedTreeIR:
 
     def apply_bins(self, B: np.ndarray) -> np.ndarray:
         """Leaf id reached in every tree, shape (n_rows, n_trees), from bins (no inf rows)."""
-        n = B.shape[0]
-        rows = np.arange(n)
-        out = np.empty((n, self.n_trees), dtype=np.int64)
         mixed = self.nan_mixed
-        for t, root in enumerate(self.roots):
-            cur = np.full(n, int(root), dtype=np.int64)
-            active = cur >= 0
-            while active.any():
-                r = rows[active]
-                node = cur[active]
-                f = self.feature[node]
-                b = B[r, f]
-                go_left = (b <= self.bin[node]) | (
-                    mixed[f] & (b == self.nan_code) & self.nan_left[node]
-                )
-                cur[active] = np.where(go_left, self.left[node], self.right[node])
-                active = cur >= 0
-            out[:, t] = ~cur
-        return out
+
+        def go_left(r: np.ndarray, node: np.ndarray) -> np.ndarray:
+            f = self.feature[node]
+            b = B[r, f]
+            return (b <= self.bin[node]) | (mixed[f] & (b == self.nan_code) & self.nan_left[node])
+
+        return walk_trees(B.shape[0], self.roots, self.left, self.right, go_left)
 
     def apply(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float32)

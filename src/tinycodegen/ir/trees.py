@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tinycodegen.ir.base import ModelMeta, Reference, rejected_rows
+from tinycodegen.ir.base import ModelMeta, Reference, rejected_rows, walk_trees
 
 FIXED_BITS = 15
 FIXED_ONE = 1 << FIXED_BITS
@@ -145,22 +145,13 @@ class TreeEnsembleIR:
     def apply(self, X: np.ndarray) -> np.ndarray:
         """Leaf id reached in every tree, shape (n_rows, n_trees)."""
         X = np.asarray(X, dtype=np.float32)
-        n = X.shape[0]
-        rows = np.arange(n)
-        out = np.empty((n, self.n_trees), dtype=np.int64)
-        for t, root in enumerate(self.roots):
-            cur = np.full(n, int(root), dtype=np.int64)
-            active = cur >= 0
-            while active.any():
-                r = rows[active]
-                node = cur[active]
-                v = X[r, self.feature[node]]
-                with np.errstate(invalid="ignore"):
-                    go_left = (v <= self.threshold[node]) | (np.isnan(v) & self.nan_left[node])
-                cur[active] = np.where(go_left, self.left[node], self.right[node])
-                active = cur >= 0
-            out[:, t] = ~cur
-        return out
+
+        def go_left(r: np.ndarray, node: np.ndarray) -> np.ndarray:
+            v = X[r, self.feature[node]]
+            with np.errstate(invalid="ignore"):
+                return (v <= self.threshold[node]) | (np.isnan(v) & self.nan_left[node])
+
+        return walk_trees(X.shape[0], self.roots, self.left, self.right, go_left)
 
     def reference(self, X: np.ndarray) -> Reference:
         X = np.asarray(X, dtype=np.float32)
