@@ -17,20 +17,10 @@ import textwrap
 import numpy as np
 
 from tinycodegen.emit.common import c_array, c_double, c_float, c_string, int_type, render
-from tinycodegen.ir.preprocess import (
-    OP_ADD,
-    OP_CHECK,
-    OP_CLIP,
-    OP_DIV,
-    OP_MUL,
-    OP_SUB,
-    CodeOutput,
-    InputTransform,
-    NumericOutput,
-)
+from tinycodegen.ir.preprocess import CodeOutput, InputTransform, NumericOutput, Opcode
 
 RUNTIME = ("tcg_input.h", "tcg_preprocess.h")
-_BINARY = {OP_MUL: "*", OP_ADD: "+", OP_SUB: "-", OP_DIV: "/"}
+_BINARY = {Opcode.MUL: "*", Opcode.ADD: "+", Opcode.SUB: "-", Opcode.DIV: "/"}
 
 
 def transform_code(transform: InputTransform | None, name: str, n_features: int, *,
@@ -132,9 +122,9 @@ class _Writer:
         ops = []
         for p, op in enumerate(sig):
             a = self.operand([o.ops[p][1] for o in outs], f"n{g}_a{p}")  # type: ignore
-            if op == OP_CHECK:
+            if op == Opcode.CHECK:
                 ops.append("        if (tcg_pp_is_inf(v)) {\n            return 0;\n        }\n")
-            elif op == OP_CLIP:
+            elif op == Opcode.CLIP:
                 b = self.operand([o.ops[p][2] for o in outs], f"n{g}_b{p}")  # type: ignore
                 ops.append(f"        v = tcg_pp_clip(v, {a}, {b});\n")
             else:

@@ -48,16 +48,7 @@ from tinycodegen.ir.numerics import (
     lane_height,
     normal_or_zero32,
 )
-from tinycodegen.ir.preprocess import (
-    OP_ADD,
-    OP_CHECK,
-    OP_DIV,
-    OP_MUL,
-    OP_SUB,
-    CodeOutput,
-    InputTransform,
-    NumericOutput,
-)
+from tinycodegen.ir.preprocess import CodeOutput, InputTransform, NumericOutput, Opcode
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,19 +68,19 @@ def _affine(ops: tuple) -> tuple[Fraction, Fraction, float, int] | None:
     """(alpha, beta, B, rounded op count) of an affine op chain, or None if it is not affine."""
     alpha, beta, babs, n = Fraction(1), Fraction(0), 0.0, 0
     for op, a, _ in ops:
-        if op == OP_CHECK:
+        if op == Opcode.CHECK:
             continue
-        if not np.isfinite(a) or (op == OP_DIV and a == 0.0):
+        if not np.isfinite(a) or (op == Opcode.DIV and a == 0.0):
             return None
         fa = Fraction(a)
         n += 1
-        if op == OP_MUL:
+        if op == Opcode.MUL:
             alpha, beta, babs = alpha * fa, beta * fa, babs * abs(a)
-        elif op == OP_DIV:
+        elif op == Opcode.DIV:
             alpha, beta, babs = alpha / fa, beta / fa, babs / abs(a)
-        elif op == OP_ADD:
+        elif op == Opcode.ADD:
             beta, babs = beta + fa, babs + abs(a)
-        elif op == OP_SUB:
+        elif op == Opcode.SUB:
             beta, babs = beta - fa, babs + abs(a)
         else:
             return None

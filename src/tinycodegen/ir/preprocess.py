@@ -7,7 +7,7 @@ value the encoder never saw; any other value there (NaN, +-inf, 1.5, -2, K) is r
 Every supported step works column by column, so the whole transform is one list of outputs:
 
 - :class:`NumericOutput`: ``z = ops(float64(x[src]))``, a chain of IEEE double operations in
-  sklearn's order (``OP_CHECK`` is a scaler's input validation: +-inf is rejected, NaN passes).
+  sklearn's order (``Opcode.CHECK`` is a scaler's input validation: +-inf is rejected, NaN passes).
 - :class:`CodeOutput`: ``z = table[code + 1]``, the encoder output (and any later scaling) for
   each code, obtained from sklearn's own transform of every category and of an unseen value.
 
@@ -21,11 +21,21 @@ Families call :func:`model_inputs` in their reference evaluators and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import IntEnum
 
 import numpy as np
 
-OP_CHECK, OP_MUL, OP_ADD, OP_SUB, OP_DIV, OP_CLIP = range(6)
-OP_NAMES = ("check", "mul", "add", "sub", "div", "clip")
+
+class Opcode(IntEnum):
+    """One IEEE double operation of a scaler, as sklearn applies it (stored as plain ints)."""
+
+    CHECK = 0  # a scaler's input validation: +-inf rejected, NaN passes
+    MUL = 1
+    ADD = 2
+    SUB = 3
+    DIV = 4
+    CLIP = 5  # (a=low, b=high)
+
 Op = tuple[int, float, float]  # (opcode, a, b); b only for clip (a=low, b=high)
 
 
@@ -140,17 +150,17 @@ def run_ops(ops: tuple[Op, ...], v: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     bad = np.zeros(v.shape, dtype=bool)
     with np.errstate(all="ignore"):
         for op, a, b in ops:
-            if op == OP_CHECK:
+            if op == Opcode.CHECK:
                 bad |= np.isinf(v)
-            elif op == OP_MUL:
+            elif op == Opcode.MUL:
                 v *= a
-            elif op == OP_ADD:
+            elif op == Opcode.ADD:
                 v += a
-            elif op == OP_SUB:
+            elif op == Opcode.SUB:
                 v -= a
-            elif op == OP_DIV:
+            elif op == Opcode.DIV:
                 v /= a
-            elif op == OP_CLIP:
+            elif op == Opcode.CLIP:
                 v = np.clip(v, a, b)
             else:  # pragma: no cover - guard
                 raise ValueError(f"unknown op {op}")

@@ -17,18 +17,7 @@ from typing import Any
 import numpy as np
 
 from tinycodegen.errors import UnsupportedModelError
-from tinycodegen.ir.preprocess import (
-    OP_ADD,
-    OP_CHECK,
-    OP_CLIP,
-    OP_DIV,
-    OP_MUL,
-    OP_SUB,
-    CodeOutput,
-    NumericOutput,
-    Op,
-    run_ops,
-)
+from tinycodegen.ir.preprocess import CodeOutput, NumericOutput, Op, Opcode, run_ops
 
 Sym = NumericOutput | CodeOutput
 SUPPORTED = ("MinMaxScaler", "StandardScaler", "MaxAbsScaler", "OneHotEncoder", "OrdinalEncoder",
@@ -91,7 +80,7 @@ class Walker:
                                                              False, block.dtype))
             w = weights.get(tname)
             if w is not None:
-                part.cols = self._ops(part.cols, [[(OP_MUL, float(w), 0.0)]] * len(part.cols))
+                part.cols = self._ops(part.cols, [[(Opcode.MUL, float(w), 0.0)]] * len(part.cols))
             parts.append(part)
         cols = [c for p in parts for c in p.cols]
         dtype = np.result_type(*(p.dtype for p in parts)) if parts else np.dtype(np.float64)
@@ -115,29 +104,29 @@ class Walker:
         chains = []
         for s, m in zip(np.asarray(est.scale_, np.float64), np.asarray(est.min_, np.float64),
                         strict=True):
-            ops: list[Op] = [(OP_CHECK, 0.0, 0.0), (OP_MUL, float(s), 0.0),
-                             (OP_ADD, float(m), 0.0)]
+            ops: list[Op] = [(Opcode.CHECK, 0.0, 0.0), (Opcode.MUL, float(s), 0.0),
+                             (Opcode.ADD, float(m), 0.0)]
             if est.clip:
-                ops.append((OP_CLIP, lo, hi))
+                ops.append((Opcode.CLIP, lo, hi))
             chains.append(ops)
         return Block(self._ops(block.cols, chains), block.sparse)
 
     def _StandardScaler(self, name: str, est: Any, block: Block) -> Block:
         self._scaler_input(name, est, block)
         n = len(block.cols)
-        chains: list[list[Op]] = [[(OP_CHECK, 0.0, 0.0)] for _ in range(n)]
+        chains: list[list[Op]] = [[(Opcode.CHECK, 0.0, 0.0)] for _ in range(n)]
         scale = None if est.scale_ is None else np.asarray(est.scale_, np.float64)
         if block.sparse:  # sklearn multiplies by the reciprocal on sparse input
             if scale is not None:
                 for ops, r in zip(chains, 1 / scale, strict=True):
-                    ops.append((OP_MUL, float(r), 0.0))
+                    ops.append((Opcode.MUL, float(r), 0.0))
         else:
             if est.with_mean:
                 for ops, m in zip(chains, np.asarray(est.mean_, np.float64), strict=True):
-                    ops.append((OP_SUB, float(m), 0.0))
+                    ops.append((Opcode.SUB, float(m), 0.0))
             if est.with_std and scale is not None:
                 for ops, s in zip(chains, scale, strict=True):
-                    ops.append((OP_DIV, float(s), 0.0))
+                    ops.append((Opcode.DIV, float(s), 0.0))
         return Block(self._ops(block.cols, chains), block.sparse)
 
     def _MaxAbsScaler(self, name: str, est: Any, block: Block) -> Block:
@@ -145,10 +134,10 @@ class Walker:
         scale = np.asarray(est.scale_, np.float64)
         chains: list[list[Op]] = []
         for s, r in zip(scale, 1.0 / scale, strict=True):
-            op = (OP_MUL, float(r), 0.0) if block.sparse else (OP_DIV, float(s), 0.0)
-            ops: list[Op] = [(OP_CHECK, 0.0, 0.0), op]
+            op = (Opcode.MUL, float(r), 0.0) if block.sparse else (Opcode.DIV, float(s), 0.0)
+            ops: list[Op] = [(Opcode.CHECK, 0.0, 0.0), op]
             if getattr(est, "clip", False):
-                ops.append((OP_CLIP, -1.0, 1.0))
+                ops.append((Opcode.CLIP, -1.0, 1.0))
             chains.append(ops)
         return Block(self._ops(block.cols, chains), block.sparse)
 

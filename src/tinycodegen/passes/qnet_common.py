@@ -22,16 +22,7 @@ import numpy as np
 
 from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.ir import qnet_ops as ops
-from tinycodegen.ir.preprocess import (
-    OP_ADD,
-    OP_CLIP,
-    OP_DIV,
-    OP_MUL,
-    OP_SUB,
-    CodeOutput,
-    InputTransform,
-    NumericOutput,
-)
+from tinycodegen.ir.preprocess import CodeOutput, InputTransform, NumericOutput, Opcode
 from tinycodegen.ir.qnet import QCategorical, QInput
 
 
@@ -58,14 +49,14 @@ def collapse(ops_chain: tuple) -> tuple[float, float, float, float]:
     """(s, m, clo, chi): the chain is ``clip(s * x + m, clo, chi)`` (real arithmetic)."""
     s, m, lo, hi = 1.0, 0.0, -np.inf, np.inf
     for op, a, b in ops_chain:
-        if op in (OP_MUL, OP_DIV):
-            f = a if op == OP_MUL else 1.0 / a
-            s, m = (s * a, m * a) if op == OP_MUL else (s / a, m / a)
+        if op in (Opcode.MUL, Opcode.DIV):
+            f = a if op == Opcode.MUL else 1.0 / a
+            s, m = (s * a, m * a) if op == Opcode.MUL else (s / a, m / a)
             lo, hi = (lo * f, hi * f) if f >= 0 else (hi * f, lo * f)
-        elif op in (OP_ADD, OP_SUB):
-            d = a if op == OP_ADD else -a
+        elif op in (Opcode.ADD, Opcode.SUB):
+            d = a if op == Opcode.ADD else -a
             m, lo, hi = m + d, lo + d, hi + d
-        elif op == OP_CLIP:
+        elif op == Opcode.CLIP:
             lo, hi = min(max(lo, a), b), max(min(hi, b), a)
     return s, m, lo, hi
 
