@@ -1,0 +1,138 @@
+"""Data-table backend for quantized RBF SVMs ("qsvm", see ``ir/qsvm.py``).
+
+The input codes are written by the quantized linear models' writer (``emit_qnet._Writer``:
+numeric codes, one-hot positions, code tables). One-hot blocks are not expanded: each support
+vector's distance to the all-low block is a table entry and the active column adds
+``w (hi - lo) (hi + lo - 2 s)``, the same integer as the full sum.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinycodegen._version import __version__
+from tinycodegen.emit.common import CSource, c_array, c_float, header, int_type, render
+from tinycodegen.emit.emit_qnet import _Writer as InputWriter
+from tinycodegen.emit.emit_qtrees import HEADER_WORDING
+from tinycodegen.emit.registry import register_emitter
+from tinycodegen.emit.runtime import runtime_files
+from tinycodegen.emit.transform import lookups, transform_decls, transform_doc
+from tinycodegen.ir import qnet_ops as ops
+from tinycodegen.ir.qsvm import QSVMIR
+
+RUNTIME = ("tcg_qnet.h", "tcg_qsvm.h", "tcg_preprocess.h")
+TYPES = {  # mode -> (code, coefficient, distance, coefficient * kernel product)
+    "int8": ("uint8_t", "int16_t", "int32_t", "int32_t"),
+    "int16": ("uint16_t", "int32_t", "int64_t", "int64_t"),
+}
+
+
+def _ints(values: np.ndarray) -> list[str]:
+    return [str(int(v)) for v in np.asarray(values).ravel()]
+
+
+def _i64(v: int) -> str:
+    return f"INT64_C({int(v)})"
+
+
+class _SvmWriter:
+    def __init__(self, ir: QSVMIR, name: str) -> None:
+        self.ir, self.name = ir, name
+        self.inp = InputWriter(ir, name)  # type: ignore[arg-type]  # same input fields as qnet
+        self.u_t, self.c_t, self.d_t, self.p_t = TYPES[ir.mode]
+        self.tables: list[str] = []
+
+    def sv_tables(self) -> tuple[str, str, str]:
+        """(tables, distance start expression, gather code)."""
+        ir, name, w = self.ir, self.name, self.inp
+        sv = ir.sv[:, w.order]
+        tabs = [c_array(self.u_t, f"{name}_sv", _ints(sv), 24)]
+        nu = len(w.dense)
+        base = np.zeros(ir.n_sv, dtype=np.int64)
+        gather, off = [], nu
+        for g, (j, cat, _, lohi) in enumerate(w.gathers):
+            cols = cat.dst
+            lo, hi = lohi[0], lohi[1]
+            wc = ir.wdist[cols]
+            base += ((lo[None, :] - ir.sv[:, cols]) ** 2 * wc[None, :]).sum(axis=1)
+            scale = w.values(wc * (hi - lo), "int32_t", f"c{j}_sc", str, f"pos[{g}]")
+            total = w.values(hi + lo, "int32_t", f"c{j}_hl", str, f"pos[{g}]")
+            gather.append(render("qsvm_gather.c.tmpl", G=g, OFF=off, D_T=self.d_t, SCALE=scale,
+                                 SUM=total))
+            off += len(cols)
+        start = "0"
+        if base.any():
+            tabs.append(c_array(int_type(0, int(base.max()), unsigned_ok=False),
+                                f"{name}_base", _ints(base), 12))
+            start = f"{name}_base[k]"
+        k = ir.meta.n_classes
+        st = np.concatenate([ir.start, [ir.n_sv]])
+        tabs.append(c_array("int32_t", f"{name}_start", _ints(st), 12))
+        pair = np.zeros((k, k), dtype=np.int64)
+        for p, (a, b) in enumerate(ir.pairs):
+            pair[a, b] = pair[b, a] = p
+        tabs.append(c_array(int_type(0, max(len(ir.pairs) - 1, 0)), f"{name}_pair",
+                            _ints(pair), 16))
+        tabs.append(c_array("uint16_t", f"{name}_exp",
+                            [f"{int(v)}u" for v in ops.exp_table()], 12))
+        tabs.append(c_array(self.c_t, f"{name}_coef", _ints(ir.coef), 12))
+        tabs.append(c_array("int64_t", f"{name}_rho", [_i64(v) for v in ir.rho], 4))
+        return "".join(tabs), start, "".join(gather)
+
+    def proba(self) -> str:
+        ir, name = self.ir, self.name
+        pl = ir.platt
+        if pl is None:
+            return render("qsvm_proba_none.c.tmpl", N_CLASSES=ir.meta.n_classes)
+        self.tables.append(c_array("uint16_t", f"{name}_sig",
+                                   [f"{int(v)}u" for v in ops.sigmoid_table()], 12))
+        return render("qsvm_proba_platt.c.tmpl", NAME=name, UNAME=name.upper(),
+                      SIGN="" if pl.sign > 0 else "-", CLAMP=_i64(pl.clamp),
+                      MULT=_i64(pl.mult), SHIFT=pl.shift, BIAS=_i64(pl.bias))
+
+    def wd_expr(self) -> str:
+        w = self.inp
+        wd = self.ir.wdist[w.order][: len(w.dense)]
+        if not len(wd) or (wd == 1).all():
+            return ""
+        return " * " + w.values(wd, "uint8_t", "wd", str)
+
+
+@register_emitter("qsvm", "table")
+def emit_qsvm(ir: QSVMIR, name: str) -> CSource:
+    wr = _SvmWriter(ir, name)
+    codes = wr.inp.numeric() + wr.inp.categorical()
+    sv_tabs, base, gather = wr.sv_tables()
+    wd = wr.wd_expr()
+    proba = wr.proba()
+    up = name.upper()
+    c_text = render(
+        "qsvm.c.tmpl", NAME=name, UNAME=up, VERSION=__version__, ESTIMATOR=ir.meta.estimator,
+        MODE=ir.mode, N_SV=ir.n_sv, N_INPUTS=ir.inp.n_inputs, N_CLASSES=ir.meta.n_classes,
+        N_DENSE=len(wr.inp.dense), N_GATHER=len(wr.inp.gathers), N_PAIRS=len(ir.pairs),
+        QMAX=ir.inp.qmax, INPUT_TABLES="".join(wr.inp.tables),
+        SV_TABLES=sv_tabs + "".join(wr.tables),
+        LOOKUPS=lookups(ir.transform, name) if ir.transform else "", U_T=wr.u_t,
+        CODES_BODY=codes, D_T=wr.d_t, BASE=base, WD=wd, GATHER=gather,
+        K_CLAMP=_i64(ir.k_clamp), K_MULT=_i64(ir.k_mult), K_SHIFT=ir.k_shift, P_T=wr.p_t,
+        PROBA_BODY=proba,
+    )
+    decls = "\n" + render("qsvm_decls.h.tmpl", NAME=name, UNAME=up, MODE=ir.mode,
+                           NP=len(ir.pairs), SCALE=c_float(np.float32(ir.coef_scale)))
+    decls += transform_decls(ir.transform, name)
+    doc = (f" * Quantized {ir.mode} RBF SVM, {ir.n_sv} support vectors; input ranges from "
+           f"{ir.stats.get('ranges')}.\n * Finite values outside those ranges are clamped to "
+           "their ends (never rejected).\n * predict_proba: "
+           + ("binary Platt sigmoid, [P, 65535 - P] / 65535." if ir.platt is not None else
+              "zeros (the model has no Platt parameters)."))
+    if ir.transform is not None:
+        doc += "\n" + transform_doc(ir.transform)
+    head = header(ir.meta, name, f"table, quantized {ir.mode}", decls=decls, doc=doc)
+    for old, new in HEADER_WORDING:
+        head = head.replace(old, new)
+    files = {f"{name}.h": head, f"{name}.c": c_text}
+    files.update(runtime_files(RUNTIME))
+    note = (f"quantized {ir.mode}: RBF SVM, {ir.n_sv} support vectors x {ir.inp.n_inputs} "
+            f"inputs, input ranges from {ir.stats.get('ranges')}")
+    return CSource(name=name, files=files, n_features=ir.meta.n_features,
+                   n_classes=ir.meta.n_classes, backend="table", notes=(note,))
