@@ -41,25 +41,52 @@ class _SvmWriter:
         self.inp = InputWriter(ir, name)  # type: ignore[arg-type]  # same input fields as qnet
         self.u_t, self.c_t, self.d_t, self.p_t = TYPES[ir.mode]
         self.tables: list[str] = []
+        self.n_compact = 0
 
-    def sv_tables(self) -> tuple[str, str, str]:
-        """(tables, distance start expression, gather code)."""
+    def compact(self, cols: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray | None:
+        """Per SV, the position of its high column in a one-hot block (-1: none), when every
+        SV's block codes are the block's low codes but at most one high."""
+        s = self.ir.sv[:, cols]
+        is_hi = (s == hi[None, :]) & (hi != lo)[None, :]
+        if not ((s == lo[None, :]) | is_hi).all() or (is_hi.sum(axis=1) > 1).any():
+            return None
+        return np.where(is_hi.any(axis=1), np.argmax(is_hi, axis=1), -1)
+
+    def sv_tables(self) -> tuple[str, str, str, int]:
+        """(tables, distance start expression, gather code, SV row width)."""
         ir, name, w = self.ir, self.name, self.inp
-        sv = ir.sv[:, w.order]
-        tabs = [c_array(self.u_t, f"{name}_sv", _ints(sv), 24)]
         nu = len(w.dense)
         base = np.zeros(ir.n_sv, dtype=np.int64)
-        gather, off = [], nu
+        gather, off, keep, spos = [], nu, [w.dense], []
         for g, (j, cat, _, lohi) in enumerate(w.gathers):
             cols = cat.dst
             lo, hi = lohi[0], lohi[1]
             wc = ir.wdist[cols]
+            pos = self.compact(cols, lo, hi)
+            if pos is not None:  # the block of each SV is stored as its high position
+                wide = wc * (hi - lo) ** 2
+                base += np.where(pos >= 0, wide[np.maximum(pos, 0)], 0)
+                gather.append(render("qsvm_onehot.c.tmpl", G=g, H=len(spos), NAME=name,
+                                     UNAME=name.upper(), D_T=self.d_t,
+                                     W=w.values(wide, "int32_t", f"c{j}_w2", str, f"pos[{g}]")))
+                spos.append(pos)
+                continue
             base += ((lo[None, :] - ir.sv[:, cols]) ** 2 * wc[None, :]).sum(axis=1)
             scale = w.values(wc * (hi - lo), "int32_t", f"c{j}_sc", str, f"pos[{g}]")
             total = w.values(hi + lo, "int32_t", f"c{j}_hl", str, f"pos[{g}]")
             gather.append(render("qsvm_gather.c.tmpl", G=g, OFF=off, D_T=self.d_t, SCALE=scale,
                                  SUM=total))
+            keep.append(cols)
             off += len(cols)
+        self.n_compact = len(spos)
+        sv = ir.sv[:, np.concatenate(keep).astype(np.int64)]
+        if not sv.shape[1]:  # every input in one-hot positions: a placeholder column
+            sv = np.zeros((ir.n_sv, 1), dtype=np.int64)
+        tabs = [c_array(self.u_t, f"{name}_sv", _ints(sv), 24)]
+        if spos:
+            sp = np.stack(spos, axis=1)
+            tabs.append(c_array(int_type(-1, int(sp.max()), unsigned_ok=False), f"{name}_spos",
+                                _ints(sp), 24))
         start = "0"
         if base.any():
             tabs.append(c_array(int_type(0, int(base.max()), unsigned_ok=False),
@@ -77,7 +104,7 @@ class _SvmWriter:
                             [f"{int(v)}u" for v in ops.exp_table()], 12))
         tabs.append(c_array(self.c_t, f"{name}_coef", _ints(ir.coef), 12))
         tabs.append(c_array("int64_t", f"{name}_rho", [_i64(v) for v in ir.rho], 4))
-        return "".join(tabs), start, "".join(gather)
+        return "".join(tabs), start, "".join(gather), sv.shape[1]
 
     def proba(self) -> str:
         ir, name = self.ir, self.name
@@ -102,13 +129,14 @@ class _SvmWriter:
 def emit_qsvm(ir: QSVMIR, name: str) -> CSource:
     wr = _SvmWriter(ir, name)
     codes = wr.inp.numeric() + wr.inp.categorical()
-    sv_tabs, base, gather = wr.sv_tables()
+    sv_tabs, base, gather, width = wr.sv_tables()
     wd = wr.wd_expr()
     proba = wr.proba()
     up = name.upper()
     c_text = render(
         "qsvm.c.tmpl", NAME=name, UNAME=up, VERSION=__version__, ESTIMATOR=ir.meta.estimator,
-        MODE=ir.mode, N_SV=ir.n_sv, N_INPUTS=ir.inp.n_inputs, N_CLASSES=ir.meta.n_classes,
+        MODE=ir.mode, N_SV=ir.n_sv, N_INPUTS=ir.inp.n_inputs, SV_WIDTH=max(width, 1),
+        N_COMPACT=max(wr.n_compact, 1), N_CLASSES=ir.meta.n_classes,
         N_DENSE=len(wr.inp.dense), N_GATHER=len(wr.inp.gathers), N_PAIRS=len(ir.pairs),
         QMAX=ir.inp.qmax, INPUT_TABLES="".join(wr.inp.tables),
         SV_TABLES=sv_tabs + "".join(wr.tables),
