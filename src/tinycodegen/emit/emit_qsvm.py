@@ -35,6 +35,10 @@ def _i64(v: int) -> str:
     return f"INT64_C({int(v)})"
 
 
+def _wide_type(values: np.ndarray) -> str:
+    return "int32_t" if int(np.abs(values).max(initial=0)) < 2**31 else "int64_t"
+
+
 class _SvmWriter:
     def __init__(self, ir: QSVMIR, name: str) -> None:
         self.ir, self.name = ir, name
@@ -68,7 +72,8 @@ class _SvmWriter:
                 base += np.where(pos >= 0, wide[np.maximum(pos, 0)], 0)
                 gather.append(render("qsvm_onehot.c.tmpl", G=g, H=len(spos), NAME=name,
                                      UNAME=name.upper(), D_T=self.d_t,
-                                     W=w.values(wide, "int32_t", f"c{j}_w2", str, f"pos[{g}]")))
+                                     W=w.values(wide, _wide_type(wide), f"c{j}_w2", str,
+                                              f"pos[{g}]")))
                 spos.append(pos)
                 continue
             base += ((lo[None, :] - ir.sv[:, cols]) ** 2 * wc[None, :]).sum(axis=1)
@@ -89,8 +94,11 @@ class _SvmWriter:
                                 _ints(sp), 24))
         start = "0"
         if base.any():
-            tabs.append(c_array(int_type(0, int(base.max()), unsigned_ok=False),
-                                f"{name}_base", _ints(base), 12))
+            if base.max() < 2**31:
+                tabs.append(c_array(int_type(0, int(base.max()), unsigned_ok=False),
+                                    f"{name}_base", _ints(base), 12))
+            else:
+                tabs.append(c_array("int64_t", f"{name}_base", [_i64(v) for v in base], 4))
             start = f"{name}_base[k]"
         k = ir.meta.n_classes
         st = np.concatenate([ir.start, [ir.n_sv]])

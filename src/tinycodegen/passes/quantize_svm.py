@@ -22,9 +22,10 @@ SATURATE = 17.0  # exp(-t) and the sigmoid tables end at t = 16: clamps a bit be
 
 def bounded_mult(m: float, x_max: int) -> tuple[int, int]:
     """(mult, shift) of :func:`ops.fixed_mult` with as many bits (at most 31) as keep
-    ``x_max * mult`` below 2**62 (the requantized value is clamped to x_max first)."""
+    ``x_max * mult`` below 2**62 (the requantized value is clamped to x_max first; x_max is
+    about SATURATE / unit when m is about unit, so few bits still resolve the useful range)."""
     bits = min(31, 62 - max(int(x_max), 1).bit_length())
-    if bits < 18:
+    if bits < 10:
         raise UnsupportedModelError("quantizing SVC: a fixed-point scale leaves too few bits")
     return ops.fixed_mult(m, "int8", spare=31 - bits)
 
