@@ -1,7 +1,7 @@
-"""Quantized RBF SVCs (--quantize int8/int16): C == integer reference bit for bit on
-hypothesis-generated models (binary with Platt probabilities, 3 classes) and inputs (special
-values, out-of-range rows, one-hot categories), strict clang, clear errors for what is not
-quantized."""
+"""Quantized RBF and linear-kernel SVCs (--quantize int8/int16): C == integer reference bit
+for bit on hypothesis-generated models (binary with Platt probabilities, 3 classes) and inputs
+(special values, out-of-range rows, one-hot categories), strict clang, clear errors for what is
+not quantized."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import tinycodegen
 from qnet_helpers import assert_bit_exact, clang_strict, probe_rows
 from tinycodegen.errors import TinycodegenError
 
-SETTINGS = settings(max_examples=6, deadline=None,
+SETTINGS = settings(max_examples=8, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow,
                                            HealthCheck.function_scoped_fixture])
 
@@ -52,7 +52,8 @@ def svc_cases(draw):
         steps.append(("cat", OneHotEncoder(handle_unknown="ignore"), [nf]))
     steps.append(("num", MinMaxScaler(), cols))
     gamma = draw(st.sampled_from(["scale", 0.05, 5.0]))
-    svc = SVC(kernel="rbf", C=draw(st.sampled_from([0.5, 10.0])), gamma=gamma,
+    kernel = draw(st.sampled_from(["rbf", "linear"]))
+    svc = SVC(kernel=kernel, C=draw(st.sampled_from([0.5, 10.0])), gamma=gamma,
               probability=k == 2 and draw(st.booleans()), random_state=0)
     model = fit(Pipeline([("pre", ColumnTransformer(steps)), ("svc", svc)]), X, y)
     return model, X, cats, draw(st.sampled_from(["int8", "int16"])), rng
@@ -101,7 +102,7 @@ def test_unquantized_svcs_give_clear_errors() -> None:
     with pytest.raises(TinycodegenError, match="3-class SVC .*probability=False"):
         tinycodegen.compile(multi, quantize="int8")
     poly = fit(Pipeline([("s", MinMaxScaler()), ("svc", SVC(kernel="poly"))]), X, y % 2)
-    with pytest.raises(TinycodegenError, match="only kernel='rbf'"):
+    with pytest.raises(TinycodegenError, match="only kernel='rbf' and 'linear'"):
         tinycodegen.compile(poly, quantize="int8")
     bare = fit(SVC(), X, y % 2)  # no scaler: no training range without calibration rows
     with pytest.raises(TinycodegenError, match="no known training range"):

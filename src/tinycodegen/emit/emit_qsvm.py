@@ -133,30 +133,53 @@ class _SvmWriter:
         return " * " + w.values(wd, "uint8_t", "wd", str)
 
 
+def shape_of(ir: QSVMIR) -> str:
+    if ir.linear:
+        return f"linear-kernel SVM over {ir.inp.n_inputs} inputs"
+    return f"RBF SVM, {ir.n_sv} support vectors over {ir.inp.n_inputs} inputs"
+
+
+def decision(wr: _SvmWriter) -> tuple[str, str, dict[str, object]]:
+    """(tables, the qdecision function, sizes for the main template)."""
+    ir, name, up = wr.ir, wr.name, wr.name.upper()
+    if ir.linear:
+        w, b, gather = wr.inp.first_layer()
+        w_t = "int8_t" if ir.mode == "int8" else "int16_t"
+        tabs = (c_array(w_t, f"{name}_w0", _ints(w), 16)
+                + c_array(wr.d_t, f"{name}_b0", [_i64(v) for v in b] if wr.d_t == "int64_t"
+                          else _ints(b), 8))
+        func = render("qsvm_linear.c.tmpl", NAME=name, UNAME=up, U_T=wr.u_t, W_T=w_t,
+                      ACC_T=wr.d_t, N_INPUTS=ir.inp.n_inputs, GATHER=gather)
+        return tabs, func, {"SV_WIDTH": 1, "N_COMPACT": 1}
+    sv_tabs, base, gather, width = wr.sv_tables()
+    func = render("qsvm_rbf.c.tmpl", NAME=name, UNAME=up, U_T=wr.u_t, D_T=wr.d_t, BASE=base,
+                  WD=wr.wd_expr(), GATHER=gather, K_CLAMP=_i64(ir.k_clamp),
+                  K_MULT=_i64(ir.k_mult), K_SHIFT=ir.k_shift, P_T=wr.p_t,
+                  N_CLASSES=ir.meta.n_classes)
+    return sv_tabs, func, {"SV_WIDTH": max(width, 1),
+                                     "N_COMPACT": max(wr.n_compact, 1)}
+
+
 @register_emitter("qsvm", "table")
 def emit_qsvm(ir: QSVMIR, name: str) -> CSource:
     wr = _SvmWriter(ir, name)
     codes = wr.inp.numeric() + wr.inp.categorical()
-    sv_tabs, base, gather, width = wr.sv_tables()
-    wd = wr.wd_expr()
+    tables, func, sizes = decision(wr)
     proba = wr.proba()
     up = name.upper()
     c_text = render(
         "qsvm.c.tmpl", NAME=name, UNAME=up, VERSION=__version__, ESTIMATOR=ir.meta.estimator,
-        MODE=ir.mode, N_SV=ir.n_sv, N_INPUTS=ir.inp.n_inputs, SV_WIDTH=max(width, 1),
-        N_COMPACT=max(wr.n_compact, 1), N_CLASSES=ir.meta.n_classes,
+        MODE=ir.mode, SHAPE=shape_of(ir), N_SV=ir.n_sv, N_CLASSES=ir.meta.n_classes,
         N_DENSE=len(wr.inp.dense), N_GATHER=len(wr.inp.gathers), N_PAIRS=len(ir.pairs),
         QMAX=ir.inp.qmax, INPUT_TABLES="".join(wr.inp.tables),
-        SV_TABLES=sv_tabs + "".join(wr.tables),
+        SV_TABLES=tables + "".join(wr.tables),
         LOOKUPS=lookups(ir.transform, name) if ir.transform else "", U_T=wr.u_t,
-        CODES_BODY=codes, D_T=wr.d_t, BASE=base, WD=wd, GATHER=gather,
-        K_CLAMP=_i64(ir.k_clamp), K_MULT=_i64(ir.k_mult), K_SHIFT=ir.k_shift, P_T=wr.p_t,
-        PROBA_BODY=proba,
+        CODES_BODY=codes, DECISION=func, PROBA_BODY=proba, **sizes,
     )
     decls = "\n" + render("qsvm_decls.h.tmpl", NAME=name, UNAME=up, MODE=ir.mode,
                            NP=len(ir.pairs), SCALE=c_float(np.float32(ir.coef_scale)))
     decls += transform_decls(ir.transform, name)
-    doc = (f" * Quantized {ir.mode} RBF SVM, {ir.n_sv} support vectors; input ranges from "
+    doc = (f" * Quantized {ir.mode} {shape_of(ir)}; input ranges from "
            f"{ir.stats.get('ranges')}.\n * Finite values outside those ranges are clamped to "
            "their ends (never rejected).\n * predict_proba: "
            + ("binary Platt sigmoid, [P, 65535 - P] / 65535." if ir.platt is not None else
@@ -168,7 +191,6 @@ def emit_qsvm(ir: QSVMIR, name: str) -> CSource:
         head = head.replace(old, new)
     files = {f"{name}.h": head, f"{name}.c": c_text}
     files.update(runtime_files(RUNTIME))
-    note = (f"quantized {ir.mode}: RBF SVM, {ir.n_sv} support vectors x {ir.inp.n_inputs} "
-            f"inputs, input ranges from {ir.stats.get('ranges')}")
+    note = f"quantized {ir.mode}: {shape_of(ir)}, input ranges from {ir.stats.get('ranges')}"
     return CSource(name=name, files=files, n_features=ir.meta.n_features,
                    n_classes=ir.meta.n_classes, backend="table", notes=(note,))

@@ -1,5 +1,5 @@
-"""IR of a quantized RBF SVC ("qsvm"), built by ``passes/quantize_svm.py``; ``reference``
-defines its integer arithmetic bit for bit (the C in ``emit/emit_qsvm.py`` matches it).
+"""IR of a quantized RBF or linear-kernel SVC ("qsvm"), built by ``passes/quantize_svm.py``;
+``reference`` defines its integer arithmetic bit for bit (``emit/emit_qsvm.py`` matches it).
 
 **Inputs** are the unsigned input codes u_j in [0, qmax] of the quantized linear models and MLPs
 (``ir/qnet.py`` QInput: same calibration, same integer code computation, same rejection rule).
@@ -17,6 +17,11 @@ model) and, per class pair (i, j) in libsvm's order, ``dec = sum_k c_k K_k - rho
 over class i's then class j's support vectors (libsvm's ``sv_coef`` layout); ``rho`` integer on
 the same scale. predict: libsvm's one-vs-one vote (dec > 0 votes i, else j; the first class
 with the most votes). ``break_ties`` is not replayed (the vote decides).
+
+**Linear kernel.** Each pair's decision function is linear in the model inputs,
+``w_p . z - rho_p`` with ``w_p = sum_k c_k sv_k``: it is stored as a quantized linear model over
+the input codes (``passes/qnet_common``: weights folded onto the code grid, one shared scale,
+int8 / int16 weights, integer bias), ``dec = lin_b + lin_w . u`` in int32 (int64 for int16).
 
 **predict_proba** (binary models fitted with probability=True): Platt's
 ``P(class 0) = 1 / (1 + exp(A dec + B))`` as a 16-bit sigmoid: the logit
@@ -36,7 +41,7 @@ import numpy as np
 from tinycodegen.ir import qnet_ops as ops
 from tinycodegen.ir.base import ModelMeta, Reference
 from tinycodegen.ir.preprocess import InputTransform
-from tinycodegen.ir.qnet import QInput
+from tinycodegen.ir.qnet import QInput, QLayer
 
 CMAX = {"int8": 2**15 - 1, "int16": 2**23 - 1}  # |dual coefficient code|
 KMAX = 65535  # kernel values: 16-bit fixed point
@@ -68,6 +73,8 @@ class QSVMIR:
     rho: np.ndarray  # int64 (n_pairs,)
     coef_scale: float  # real value of one unit of dec
     platt: QPlatt | None = None
+    lin_w: np.ndarray | None = None  # linear kernel: int64 (n_pairs, n_inputs)
+    lin_b: np.ndarray | None = None  # int64 (n_pairs,)
     transform: InputTransform | None = None
     stats: dict[str, object] = field(default_factory=dict)
     kind: str = field(default="qsvm", init=False)
@@ -95,10 +102,30 @@ class QSVMIR:
         if self.platt is not None and (k != 2 or self.platt.clamp * (self.platt.mult + 1)
                                        >= 2**62 or abs(self.platt.bias) >= 2**40):
             raise ValueError("qsvm: Platt scaling only for binary models, within int64")
+        if self.lin_w is not None and self.lin_b is not None:
+            worst = np.abs(self.lin_w).sum(axis=1) * self.inp.qmax + np.abs(self.lin_b)
+            if (self.lin_w.shape != (len(self.rho), self.inp.n_inputs) or np.abs(
+                    self.lin_w).max(initial=0) > ops.SMAX[self.mode]
+                    or worst.max(initial=0) >= ops.ACC_LIMIT[self.mode]):
+                raise ValueError("qsvm: linear weights outside the integer ranges")
+            self.lin_w.setflags(write=False)
+            self.lin_b.setflags(write=False)
         for a in (self.sv, self.wdist, self.n_support, self.coef, self.rho):
             a.setflags(write=False)
 
     # ---- structure ---------------------------------------------------------------------------
+    @property
+    def linear(self) -> bool:
+        return self.lin_w is not None
+
+    @property
+    def layers(self) -> tuple[QLayer, ...]:
+        """Linear kernel: the pairs' decision functions as one output layer (qnet's writer)."""
+        assert self.lin_w is not None and self.lin_b is not None
+        empty = np.zeros(0, dtype=np.int64)
+        return (QLayer(weight=self.lin_w, bias=self.lin_b, act="out", mult=empty,
+                       shift=empty),)
+
     @property
     def n_sv(self) -> int:
         return len(self.sv)
@@ -152,6 +179,10 @@ class QSVMIR:
     def decision(self, X: np.ndarray, chunk: int = 2048) -> tuple[np.ndarray, np.ndarray]:
         """(rejected rows, int64 dec (n, n_pairs); rejected rows all 0)."""
         bad, u = self.inp.codes(X)
+        if self.lin_w is not None and self.lin_b is not None:
+            out = u @ self.lin_w.T + self.lin_b[None, :]
+            out[bad] = 0
+            return bad, out
         pc = self.pair_coef()
         exact = self.n_sv * KMAX * CMAX[self.mode] < EXACT_F64
         out = np.zeros((len(u), len(self.pairs)), dtype=np.int64)

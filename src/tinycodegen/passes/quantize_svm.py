@@ -14,7 +14,13 @@ from tinycodegen.ir import qnet_ops as ops
 from tinycodegen.ir.qsvm import CMAX, KMAX, QSVMIR, QPlatt
 from tinycodegen.ir.svm import SVCIR
 from tinycodegen.passes import register_quantizer
-from tinycodegen.passes.qnet_common import Calibration, InputPlan, plan_inputs
+from tinycodegen.passes.qnet_common import (
+    Calibration,
+    InputPlan,
+    fold_inputs,
+    plan_inputs,
+    quantize_rows,
+)
 
 WEIGHT_MAX = 255  # distance weights are uint8
 SATURATE = 17.0  # exp(-t) and the sigmoid tables end at t = 16: clamps a bit beyond
@@ -71,10 +77,10 @@ def platt(ir: SVCIR, scale: float, acc_max: int) -> QPlatt | None:
 def quantize_svc(ir: SVCIR, mode: str, calibration: Calibration | None = None) -> QSVMIR:
     meta = ir.meta
     name = meta.estimator
-    if ir.kernel != "rbf":
+    if ir.kernel not in ("rbf", "linear"):
         raise UnsupportedModelError(
-            f"--quantize {mode} for {name}: only kernel='rbf' is quantized (this model has "
-            f"kernel={ir.kernel!r}); compile it without --quantize"
+            f"--quantize {mode} for {name}: only kernel='rbf' and 'linear' are quantized (this "
+            f"model has kernel={ir.kernel!r}); compile it without --quantize"
         )
     if ir.has_proba and meta.n_classes > 2:
         raise UnsupportedModelError(
@@ -84,6 +90,8 @@ def quantize_svc(ir: SVCIR, mode: str, calibration: Calibration | None = None) -
         )
     plan = plan_inputs(ir.transform, meta.n_features, mode, calibration or Calibration(), name,
                        meta.feature_names)
+    if ir.kernel == "linear":
+        return _linear(ir, mode, plan)
     qmax = plan.qinput.qmax
     sv = sv_codes(ir.sv, plan, qmax)
     w, unit = distance_weights(plan.step, mode)
@@ -108,3 +116,20 @@ def quantize_svc(ir: SVCIR, mode: str, calibration: Calibration | None = None) -
                   n_support=np.asarray(ir.n_support, np.int64).copy(), coef=coef, rho=rho,
                   coef_scale=scale, platt=pl, transform=ir.transform,
                   stats={"ranges": plan.source, "gamma": ir.gamma})
+
+
+def _linear(ir: SVCIR, mode: str, plan: InputPlan) -> QSVMIR:
+    """Linear kernel: per pair w = sum_k c_k sv_k, quantized as a linear model on the codes."""
+    idx, coef = ir.pair_terms
+    w = np.stack([c @ ir.sv[i] for i, c in zip(idx, coef, strict=True)])
+    wq, bq, sig = quantize_rows(*fold_inputs(w, -ir.rho, plan), mode, shared=True)
+    scale = float(sig[0])
+    acc_max = int((np.abs(wq).sum(axis=1) * plan.qinput.qmax + np.abs(bq)).max(initial=0))
+    k, n_in = ir.meta.n_classes, plan.qinput.n_inputs
+    return QSVMIR(meta=ir.meta, mode=mode, inp=plan.qinput,
+                  sv=np.zeros((0, n_in), np.int64), wdist=np.zeros(n_in, np.int64),
+                  d2_unit=1.0, k_mult=0, k_shift=1, k_clamp=1,
+                  n_support=np.zeros(k, np.int64), coef=np.zeros((k - 1, 0), np.int64),
+                  rho=np.zeros(len(bq), np.int64), coef_scale=scale,
+                  platt=platt(ir, scale, acc_max) if k == 2 else None, lin_w=wq, lin_b=bq,
+                  transform=ir.transform, stats={"ranges": plan.source, "kernel": "linear"})
