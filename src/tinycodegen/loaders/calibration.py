@@ -29,6 +29,10 @@ def _record(est: Any, cols: list[int], out: np.ndarray) -> None:
                 _record(step, cols, out)
                 return
         return
+    elif name in ("VotingClassifier", "StackingClassifier"):
+        for member in getattr(est, "estimators_", ()):  # every member sees the raw columns
+            _record(member, cols, out)
+        return
     elif name == "ColumnTransformer":
         indices = est._transformer_to_input_indices
         for tname, trans, _ in est.transformers_:
@@ -47,8 +51,9 @@ def _record(est: Any, cols: list[int], out: np.ndarray) -> None:
 
 def scaler_ranges(model: Any) -> np.ndarray | None:
     """float64 (2, n_features): training [min; max] of each raw column, NaN where unknown;
-    None for anything but a Pipeline."""
-    if type(model).__name__ != "Pipeline":
+    None for anything but a Pipeline or a voting / stacking ensemble (whose members see the same
+    raw columns: the first member recording a column's range gives it)."""
+    if type(model).__name__ not in ("Pipeline", "VotingClassifier", "StackingClassifier"):
         return None
     n = int(model.n_features_in_)
     out = np.full((2, n), np.nan)
