@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -72,13 +73,27 @@ def write_figures(results: list, out: Path, splits: list[str]) -> list[Path]:
         if not pts:
             continue
         fig, ax = plt.subplots(figsize=(6, 5))
-        for name, t in pts:
+        for k, (name, t) in enumerate(pts):
             ax.scatter(t["flash"], t["cycles_mean"], marker="s" if "Tiny" in name else "o")
-            ax.annotate(name, (t["flash"], t["cycles_mean"]), fontsize=7)
+            ax.annotate(name, (t["flash"], t["cycles_mean"]), fontsize=7,
+                        xytext=(4, 6 if k % 2 else -10), textcoords="offset points")
         ax.set(xscale="log", yscale="log", xlabel="flash bytes", ylabel="mean cycles",
                title=f"flash vs cycles: {target}")
+        _plain_log_ticks(ax)
         paths.append(_save(fig, out / f"flash_vs_cycles_{target}.png"))
     return paths
+
+
+def _plain_log_ticks(ax: Any) -> None:
+    """Log axes labelled 1k, 10k, ... (matplotlib's minor labels overlap on short ranges)."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    def fmt(v: float, _pos: int) -> str:
+        return f"{v / 1e6:g}M" if v >= 1e6 else f"{v / 1e3:g}k" if v >= 1e3 else f"{v:g}"
+
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(FuncFormatter(fmt))
+        axis.set_minor_formatter(NullFormatter())
 
 
 def _slug(s: str) -> str:
