@@ -36,6 +36,12 @@ def markdown(rows: list[ReportRow]) -> str:
         out += "\n\nCycle models:\n" + "\n".join(f"- {n}" for n in notes)
     if samples:
         out += "\n\nSamples:\n" + "\n".join(f"- {s}" for s in samples)
+    from tinycodegen.report import goals
+
+    judged = goals.markdown(goals.judge(rows))
+    if judged:
+        out += ("\n\nIssue-4 targets (native vs the anchors measured in this run; ratios are "
+                "native / anchor):\n\n" + judged)
     invalid = [r for r in rows if r.emulator_agrees is False]
     if invalid:
         out += "\n\n**INVALID:** emulated predictions differ from the host C for: " + ", ".join(
@@ -84,6 +90,13 @@ def plots(rows: list[ReportRow], outdir: Path) -> list[Path]:
     return written
 
 
+def as_json(rows: list[ReportRow], meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    from tinycodegen.report.goals import judge
+
+    return {"meta": meta or {}, "rows": [r.to_dict() for r in rows],
+            "goals": [g.to_dict() for g in judge(rows)]}
+
+
 def write_report(rows: list[ReportRow], outdir: Path, title: str = "tinycodegen report",
                  meta: dict[str, Any] | None = None) -> list[Path]:
     outdir.mkdir(parents=True, exist_ok=True)
@@ -93,6 +106,5 @@ def write_report(rows: list[ReportRow], outdir: Path, title: str = "tinycodegen 
     body = [f"# {title}", "", markdown(rows), ""]
     body += [f"![{p.stem}]({p.name})" for p in figs]
     md.write_text("\n".join(body) + "\n")
-    js.write_text(json.dumps({"meta": meta or {}, "rows": [r.to_dict() for r in rows]}, indent=2,
-                             default=str))
+    js.write_text(json.dumps(as_json(rows, meta), indent=2, default=str))
     return [md, js, *figs]
