@@ -8,8 +8,8 @@ from typing import Any
 
 from tinycodegen.report.collect import ReportRow
 
-COLUMNS = ("model", "backend", "target", "mismatches", "flash_bytes", "ram_bytes", "stack_bytes",
-           "instr_mean", "instr_max", "cycles_mean", "cycles_max", "cycles_range",
+COLUMNS = ("model", "backend", "target", "mismatches", "measured_rows", "flash_bytes", "ram_bytes",
+           "stack_bytes", "instr_mean", "instr_max", "cycles_mean", "cycles_max", "cycles_range",
            "ns_per_inference", "emulator_agrees", "note")
 
 
@@ -30,7 +30,8 @@ def markdown(rows: list[ReportRow]) -> str:
     for r in rows:
         lines.append("| " + " | ".join(_cell(getattr(r, c)) for c in COLUMNS) + " |")
     notes = sorted({f"{r.target}: {r.cycle_model}" for r in rows if r.cycle_model})
-    samples = sorted({f"{r.target}: {r.sample_note}" for r in rows if r.sample_note})
+    samples = [f"{r.model}/{r.backend}/{r.target}: {r.sample_note}" for r in rows
+               if r.sample_note]
     out = "\n".join(lines)
     if notes:
         out += "\n\nCycle models:\n" + "\n".join(f"- {n}" for n in notes)

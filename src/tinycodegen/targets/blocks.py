@@ -73,14 +73,8 @@ class BlockTable:
             found = self._known(keys)
             new = np.flatnonzero(found < 0)
             if new.size:
-                uniq, inverse = np.unique(keys[new], return_inverse=True)
-                fixed = []
-                for key in uniq.tolist():
-                    bid = self._ids.get(key)
-                    fixed.append(
-                        bid if bid is not None else self._new_block(key >> 32, key & 0xFFFFFFFF)
-                    )
-                found[new] = np.asarray(fixed, dtype=np.int32)[inverse]
+                self._register(keys[new])
+                found[new] = self._known(keys[new])
             ids[miss] = found
             if len(self._costs) > self._cols[0].size:
                 table = np.array(
@@ -92,6 +86,18 @@ class BlockTable:
                 ).reshape(-1, 5)
                 self._cols = [np.ascontiguousarray(table[:, j]) for j in range(5)]
         return ids
+
+    def _register(self, keys: np.ndarray) -> None:
+        """Price the blocks of (addr << 32 | size) keys not seen before, deduplicating by
+        address slot with a scatter (linear in the trace, no sort of millions of keys)."""
+        while keys.size:
+            slot = np.minimum(keys >> 33, self._id_at.size - 1)
+            pick = np.full(self._id_at.size, -1, dtype=np.int64)
+            pick[slot] = np.arange(keys.size)
+            for key in set(keys[pick[pick >= 0]].tolist()):
+                if key not in self._ids:
+                    self._new_block(key >> 32, key & 0xFFFFFFFF)
+            keys = keys[self._known(keys) < 0]
 
     def _known(self, keys: np.ndarray) -> np.ndarray:
         """Block ids of (addr << 32 | size) keys, -1 where not seen yet."""
