@@ -93,7 +93,9 @@ def collect(models: list[tuple[str, Any]], X: np.ndarray, *, X_sklearn: Any = No
     """One row per (model, backend, target). A backend that cannot take a model gives rows
     noted "n/a: why"; a missing tool or failed measurement leaves the figures empty with a note.
     ``budget``: emulated instructions per MCU measurement before the rows become a sample
-    (see tinycodegen.targets.rows; None runs every row). ``backends_for(model)`` narrows
+    (see tinycodegen.targets.rows; None runs every row); every backend of a model uses the
+    row order stratified by the first backend's predictions, so a smaller sample is a prefix
+    of a larger one. ``backends_for(model)`` narrows
     ``backends`` per model."""
     from tinycodegen.targets import measure
 
@@ -101,6 +103,7 @@ def collect(models: list[tuple[str, Any]], X: np.ndarray, *, X_sklearn: Any = No
     rows: list[ReportRow] = []
     jobs = [(label, m, b) for label, m in models
             for b in (backends if backends_for is None else backends_for(m))]
+    order_labels: dict[str, np.ndarray] = {}  # one row order per model: comparable samples
     for j, (label, model, backend) in enumerate(jobs, 1):
         head = f"[{j}/{len(jobs)}] {label} / {backend}"
         est = type(model).__name__
@@ -116,6 +119,7 @@ def collect(models: list[tuple[str, Any]], X: np.ndarray, *, X_sklearn: Any = No
                                note=f"n/a: {exc}") for t in targets]
             continue
         folder = model_dir(compiled)
+        strata = order_labels.setdefault(label, host_pred)
         for target in targets:
             t0 = time.perf_counter()
             row = ReportRow(model=label, estimator=est, backend=backend, target=target,
@@ -123,7 +127,7 @@ def collect(models: list[tuple[str, Any]], X: np.ndarray, *, X_sklearn: Any = No
             try:
                 m = measure(folder, compiled.name, X, target, progress=bar(f"{head} / {target}"),
                             max_rows=(max_rows or {}).get(target),
-                            budget=None if target == "host" else budget, labels=host_pred)
+                            budget=None if target == "host" else budget, labels=strata)
             except TinycodegenError as exc:  # missing tool, emulation fault: noted, not fatal
                 progress(f"{head} / {target}: {exc}")
                 row.note = str(exc)

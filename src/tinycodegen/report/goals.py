@@ -69,7 +69,7 @@ def _ratio_goal(native: ReportRow, anchor: ReportRow | None, anchor_name: str, f
 def _why(rows: list[ReportRow], backend: str) -> str:
     for r in rows:
         if r.backend == backend and r.note:
-            return f"{backend}: {r.note}"
+            return f"{backend}: {r.note.removeprefix('n/a: ')}"
     return f"{backend} not measured in this run"
 
 
