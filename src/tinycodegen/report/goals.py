@@ -32,6 +32,8 @@ class Goal:
     ratio: float | None
     met: bool | None  # None: not measurable in this run (see note)
     note: str = ""
+    rows: int | None = None  # rows behind value / anchor_value (samples may differ)
+    anchor_rows: int | None = None
 
     def status(self) -> str:
         if self.met is None:
@@ -63,7 +65,8 @@ def _ratio_goal(native: ReportRow, anchor: ReportRow | None, anchor_name: str, f
     ratio = value / ref
     met = ratio <= limit
     note = "" if met else _missed_by(value, limit * ref, unit)
-    return Goal(**base, anchor=anchor_name, anchor_value=ref, ratio=ratio, met=met, note=note)
+    return Goal(**base, anchor=anchor_name, anchor_value=ref, ratio=ratio, met=met, note=note,
+                rows=native.measured_rows, anchor_rows=anchor.measured_rows if anchor else None)
 
 
 def _why(rows: list[ReportRow], backend: str) -> str:
@@ -123,6 +126,8 @@ def markdown(goals: list[Goal]) -> str:
         anchor = "—" if g.anchor_value is None else f"{g.anchor} {g.anchor_value:,.0f}"
         native = "—" if g.value is None else f"{g.value:,.0f}"
         ratio = "—" if g.ratio is None else f"{g.ratio:.2f}x (<= {g.limit:g}x)"
+        if g.goal.startswith("mean") and g.rows and g.anchor_rows and g.rows != g.anchor_rows:
+            ratio += f", means over {g.rows:,} / {g.anchor_rows:,} rows"
         lines.append(f"| {g.model} | {g.target} | {g.backend} | {g.goal} | {native} | {anchor} "
                      f"| {ratio} | {g.status().replace('|', '/')} |")
     return "\n".join(lines)
