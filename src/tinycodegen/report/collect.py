@@ -95,8 +95,8 @@ def collect(models: list[tuple[str, Any]], X: np.ndarray, *, X_sklearn: Any = No
     ``budget``: emulated instructions per MCU measurement before the rows become a sample
     (see tinycodegen.targets.rows; None runs every row); every backend of a model uses the
     row order stratified by the first backend's predictions, so a smaller sample is a prefix
-    of a larger one. ``backends_for(model)`` narrows
-    ``backends`` per model."""
+    of a larger one. ``backends_for(model)`` narrows ``backends`` per model. Parity here is
+    class mismatches against sklearn (no probability or IR-reference comparison: ``check``)."""
     from tinycodegen.targets import measure
 
     X = np.ascontiguousarray(X, dtype=np.float32)

@@ -264,7 +264,8 @@ def measure(
     ``NAME_predict`` (default) or ``NAME_predict_proba``.  ``budget`` (MCU targets):
     emulate a prefix of a fixed stratified row order until this many instructions have
     run (see :mod:`tinycodegen.targets.rows`); ``progress`` may be a callable(done, total).
-    ``labels``: the host C's class per row, if known (stratifies samples without a host run).
+    ``labels``: a class per row of X to stratify samples by (default: the host build's
+    predictions, which costs a host run).
     """
     check_target(target)
     c_dir = Path(c_dir)
