@@ -105,7 +105,11 @@ def _goal_cell(g: Goal) -> str:
         return g.status()
     if g.ratio is None:
         return g.status()
-    return f"{g.ratio:.2f}x ({g.value:,.0f} / {g.anchor} {g.anchor_value:,.0f}): {g.status()}"
+    rows = ""
+    if g.goal.startswith("mean") and g.rows and g.anchor_rows and g.rows != g.anchor_rows:
+        rows = f", means over {g.rows:,} / {g.anchor_rows:,} rows"
+    return (f"{g.ratio:.2f}x ({g.value:,.0f} / {g.anchor} {g.anchor_value:,.0f}{rows}): "
+            f"{g.status()}")
 
 
 def summary(goals: list[Goal]) -> str:
