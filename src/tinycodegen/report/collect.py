@@ -114,9 +114,11 @@ def collect(models: list[tuple[str, Any]], X: np.ndarray, *, X_sklearn: Any = No
             parity = check(compiled, X, X_sklearn=X_sklearn, c_index=host_pred, proba=False,
                            reference=False)
         except (TinycodegenError, ImportError) as exc:
-            progress(f"{head}: n/a ({exc})")
+            why = (f"{exc.name} is not installed (pip install {exc.name})"
+                   if isinstance(exc, ImportError) and exc.name else str(exc))
+            progress(f"{head}: n/a ({why})")
             rows += [ReportRow(model=label, estimator=est, backend=backend, target=t,
-                               note=f"n/a: {exc}") for t in targets]
+                               note=f"n/a: {why}") for t in targets]
             continue
         folder = model_dir(compiled)
         strata = order_labels.setdefault(label, host_pred)
