@@ -334,6 +334,32 @@ def test_stratified_sample_is_fixed_and_reported(models, cache):
     np.testing.assert_array_equal(m.predictions, full[m.row_indices])
 
 
+def test_instruction_budget_measures_a_fixed_stratified_prefix(models, cache):
+    from tinycodegen.targets.rows import stratified_order
+
+    labels = np.array([0] * 70 + [1] * 30)
+    order = stratified_order(labels, seed=2)
+    assert sorted(order.tolist()) == list(range(100))
+    assert [int(labels[order[:k]].sum()) for k in (10, 50)] == [3, 15]
+    X = rows("tree3", 300)
+    full = measure(models, cache, "tree3", X, "cortex-m4f")
+    per_row = full.instr_mean
+    small = measure(models, cache, "tree3", X, "cortex-m4f", budget=int(per_row * 40))
+    again = measure(models, cache, "tree3", X, "cortex-m4f", budget=int(per_row * 40))
+    big = measure(models, cache, "tree3", X, "cortex-m4f", budget=int(per_row * 120))
+    assert 40 <= small.rows < big.rows < len(X)
+    np.testing.assert_array_equal(small.row_indices, again.row_indices)
+    assert small.instr_mean == again.instr_mean and small.cycles_mean == again.cycles_mean
+    assert set(small.row_indices.tolist()) <= set(big.row_indices.tolist())
+    assert f"sample of {small.rows} of 300 rows" in small.sample_note
+    host = host_predictions(models, cache, "tree3", X)
+    np.testing.assert_array_equal(small.predictions, host[small.row_indices])
+    everything = measure(models, cache, "tree3", X, "cortex-m4f", budget=int(per_row * 1000))
+    assert everything.row_indices is None and everything.sample_note is None
+    np.testing.assert_array_equal(everything.predictions, host)
+    assert everything.instr_mean == full.instr_mean
+
+
 def test_host_measurement(models, cache):
     if shutil.which("valgrind") is None:
         pytest.skip("valgrind not installed")

@@ -135,18 +135,24 @@ def _take(X: Any, idx: Any) -> Any:
 
 
 def check(compiled: CompiledModel, X: np.ndarray, *, X_sklearn: Any = None, data: str = "data",
-          max_examples: int = 5, y: np.ndarray | None = None) -> CheckReport:
-    """Run every row through the C and through sklearn; count every difference."""
+          max_examples: int = 5, y: np.ndarray | None = None, c_index: np.ndarray | None = None,
+          proba: bool = True, reference: bool = True) -> CheckReport:
+    """Run every row through the C and through sklearn; count every difference.
+
+    ``c_index``: the C's class indices for X when the caller already has them. ``proba`` and
+    ``reference`` False skip the probability comparison and the IR reference evaluation
+    (their fields are then None): the report needs only the class mismatches.
+    """
     X32 = np.ascontiguousarray(X, dtype=np.float32)
     X_sk = X32.astype(np.float64) if X_sklearn is None else X_sklearn
     model = compiled.model
-    c_idx = compiled.predict_index(X32)
+    c_idx = compiled.predict_index(X32) if c_index is None else np.asarray(c_index)
     sk_idx = sklearn_index(model, X_sk, X32)
     diff = np.flatnonzero(c_idx != sk_idx)
     proba_mm = proba_diff = None
     sk_proba = None
     ok_rows = sk_idx >= 0
-    if hasattr(model, "predict_proba") and ok_rows.any():
+    if proba and hasattr(model, "predict_proba") and ok_rows.any():
         try:
             sk_proba = np.full((len(X32), len(model.classes_)), np.nan)
             sk_proba[ok_rows] = model.predict_proba(_take(X_sk, np.flatnonzero(ok_rows)))
@@ -160,7 +166,7 @@ def check(compiled: CompiledModel, X: np.ndarray, *, X_sklearn: Any = None, data
         proba_diff = float(np.abs(got.astype(np.float64) - want).max()) if len(want) else 0.0
     ref_mm = fallback = ref_proba_mm = None
     quantize = getattr(compiled, "quantize", None)
-    if compiled.ir is not None:
+    if reference and compiled.ir is not None:
         ref = compiled.ir.reference(X32)
         ref_mm = int((ref.predict != c_idx).sum())
         if ref.fallback is not None:

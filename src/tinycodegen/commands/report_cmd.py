@@ -21,6 +21,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", default="nsl-kdd:test", help="rows to run (default: all KDDTest+)")
     p.add_argument("--max-rows", type=int, default=None,
                    help="measure a seeded stratified sample of this many rows on the MCU targets")
+    p.add_argument("--budget", type=float, default=None,
+                   help="emulated instructions per model, backend and MCU target before the rows "
+                   "become a seeded stratified sample (default 4e7; 0 = every row)")
     p.add_argument("--out", default="report", help="folder for report.md, report.json, plots")
     p.add_argument("--json", action="store_true", help="print the JSON instead of Markdown")
     p.set_defaults(func=run)
@@ -28,7 +31,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tinycodegen.report import collect, write_report
-    from tinycodegen.report.render import markdown
+    from tinycodegen.report.collect import DEFAULT_BUDGET
+    from tinycodegen.report.render import as_json, markdown
     from tinycodegen.targets import TARGETS
 
     targets = tuple(t.strip() for t in args.target.split(",") if t.strip())
@@ -40,12 +44,14 @@ def run(args: argparse.Namespace) -> int:
         models.append((Path(path).stem, load_model_file(path)))
     rows_in = load_rows(args.data, models[0][1])
     limits = {t: args.max_rows for t in targets if t != "host"}
+    budget = DEFAULT_BUDGET if args.budget is None else int(args.budget) or None
     rows = collect(models, rows_in.X, X_sklearn=rows_in.X_sklearn, targets=targets,
                    backends=tuple(b.strip() for b in args.backends.split(",") if b.strip()),
-                   max_rows=limits)
-    written = write_report(rows, Path(args.out), meta={"data": rows_in.label})
+                   max_rows=limits, budget=budget)
+    meta = {"data": rows_in.label, "budget": budget}
+    written = write_report(rows, Path(args.out), meta=meta)
     if args.json:
-        print(json.dumps([r.to_dict() for r in rows], indent=2, default=str))
+        print(json.dumps(as_json(rows, meta), indent=2, default=str))
     else:
         print(markdown(rows))
         print("\nwrote " + ", ".join(str(p) for p in written))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import numpy as np
 import tinycodegen
 from tinycodegen.build import cache_root, source_hash
 from tinycodegen.check import check
-from tinycodegen.errors import TinycodegenError, ToolMissingError
+from tinycodegen.errors import TinycodegenError
 
 
 @dataclass
@@ -47,8 +48,32 @@ class ReportRow:
         return asdict(self)
 
 
+DEFAULT_BUDGET = 40_000_000  # emulated instructions per (model, backend, MCU target)
+
+
 def progress(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
+
+
+def bar(head: str) -> Callable[[int, int], None]:
+    """A one-line progress bar on stderr, redrawn in place (on a terminal only)."""
+    tty = sys.stderr.isatty()
+
+    def show(done: int, total: int) -> None:
+        if tty:
+            filled = int(20 * done / max(total, 1))
+            print(f"\r{head} [{'#' * filled}{'.' * (20 - filled)}] {done:,}/{total:,} rows",
+                  end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def done_line(head: str, row: ReportRow) -> None:
+    sample = f" ({row.sample_note})" if row.sample_note else ""
+    tty = sys.stderr.isatty()
+    start, end = ("\r", " " * 20) if tty else ("", "")
+    print(f"{start}{head}: {row.measured_rows:,} rows in {row.seconds:.1f} s{sample}{end}",
+          file=sys.stderr, flush=True)
 
 
 def model_dir(compiled: tinycodegen.CompiledModel) -> Path:
@@ -63,39 +88,56 @@ def collect(models: list[tuple[str, Any]], X: np.ndarray, *, X_sklearn: Any = No
             targets: tuple[str, ...] = ("cortex-m4f", "cortex-m0plus", "host"),
             backends: tuple[str, ...] = ("table", "emlearn", "m2cgen"),
             max_rows: dict[str, int | None] | None = None, quantize: str | None = None,
-            ) -> list[ReportRow]:
-    """One row per (model, backend, target); a backend that cannot take a model is skipped
-    with a note, a missing tool leaves that target's figures empty with a note."""
+            budget: int | None = DEFAULT_BUDGET, backends_for: Callable[[Any], tuple[str, ...]]
+            | None = None) -> list[ReportRow]:
+    """One row per (model, backend, target). A backend that cannot take a model gives rows
+    noted "n/a: why"; a missing tool or failed measurement leaves the figures empty with a note.
+    ``budget``: emulated instructions per MCU measurement before the rows become a sample
+    (see tinycodegen.targets.rows; None runs every row); every backend of a model uses the
+    row order stratified by the first backend's predictions, so a smaller sample is a prefix
+    of a larger one. ``backends_for(model)`` narrows ``backends`` per model. Parity here is
+    class mismatches against sklearn (no probability or IR-reference comparison: ``check``)."""
     from tinycodegen.targets import measure
 
     X = np.ascontiguousarray(X, dtype=np.float32)
     rows: list[ReportRow] = []
-    jobs = [(label, m, b) for label, m in models for b in backends]
+    jobs = [(label, m, b) for label, m in models
+            for b in (backends if backends_for is None else backends_for(m))]
+    order_labels: dict[str, np.ndarray] = {}  # one row order per model: comparable samples
     for j, (label, model, backend) in enumerate(jobs, 1):
         head = f"[{j}/{len(jobs)}] {label} / {backend}"
+        est = type(model).__name__
         try:
             kwargs = {"quantize": quantize} if quantize and backend == "table" else {}
             compiled = tinycodegen.compile(model, name=_c_name(label), backend=backend, **kwargs)
-            parity = check(compiled, X, X_sklearn=X_sklearn)
-        except TinycodegenError as exc:
-            progress(f"{head}: skipped ({exc})")
+            host_pred = compiled.predict_index(X)
+            parity = check(compiled, X, X_sklearn=X_sklearn, c_index=host_pred, proba=False,
+                           reference=False)
+        except (TinycodegenError, ImportError) as exc:
+            why = (f"{exc.name} is not installed (pip install {exc.name})"
+                   if isinstance(exc, ImportError) and exc.name else str(exc))
+            progress(f"{head}: n/a ({why})")
+            rows += [ReportRow(model=label, estimator=est, backend=backend, target=t,
+                               note=f"n/a: {why}") for t in targets]
             continue
-        host_pred = compiled.predict_index(X)
         folder = model_dir(compiled)
+        strata = order_labels.setdefault(label, host_pred)
         for target in targets:
-            progress(f"{head} / {target} ...")
             t0 = time.perf_counter()
-            row = ReportRow(model=label, estimator=type(model).__name__, backend=backend,
-                            target=target, mismatches=parity.mismatches, rows=parity.rows)
+            row = ReportRow(model=label, estimator=est, backend=backend, target=target,
+                            mismatches=parity.mismatches, rows=parity.rows)
             try:
-                m = measure(folder, compiled.name, X, target,
-                            max_rows=(max_rows or {}).get(target), progress=True)
-            except ToolMissingError as exc:
+                m = measure(folder, compiled.name, X, target, progress=bar(f"{head} / {target}"),
+                            max_rows=(max_rows or {}).get(target),
+                            budget=None if target == "host" else budget, labels=strata)
+            except TinycodegenError as exc:  # missing tool, emulation fault: noted, not fatal
+                progress(f"{head} / {target}: {exc}")
                 row.note = str(exc)
                 rows.append(row)
                 continue
             _fill(row, m, host_pred)
             row.seconds = time.perf_counter() - t0
+            done_line(f"{head} / {target}", row)
             rows.append(row)
     return rows
 

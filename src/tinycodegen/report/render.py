@@ -8,8 +8,8 @@ from typing import Any
 
 from tinycodegen.report.collect import ReportRow
 
-COLUMNS = ("model", "backend", "target", "mismatches", "flash_bytes", "ram_bytes", "stack_bytes",
-           "instr_mean", "instr_max", "cycles_mean", "cycles_max", "cycles_range",
+COLUMNS = ("model", "backend", "target", "mismatches", "measured_rows", "flash_bytes", "ram_bytes",
+           "stack_bytes", "instr_mean", "instr_max", "cycles_mean", "cycles_max", "cycles_range",
            "ns_per_inference", "emulator_agrees", "note")
 
 
@@ -30,12 +30,19 @@ def markdown(rows: list[ReportRow]) -> str:
     for r in rows:
         lines.append("| " + " | ".join(_cell(getattr(r, c)) for c in COLUMNS) + " |")
     notes = sorted({f"{r.target}: {r.cycle_model}" for r in rows if r.cycle_model})
-    samples = sorted({f"{r.target}: {r.sample_note}" for r in rows if r.sample_note})
+    samples = [f"{r.model}/{r.backend}/{r.target}: {r.sample_note}" for r in rows
+               if r.sample_note]
     out = "\n".join(lines)
     if notes:
         out += "\n\nCycle models:\n" + "\n".join(f"- {n}" for n in notes)
     if samples:
         out += "\n\nSamples:\n" + "\n".join(f"- {s}" for s in samples)
+    from tinycodegen.report import goals
+
+    judged = goals.markdown(goals.judge(rows))
+    if judged:
+        out += ("\n\nIssue-4 targets (native vs the anchors measured in this run; ratios are "
+                "native / anchor):\n\n" + judged)
     invalid = [r for r in rows if r.emulator_agrees is False]
     if invalid:
         out += "\n\n**INVALID:** emulated predictions differ from the host C for: " + ", ".join(
@@ -84,6 +91,13 @@ def plots(rows: list[ReportRow], outdir: Path) -> list[Path]:
     return written
 
 
+def as_json(rows: list[ReportRow], meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    from tinycodegen.report.goals import judge
+
+    return {"meta": meta or {}, "rows": [r.to_dict() for r in rows],
+            "goals": [g.to_dict() for g in judge(rows)]}
+
+
 def write_report(rows: list[ReportRow], outdir: Path, title: str = "tinycodegen report",
                  meta: dict[str, Any] | None = None) -> list[Path]:
     outdir.mkdir(parents=True, exist_ok=True)
@@ -93,6 +107,5 @@ def write_report(rows: list[ReportRow], outdir: Path, title: str = "tinycodegen 
     body = [f"# {title}", "", markdown(rows), ""]
     body += [f"![{p.stem}]({p.name})" for p in figs]
     md.write_text("\n".join(body) + "\n")
-    js.write_text(json.dumps({"meta": meta or {}, "rows": [r.to_dict() for r in rows]}, indent=2,
-                             default=str))
+    js.write_text(json.dumps(as_json(rows, meta), indent=2, default=str))
     return [md, js, *figs]

@@ -37,6 +37,8 @@ class BlockTable:
         self._cols = [np.zeros(0, dtype=np.int32) for _ in range(5)]
         self._id_at = np.full(len(code) // 2 + 1, -1, dtype=np.int32)
         self._executed = np.zeros(0, dtype=np.int64)
+        self._sorted_keys = np.zeros(0, dtype=np.int64)
+        self._sorted_ids = np.zeros(0, dtype=np.int32)
         self.unpriced: set[str] = set()
 
     def _new_block(self, addr: int, size: int) -> int:
@@ -64,16 +66,16 @@ class BlockTable:
         else:
             ok = np.zeros(addr.size, dtype=bool)
         if not ok.all():
+            # a second block size at one address: binary search in the sorted known keys
+            # (no sort of the misses, which can be millions in a long trace)
             miss = np.flatnonzero(~ok)
             keys = (addr[miss].astype(np.int64) << 32) | size[miss].astype(np.int64)
-            uniq, inverse = np.unique(keys, return_inverse=True)
-            fixed = []
-            for key in uniq.tolist():
-                bid = self._ids.get(key)
-                fixed.append(
-                    bid if bid is not None else self._new_block(key >> 32, key & 0xFFFFFFFF)
-                )
-            ids[miss] = np.asarray(fixed, dtype=np.int32)[inverse]
+            found = self._known(keys)
+            new = np.flatnonzero(found < 0)
+            if new.size:
+                self._register(keys[new])
+                found[new] = self._known(keys[new])
+            ids[miss] = found
             if len(self._costs) > self._cols[0].size:
                 table = np.array(
                     [
@@ -84,6 +86,29 @@ class BlockTable:
                 ).reshape(-1, 5)
                 self._cols = [np.ascontiguousarray(table[:, j]) for j in range(5)]
         return ids
+
+    def _register(self, keys: np.ndarray) -> None:
+        """Price the blocks of (addr << 32 | size) keys not seen before, deduplicating by
+        address slot with a scatter (linear in the trace, no sort of millions of keys)."""
+        while keys.size:
+            slot = np.minimum(keys >> 33, self._id_at.size - 1)
+            pick = np.full(self._id_at.size, -1, dtype=np.int64)
+            pick[slot] = np.arange(keys.size)
+            for key in set(keys[pick[pick >= 0]].tolist()):
+                if key not in self._ids:
+                    self._new_block(key >> 32, key & 0xFFFFFFFF)
+            keys = keys[self._known(keys) < 0]
+
+    def _known(self, keys: np.ndarray) -> np.ndarray:
+        """Block ids of (addr << 32 | size) keys, -1 where not seen yet."""
+        if self._sorted_keys.size != len(self._ids):
+            items = sorted(self._ids.items())
+            self._sorted_keys = np.array([k for k, _ in items], dtype=np.int64)
+            self._sorted_ids = np.array([v for _, v in items], dtype=np.int32)
+        if not self._sorted_keys.size:
+            return np.full(keys.size, -1, dtype=np.int32)
+        pos = np.minimum(np.searchsorted(self._sorted_keys, keys), self._sorted_keys.size - 1)
+        return np.where(self._sorted_keys[pos] == keys, self._sorted_ids[pos], -1).astype(np.int32)
 
     def account(
         self, addr: np.ndarray, size: np.ndarray, ends: list[int], return_to: int

@@ -35,6 +35,7 @@ STACK_PATTERN = 0xA55AC33C
 IO_BASE = 0x3F000000
 SCS_BASE = 0xE000E000  # mapped as plain RAM so the reset handler can write CPACR
 PAGE = 0x1000
+MAX_TRACE = 1 << 26  # blocks one row may execute (the buffers then take 512 MB)
 
 
 def _round_up(n: int, to: int = PAGE) -> int:
@@ -88,6 +89,7 @@ class Emulator:
         self._io_size = 0
         # hook first: a block translated before the hook exists would not report
         self.tracer = BlockTracer(uc, trace_capacity, cache_dir)
+        self._capacity = trace_capacity
         self._reset()
         self.tracer.reset()
         code = bytes(uc.mem_read(0, self._code_end))  # flash is read-only
@@ -181,9 +183,14 @@ class Emulator:
         self._start(entry, what)
 
     def run(
-        self, X: np.ndarray, function: str, n_out: int = 0, progress: bool = False
+        self, X: np.ndarray, function: str, n_out: int = 0, progress: bool = False,
+        keep_counts: bool = False,
     ) -> RunResult:
-        """Call ``function(x)`` (or ``function(x, out)`` when ``n_out``) per row of X."""
+        """Call ``function(x)`` (or ``function(x, out)`` when ``n_out``) per row of X.
+
+        ``keep_counts`` adds to the block counts of earlier runs (hot functions) instead of
+        starting afresh. A row longer than the trace buffer is re-run with larger buffers.
+        """
         r = self._r
         X = np.ascontiguousarray(X, dtype="<f4")
         n_rows, n_feat = X.shape
@@ -192,10 +199,11 @@ class Emulator:
         entry = self.address(function) | 1
         instr, base, refills = (np.zeros(n_rows, np.int64) for _ in range(3))
         outputs = np.zeros((n_rows, n_out), np.float32) if n_out else np.zeros(n_rows, np.int32)
-        tracer, uc, cap = self.tracer, self.uc, self.tracer.capacity
+        tracer, uc = self.tracer, self.uc
         ends: list[int] = []
         first = 0  # first row of the pending batch
-        self.blocks.clear_counts()
+        if not keep_counts:
+            self.blocks.clear_counts()
 
         def flush() -> None:
             nonlocal first, ends
@@ -212,7 +220,7 @@ class Emulator:
 
         step = max(1, n_rows // 20)
         for i in range(n_rows):
-            if tracer.n > cap // 2 or len(ends) >= 8192:
+            if tracer.n > tracer.capacity // 2 or len(ends) >= 8192:
                 flush()
             start = tracer.n
             uc.mem_write(IO_BASE, X[i].tobytes())
@@ -222,8 +230,11 @@ class Emulator:
                 tracer.rewind(start)
                 flush()
                 self._call(entry, out_addr, what)
+            while tracer.overflow and tracer.capacity < MAX_TRACE:  # one long row
+                tracer.grow(min(4 * tracer.capacity, MAX_TRACE))
+                self._call(entry, out_addr, what)
             if tracer.overflow:
-                raise TargetError(f"{what} did not return within {cap} basic blocks")
+                raise TargetError(f"{what} did not return within {MAX_TRACE} basic blocks")
             if uc.reg_read(r.UC_ARM_REG_PC) != self.halt:
                 raise TargetError(f"{what} stopped before returning")
             if n_out:
@@ -236,3 +247,8 @@ class Emulator:
                 print(f"  {function}: {i + 1}/{n_rows} rows", flush=True)
         flush()
         return RunResult(instr, base, refills, outputs)
+
+    def shrink(self) -> None:
+        """Give back trace buffers grown for long rows."""
+        if self.tracer.capacity > self._capacity:
+            self.tracer.grow(self._capacity)

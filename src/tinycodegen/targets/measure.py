@@ -10,9 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from tinycodegen.errors import DataError, TinycodegenError
+from tinycodegen.errors import DataError
 from tinycodegen.targets import cycles
 from tinycodegen.targets.emulate import Emulator
+from tinycodegen.targets.rows import Progress, run_rows
 from tinycodegen.targets.sampling import stratified_sample
 from tinycodegen.targets.toolchain import (
     TARGET_SPECS,
@@ -81,24 +82,6 @@ def _check_features(n_features: int, X: np.ndarray, name: str) -> None:
         raise DataError(f"{name} expects {n_features} features, the data has {X.shape[1]}")
 
 
-def _sample(
-    c_dir: Path, name: str, X: np.ndarray, k: int | None, cache: Path, seed: int
-) -> tuple[np.ndarray | None, str | None]:
-    """(row indices or None, note) - stratified by host-predicted class when possible."""
-    if k is None or k >= len(X):
-        return None, None
-    from tinycodegen.targets.host import build_host, host_outputs
-
-    try:
-        labels = host_outputs(build_host(c_dir, name, cache), X)
-        how = "stratified by host-predicted class"
-    except (TinycodegenError, OSError):  # no host compiler: plain seeded sample
-        labels = np.zeros(len(X), dtype=np.int32)
-        how = "uniform (no host compiler to stratify)"
-    idx = stratified_sample(labels, k, seed)
-    return idx, f"sample of {idx.size} of {len(X)} rows ({how}, seed {seed})"
-
-
 def _emulator(elf: Path, spec: TargetSpec, cache: Path) -> Emulator:
     """One emulator (one Uc) per linked image, reused across calls (small LRU)."""
     key = (str(elf), spec.name)
@@ -134,9 +117,11 @@ def _measure_mcu(
     spec: TargetSpec,
     cache: Path,
     max_rows: int | None,
-    progress: bool,
+    progress: bool | Progress,
     function: str,
     seed: int,
+    budget: int | None = None,
+    labels: np.ndarray | None = None,
 ) -> Measurement:
     from tinycodegen.targets.build import link_or_grow
 
@@ -148,12 +133,14 @@ def _measure_mcu(
     entry = em.address("tcg_bench_entry")
     n_features, n_classes = em.read_u32(entry + 8, 2)
     _check_features(n_features, X, name)
-    idx, note = _sample(c_dir, name, X, max_rows, cache, seed)
-    rows = X if idx is None else X[idx]
-    if progress:
-        print(f"{spec.name}: {name}_{function} on {len(rows)} rows", flush=True)
-    n_out = n_classes if function == "predict_proba" else 0
-    res = em.run(rows, f"{name}_{function}", n_out=n_out, progress=progress)
+    if progress is True:
+        print(f"{spec.name}: {name}_{function}", flush=True)
+    res, idx, note = run_rows(
+        em, c_dir, name, X, function=f"{name}_{function}",
+        n_out=n_classes if function == "predict_proba" else 0, cache=cache, seed=seed,
+        max_rows=max_rows, budget=budget, progress=progress if callable(progress) else None,
+        labels=labels,
+    )
     p = cycles.DEFAULT_P[spec.core]
     cyc = res.cycles(p)
     stack = em.stack_peak()
@@ -187,7 +174,7 @@ def _measure_mcu(
         cycles_max=int(cyc.max()),
         cycles_range=(float(res.cycles(1).mean()), float(res.cycles(3).mean())),
         cycle_model=cycle_model_text(spec.core),
-        rows=len(rows),
+        rows=len(res.instructions),
         sample_note=note,
         predictions=res.outputs,
         fits=fits,
@@ -219,7 +206,7 @@ def _measure_host(
     idx = None if max_rows is None or max_rows >= len(X) else stratified_sample(labels, max_rows)
     rows = X if idx is None else X[idx]
     row_labels = labels if idx is None else labels[idx]
-    if progress:
+    if progress is True:
         print(f"host: {name}_{function} on {len(rows)} rows (callgrind)", flush=True)
     counted = None
     if len(rows) > host.MAX_ROWS_PER_CALL:
@@ -264,15 +251,21 @@ def measure(
     *,
     cache_dir: Path | None = None,
     max_rows: int | None = None,
-    progress: bool = False,
+    progress: bool | Progress = False,
     function: str = "predict",
     seed: int = 0,
+    budget: int | None = None,
+    labels: np.ndarray | None = None,
 ) -> Measurement:
     """Measure model ``name`` (``c_dir/NAME.{h,c}``) on ``target`` over the rows of X.
 
     ``max_rows`` measures a fixed seeded sample stratified by predicted class
     instead of every row (``sample_note`` says so).  ``function`` chooses
-    ``NAME_predict`` (default) or ``NAME_predict_proba``.
+    ``NAME_predict`` (default) or ``NAME_predict_proba``.  ``budget`` (MCU targets):
+    emulate a prefix of a fixed stratified row order until this many instructions have
+    run (see :mod:`tinycodegen.targets.rows`); ``progress`` may be a callable(done, total).
+    ``labels``: a class per row of X to stratify samples by (default: the host build's
+    predictions, which costs a host run).
     """
     check_target(target)
     c_dir = Path(c_dir)
@@ -281,4 +274,5 @@ def measure(
     if target == "host":
         return _measure_host(c_dir, name, X, cache, max_rows, progress, function, seed)
     spec = TARGET_SPECS[target]
-    return _measure_mcu(c_dir, name, X, spec, cache, max_rows, progress, function, seed)
+    return _measure_mcu(c_dir, name, X, spec, cache, max_rows, progress, function, seed, budget,
+                        labels)

@@ -145,6 +145,17 @@ class BlockTracer:
             self._py_n = 0
             self._py_overflow = False
 
+    def grow(self, capacity: int) -> None:
+        """Larger buffers (for a row longer than the capacity); empties the trace."""
+        self.addr = np.zeros(capacity, dtype=np.uint32)
+        self.size = np.zeros(capacity, dtype=np.uint32)
+        self.capacity = capacity
+        if self._c is not None:
+            self._c.addr = self.addr.ctypes.data
+            self._c.size = self.size.ctypes.data
+            self._c.cap = capacity
+        self.reset()
+
     def rewind(self, n: int) -> None:
         """Drop everything recorded after position ``n`` (and the overflow flag)."""
         if self._c is not None:

@@ -1,0 +1,133 @@
+"""Issue 4's performance targets, judged from the measured report rows.
+
+Per model, MCU target and native backend: flash <= 0.5x m2cgen's, flash <= emlearn's float
+build, mean cycles <= 0.7x the fastest anchor's (emlearn or m2cgen), and 0 mismatches against
+sklearn with the emulator agreeing with the host C. Each goal keeps the two measured numbers
+it compares, so its ratio is reproducible from the table, and says by how much it is missed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from tinycodegen.report.collect import ReportRow
+
+ANCHORS = ("emlearn", "m2cgen")
+FLASH_VS_M2CGEN = 0.5
+FLASH_VS_EMLEARN = 1.0
+CYCLES_VS_FASTEST = 0.7
+
+
+@dataclass(frozen=True)
+class Goal:
+    model: str
+    target: str
+    backend: str  # the native backend judged
+    goal: str  # e.g. "flash <= 0.5x m2cgen"
+    value: float | None  # native's measured number
+    anchor: str | None  # the backend compared with
+    anchor_value: float | None
+    limit: float | None  # allowed ratio value / anchor_value
+    ratio: float | None
+    met: bool | None  # None: not measurable in this run (see note)
+    note: str = ""
+    rows: int | None = None  # rows behind value / anchor_value (samples may differ)
+    anchor_rows: int | None = None
+
+    def status(self) -> str:
+        if self.met is None:
+            return f"n/a ({self.note})" if self.note else "n/a"
+        if self.met:
+            return "met"
+        return f"MISSED by {self.note}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "status": self.status()}
+
+
+def _missed_by(value: float, allowed: float, unit: str) -> str:
+    over = value - allowed
+    pct = 100.0 * over / allowed if allowed else float("inf")
+    return f"{over:,.0f} {unit} ({pct:.0f}% over the limit {allowed:,.0f})"
+
+
+def _ratio_goal(native: ReportRow, anchor: ReportRow | None, anchor_name: str, field: str,
+                limit: float, goal: str, unit: str, why: str) -> Goal:
+    value = getattr(native, field)
+    base = dict(model=native.model, target=native.target, backend=native.backend, goal=goal,
+                value=value, limit=limit)
+    ref = None if anchor is None else getattr(anchor, field)
+    if value is None or ref is None or ref <= 0:
+        missing = "native not measured" if value is None else why
+        return Goal(**base, anchor=anchor_name, anchor_value=ref, ratio=None, met=None,
+                    note=missing)
+    ratio = value / ref
+    met = ratio <= limit
+    note = "" if met else _missed_by(value, limit * ref, unit)
+    return Goal(**base, anchor=anchor_name, anchor_value=ref, ratio=ratio, met=met, note=note,
+                rows=native.measured_rows, anchor_rows=anchor.measured_rows if anchor else None)
+
+
+def _why(rows: list[ReportRow], backend: str) -> str:
+    for r in rows:
+        if r.backend == backend and r.note:
+            return f"{backend}: {r.note.removeprefix('n/a: ')}"
+    return f"{backend} not measured in this run"
+
+
+def judge(rows: list[ReportRow]) -> list[Goal]:
+    """Every goal for every native (non-anchor) backend on every target with cycle figures."""
+    out: list[Goal] = []
+    keys = list(dict.fromkeys((r.model, r.target) for r in rows))
+    for model, target in keys:
+        group = [r for r in rows if r.model == model and r.target == target]
+        if not any(r.cycles_mean is not None or r.flash_bytes is not None for r in group):
+            continue  # host or nothing measured: the goals are about MCU flash and cycles
+        by = {r.backend: r for r in group}
+        measured = {a: by[a] for a in ANCHORS if a in by and by[a].cycles_mean is not None}
+        fastest = min(measured.values(), key=lambda r: r.cycles_mean or 0.0, default=None)
+        for native in (r for r in group if r.backend not in ANCHORS):
+            if native.note and native.note.startswith("n/a"):
+                continue
+            out.append(_ratio_goal(native, by.get("m2cgen"), "m2cgen", "flash_bytes",
+                                   FLASH_VS_M2CGEN, f"flash <= {FLASH_VS_M2CGEN}x m2cgen",
+                                   "bytes", _why(group, "m2cgen")))
+            out.append(_ratio_goal(native, by.get("emlearn"), "emlearn", "flash_bytes",
+                                   FLASH_VS_EMLEARN, "flash <= emlearn", "bytes",
+                                   _why(group, "emlearn")))
+            out.append(_ratio_goal(native, fastest, fastest.backend if fastest else "anchor",
+                                   "cycles_mean", CYCLES_VS_FASTEST,
+                                   f"mean cycles <= {CYCLES_VS_FASTEST}x fastest anchor",
+                                   "cycles", "no anchor measured"))
+            out.append(_parity_goal(native))
+    return out
+
+
+def _parity_goal(native: ReportRow) -> Goal:
+    mm = native.mismatches
+    agrees = native.emulator_agrees
+    met = None if mm is None else (mm == 0 and agrees is not False)
+    if met is False:
+        note = f"{mm} mismatches vs sklearn" if mm else "emulator differs from host C"
+    else:
+        note = "" if met else "parity not checked"
+    return Goal(model=native.model, target=native.target, backend=native.backend,
+                goal="0 mismatches", value=None if mm is None else float(mm), anchor=None,
+                anchor_value=None, limit=0.0, ratio=None, met=met, note=note)
+
+
+def markdown(goals: list[Goal]) -> str:
+    if not goals:
+        return ""
+    lines = ["| model | target | backend | goal | native | anchor | ratio | status |",
+             "|---|---|---|---|---|---|---|---|"]
+    for g in goals:
+        anchor = "—" if g.anchor_value is None else f"{g.anchor} {g.anchor_value:,.0f}"
+        native = "—" if g.value is None else f"{g.value:,.0f}"
+        ratio = "—" if g.ratio is None else f"{g.ratio:.2f}x (<= {g.limit:g}x)"
+        if g.goal.startswith("mean") and g.rows and g.anchor_rows and g.rows != g.anchor_rows:
+            ratio += f", means over {g.rows:,} / {g.anchor_rows:,} rows"
+        lines.append(f"| {g.model} | {g.target} | {g.backend} | {g.goal} | {native} | {anchor} "
+                     f"| {ratio} | {g.status().replace('|', '/')} |")
+    return "\n".join(lines)
