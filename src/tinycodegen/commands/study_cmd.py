@@ -12,18 +12,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int, default=None,
                    help="subsample every data set to this many rows (a quick run)")
-    p.add_argument("--measure-rows", type=int, default=1000,
-                   help="rows (seeded, stratified) run in the Cortex-M emulator per model")
+    p.add_argument("--measure-rows", type=int, default=None,
+                   help="run only this many KDDTest+ rows (seeded, stratified) in the Cortex-M "
+                        "emulator per model (default: all, within --budget)")
+    p.add_argument("--budget", type=float, default=None,
+                   help="emulated instructions per model and MCU target before its rows become "
+                        "a fixed stratified prefix (default 4e7; 0: no limit)")
     p.add_argument("--targets", default="cortex-m4f,cortex-m0plus")
     p.add_argument("--only", default=None, help="comma-separated model names (e.g. RF,LR)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from tinycodegen.report.collect import DEFAULT_BUDGET
     from tinycodegen.study import run_study
 
+    budget = DEFAULT_BUDGET if args.budget is None else int(args.budget) or None
     results = run_study(
         Path(args.out), seed=args.seed, limit=args.limit, measure_rows=args.measure_rows,
+        budget=budget,
         targets=tuple(t for t in args.targets.split(",") if t),
         only=tuple(args.only.split(",")) if args.only else None,
     )

@@ -16,6 +16,7 @@ from tinycodegen.build import cache_root
 from tinycodegen.check import check
 from tinycodegen.datasets import nsl_kdd
 from tinycodegen.errors import TinycodegenError
+from tinycodegen.report.collect import DEFAULT_BUDGET
 from tinycodegen.study.metrics import binary_metrics
 from tinycodegen.study.models import SPECS, ModelSpec
 
@@ -157,8 +158,8 @@ def evaluate(spec: ModelSpec, model: Any, evals: dict[str, Split], split_model: 
     return compiled
 
 
-def measure_targets(compiled: Any, X: np.ndarray, targets: tuple[str, ...], rows: int,
-                    res: ModelResult) -> None:
+def measure_targets(compiled: Any, X: np.ndarray, targets: tuple[str, ...], rows: int | None,
+                    res: ModelResult, budget: int | None = None) -> None:
     from tinycodegen.report.collect import model_dir
     from tinycodegen.targets import measure
 
@@ -167,7 +168,8 @@ def measure_targets(compiled: Any, X: np.ndarray, targets: tuple[str, ...], rows
     for target in targets:
         say(f"    measuring {target} ...")
         try:
-            m = measure(folder, compiled.name, X, target, max_rows=rows)
+            m = measure(folder, compiled.name, X, target, max_rows=rows, labels=host,
+                        budget=None if target == "host" else budget)
         except TinycodegenError as exc:
             res.targets[target] = {"error": str(exc)}
             continue
@@ -181,9 +183,15 @@ def measure_targets(compiled: Any, X: np.ndarray, targets: tuple[str, ...], rows
         }
 
 
-def run_study(out: Path, *, seed: int = 0, limit: int | None = None, measure_rows: int = 1000,
+def run_study(out: Path, *, seed: int = 0, limit: int | None = None,
+              measure_rows: int | None = None, budget: int | None = DEFAULT_BUDGET,
               targets: tuple[str, ...] = ("cortex-m4f", "cortex-m0plus"),
               only: tuple[str, ...] | None = None) -> list[ModelResult]:
+    """Train, compile, check, measure and report the study's models into ``out``.
+
+    MCU figures: every KDDTest+ row (or a seeded stratified sample of ``measure_rows``), and
+    where a build would emulate more than ``budget`` instructions, a fixed stratified prefix
+    of them (the rows measured are in the report)."""
     from tinycodegen.study.write import write_study
 
     t_start = time.perf_counter()
@@ -200,12 +208,13 @@ def run_study(out: Path, *, seed: int = 0, limit: int | None = None, measure_row
             split_model, _ = train_cached(spec, split_train, seed)
             say(f"[{i}/{len(specs)}] {spec.name}: compiling and checking")
             compiled = evaluate(spec, model, evals, split_model, res)
-            measure_targets(compiled, evals["KDDTest+"].X, targets, measure_rows, res)
+            measure_targets(compiled, evals["KDDTest+"].X, targets, measure_rows, res, budget)
         except TinycodegenError as exc:
             res.error = str(exc)
             say(f"[{i}/{len(specs)}] {spec.name}: NOT COMPILED: {exc}")
     say(f"writing report to {out} ({time.perf_counter() - t_start:.0f}s)")
     write_study(results, out, meta={"seed": seed, "limit": limit, "measure_rows": measure_rows,
+                                    "budget": budget,
                                     "seconds": time.perf_counter() - t_start,
                                     "targets": list(targets)})
     return results

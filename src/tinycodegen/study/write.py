@@ -119,8 +119,13 @@ def write_study(results: list, out: Path, meta: dict[str, Any]) -> None:
            "## Tiny models against their targets", "", tiny_table(results), "",
            "## Figures", ""]
     md += [f"![{p.stem}]({p.name})" for p in figs]
-    md += ["", f"Run: seed {meta['seed']}, {meta['seconds']:.0f} s; MCU figures over a seeded "
-           f"stratified sample of {meta['measure_rows']:,} KDDTest+ rows."]
+    rows = (f"a seeded stratified sample of {meta['measure_rows']:,} KDDTest+ rows"
+            if meta.get("measure_rows") else "all KDDTest+ rows")
+    budget = (f"; where a model would emulate more than {meta['budget']:,} instructions, a "
+              "fixed stratified prefix of them (its notes give the rows measured)"
+              if meta.get("budget") else "")
+    md += ["", f"Run: seed {meta['seed']}, {meta['seconds']:.0f} s; MCU figures over {rows}"
+           f"{budget}."]
     (out / "report.md").write_text("\n".join(md) + "\n")
     payload = {"meta": meta, "models": [_result_dict(r) for r in results]}
     (out / "results.json").write_text(json.dumps(payload, indent=2, default=_json_default))
