@@ -43,7 +43,7 @@ static inline int32_t tcg_qsvm_vote(const int64_t *dec, int32_t n, int32_t *vote
             ++p;
         }
     }
-    return tcg_q_argmax32(votes, n);
+    return tcg_argmax_i32(votes, n);
 }
 
 #endif /* TCG_QSVM_H_INCLUDED */
