@@ -9,6 +9,8 @@ import subprocess
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from helpers import REPO, STRICT
 from tinycodegen.ir import qnet_ops as ops
@@ -57,6 +59,50 @@ def test_input_codes_match(prims) -> None:
                         ctypes.c_size_t(n), _p(out))
         np.testing.assert_array_equal(out, want)
         assert 0 < (want[near] % qmax).mean()  # the grid's inside is exercised
+
+
+SPECIAL = np.array([0, 0x80000000, 1, 0x80000001, 0x007FFFFF, 0x807FFFFF, 0x00800000, 0x7F7FFFFF,
+                    0xFF7FFFFF, 0x7F800000, 0xFF800000, 0x7FC00000, 0x3F800000, 0xBF800000,
+                    0x4B7FFFFF, 0x4B7FFF80, 0x4B7FFF7F], np.uint32)
+
+
+def _code32(prims, bits: np.ndarray, consts: list, which: np.ndarray) -> tuple:
+    am, ea, sa, cf = (np.asarray(v, np.int64)[which] for v in zip(*consts, strict=True))
+    want = ops.input_codes32(bits.view(np.float32), am, ea, sa, cf, 255)
+    out = np.zeros(len(bits), np.uint32)
+    ak = (am | ((ea + 126) << 16) | (sa << 31)).astype(np.uint32)
+    cf32 = cf.astype(np.int32)
+    prims.prim_code32(_p(bits), _p(ak), _p(cf32), 255, ctypes.c_size_t(len(bits)), _p(out))
+    return out, want, am, ea, sa, cf
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 2**32 - 1), log_a=st.floats(-100, 100), neg=st.booleans(),
+       c=st.one_of(st.just(0.5), st.floats(-256, 256)), zero_a=st.booleans())
+def test_input_codes32_match_and_error(prims, seed, log_a, neg, c, zero_a) -> None:
+    """C == input_codes32 on every float32 bit pattern class (random words: subnormals, +-0,
+    huge, inf / NaN; values near the grid), any sign of A; and the code is the exact
+    clamp(floor(x A + C)) except within the documented error of a code boundary."""
+    rng = np.random.default_rng(seed)
+    a = 0.0 if zero_a and log_a > 90 else (-1.0) ** neg * 2.0**log_a
+    consts = [ops.code_consts(a, c, code32=True)]
+    am, ea, sa, cf = consts[0]
+    a_t = (-1.0) ** sa * am * 2.0**-ea
+    near = ((rng.uniform(-3, 260, 4000) - cf / 65536.0) / a_t if am else rng.normal(size=4000))
+    with np.errstate(over="ignore"):
+        near = near.astype(np.float32).view(np.uint32)
+    bits = np.concatenate([SPECIAL, rng.integers(0, 2**32, 20_000, dtype=np.uint32), near,
+                           near ^ 1, near + 1]).astype(np.uint32)
+    out, want, *_ = _code32(prims, bits, consts, np.zeros(len(bits), np.int64))
+    np.testing.assert_array_equal(out, want)
+    x = bits.view(np.float32).astype(np.float64)
+    ok = np.isfinite(x)
+    xa = x[ok] * a
+    exact = np.clip(np.floor(xa + c), 0, 255)
+    tol = np.abs(xa) * ops.CODE_REL_ERR[True] + 2.0**-15 + 1e-9
+    edge = np.abs(xa + c - np.round(xa + c)) <= tol
+    assert ((want[ok] == exact) | edge).all()
+    assert (np.abs(want[ok] - exact) <= 1).all()
 
 
 def test_category_ratio_requant_interp_match(prims) -> None:

@@ -78,11 +78,18 @@ class _Writer:
         am = q.num_am | (q.num_sa << 31)
         cf_t = int_type(int(q.num_cf.min()), int(q.num_cf.max()), unsigned_ok=False) if abs(
             q.num_cf).max() < 2**31 else "int64_t"
+        if q.code32:  # one word per input: am | (ea + 126) << 16 | sign << 31
+            k = q.num_ea + 126
+            if not ((k >= 0) & (k < 512) & (q.num_am < 2**16)).all():
+                raise AssertionError("code32 constants out of range")  # pragma: no cover
+            consts = self.values(am | (k << 16), "uint32_t", "nak", lambda v: f"0x{v:08x}u")
+        else:
+            consts = ", ".join((self.values(am, "uint32_t", "nam", lambda v: f"0x{v:08x}u"),
+                                self.values(q.num_ea, int_type(int(q.num_ea.min()), int(
+                                    q.num_ea.max()), unsigned_ok=False), "nea", str)))
         return render("qnet_numeric.c.tmpl", M=len(q.num_src), SRC=self.index(q.num_src, "nsrc"),
-                      DST=self.index(self.slot[q.num_dst], "ndst"), U_T=self.u_t,
-                      AM=self.values(am, "uint32_t", "nam", lambda v: f"0x{v:08x}u"),
-                      EA=self.values(q.num_ea, int_type(int(q.num_ea.min()), int(
-                          q.num_ea.max()), unsigned_ok=False), "nea", str),
+                      FN="tcg_q_code32" if q.code32 else "tcg_q_code",
+                      DST=self.index(self.slot[q.num_dst], "ndst"), U_T=self.u_t, CONSTS=consts,
                       CF=self.values(q.num_cf, cf_t, "ncf", str), QMAX=q.qmax)
 
     def reject(self, j: int, cat: QCategorical) -> str:

@@ -8,7 +8,9 @@ input j (a column after the compiled-in preprocessing) becomes an unsigned code 
 * numeric column (raw value x, the scaler chain collapsed to ``z = s x + m``):
   ``ops.input_codes``: ``floor(x * A + C)`` clamped to [0, qmax] with A = s / step and
   C = (m - lo) / step + 1/2, computed in integers from the float's bits (no float arithmetic).
-  Values outside the calibrated range clamp to 0 / qmax.
+  Values outside the calibrated range clamp to 0 / qmax. int8 models whose every |C| is at
+  most ``ops.CODE32_C_LIMIT`` (``code32``) use ``ops.input_codes32``: the same grid in 32-bit
+  integer arithmetic (16-bit significand and multiplier; see its error bound).
 * categorical column: the code of the encoder's category (as the float model takes it) indexes
   a table of input codes (one-hot: 0 or qmax).
 
@@ -66,6 +68,7 @@ class QInput:
     num_sa: np.ndarray  # int64 (m,) 0 / 1
     num_cf: np.ndarray  # int64 (m,)
     categorical: tuple[QCategorical, ...] = ()
+    code32: bool = False  # numeric codes by ops.input_codes32 (else ops.input_codes)
     lo: np.ndarray | None = None  # float64 (n_inputs,): real value of code 0 (for analysis)
     step: np.ndarray | None = None  # float64 (n_inputs,): real value of one code step
 
@@ -80,8 +83,9 @@ class QInput:
         n = X.shape[0]
         u = np.zeros((n, self.n_inputs), dtype=np.int64)
         bad = ~np.isfinite(X[:, self.checked]).all(axis=1)
-        u[:, self.num_dst] = ops.input_codes(X[:, self.num_src], self.num_am, self.num_ea,
-                                             self.num_sa, self.num_cf, self.qmax)
+        fn = ops.input_codes32 if self.code32 else ops.input_codes
+        u[:, self.num_dst] = fn(X[:, self.num_src], self.num_am, self.num_ea, self.num_sa,
+                                self.num_cf, self.qmax)
         for cat in self.categorical:
             v = X[:, cat.index].astype(np.float64)
             with np.errstate(invalid="ignore"):

@@ -14,7 +14,26 @@ evaluator (``ir/qnet.py``) use nothing else at inference time.
   ``A = (-1)**sa * am * 2**-ea`` (am 31 bits) and ``C = cf * 2**-16``:
   ``t = cf +- floor(M * am * 2**(e - ea + 16))`` (the magnitude truncated, then signed), and
   code = qmax if t >= qmax * 2**16, floor(t / 2**16) if t >= 2**16, else 0. C holds the +0.5 of
-  round-half-up, so the code is ``round((z - lo) / step)`` to within 2**-16 of a step, clamped.
+  round-half-up, so the code is ``round((z - lo) / step)`` to within 2**-16 of a step (plus
+  ``CODE_REL_ERR[False] * |x A|``), clamped. Exact 64-bit arithmetic: int16 models, and int8
+  models with some |C| > CODE32_C_LIMIT.
+* :func:`input_codes32`: the same grid with 32-bit arithmetic only (int8 models whose every
+  |C| <= CODE32_C_LIMIT; no 64-bit operation, which a Cortex-M0+ would call libgcc for). With
+  ``k = ea + 126`` (in [0, 511]; A = 0 has am = 0 and k = 300) and the biased exponent ex:
+  ``M16 = floor(((bits & 0x7fffff | 0x800000) + 128) / 256)`` (the significand rounded to 16
+  bits, <= 2**16; the implicit bit is set even for ex = 0), ``p = M16 * am < 2**32`` (am 16 bits,
+  in [2**15, 2**16) or 0), ``n = k - ex``, ``V = 2**25`` if n <= 5, 0 if n >= 32, else
+  ``floor(p / 2**n)`` (< 2**26); ``t = cf +- V`` (|t| < 2**31) and code = 0 if t < 0, else
+  ``min(floor(t / 2**16), qmax)``. The two cut-offs change nothing: n <= 5 means the exact
+  ``floor(p / 2**n) >= 2**30 / 2**5 = 2**25 > qmax * 2**16 + |cf|`` (|cf| <= 2**24 + 1), so t is
+  above qmax * 2**16 (sign +) or below 0 (sign -) either way; n >= 32 means floor(p / 2**n) = 0.
+  Zero and subnormal x (ex = 0) give n >= 41 for every |A| < 2**101 (CODE_A_RANGE): V = 0, which
+  is also the exact floor(|x A| 2**16).
+  **Error** (vs the real floor(x A + C)): M16 * 256 is within 2**-16 of M relatively and am
+  within 2**-16 of |A| 2**ea, so ``|x_t A_t - x A| <= |x A| * CODE_REL_ERR[True]``, on top of the
+  2**-16 of the floor and the 2**-17 of cf, as in the 64-bit path. A code that is not clamped has
+  |x A| <= |C| + qmax + 1 <= 513, so the extra error is below 0.016 of one code step (below
+  0.008 step for |x A| <= 256, the usual MinMax-scaled case): far below the 0.5 step of rounding.
 """
 
 from __future__ import annotations
@@ -32,6 +51,11 @@ LUT_X = 65536  # interpolated tables: x in [0, 256 * segments], 256 steps per se
 CODE_FRAC = 16  # fraction bits of the input-code computation
 CODE_C_LIMIT = 2.0**40  # |C| * 2**16 and |A| bounds keep every input-code step inside int64
 CODE_A_RANGE = (2.0**-100, 2.0**100)
+CODE32_C_LIMIT = 256.0  # int8 and every |C| <= this: 32-bit input codes (input_codes32)
+CODE32_SAT = 1 << 25  # V of input_codes32 when n <= 5
+CODE32_K_ZERO = 300  # k = ea + 126 of A = 0 in input_codes32
+CODE_AM_BITS = {False: 31, True: 16}  # am bits: 64-bit / 32-bit input codes
+CODE_REL_ERR = {False: 2.0**-30, True: 2.0**-15 + 2.0**-31}  # relative error of |x A|
 
 # Hidden tanh / logistic. int8: a direct 256-entry table indexed by the pre-activation requantized
 # to [-128, 127] in steps of ``step``. int16: an interpolated 257-entry table over [-span, span].
@@ -109,15 +133,33 @@ def input_codes(x: np.ndarray, am: np.ndarray, ea: np.ndarray, sa: np.ndarray, c
                     np.where(t < (1 << CODE_FRAC), 0, t >> CODE_FRAC)).astype(np.int64)
 
 
-def code_consts(a: float, c: float) -> tuple[int, int, int, int]:
-    """(am, ea, sa, cf) of the real constants A, C (see :func:`input_codes`)."""
+def input_codes32(x: np.ndarray, am: np.ndarray, ea: np.ndarray, sa: np.ndarray, cf: np.ndarray,
+                  qmax: int) -> np.ndarray:
+    """Unsigned input codes with 32-bit arithmetic (``tcg_q_code32``; see the module doc)."""
+    b = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32).astype(np.int64)
+    p = ((((b & 0x7FFFFF) | 0x800000) + 128) >> 8) * np.asarray(am, np.int64)  # < 2**32
+    n = np.asarray(ea, np.int64) + 126 - ((b >> 23) & 0xFF)
+    v = np.where(n <= 5, CODE32_SAT, np.where(n >= 32, 0, p >> np.clip(n, 0, 63)))
+    t = np.where(((b >> 31) ^ np.asarray(sa, np.int64)) != 0, cf - v, cf + v)
+    return np.where(t < 0, 0, np.minimum(t >> CODE_FRAC, qmax)).astype(np.int64)
+
+
+def code32_ok(mode: str, c: np.ndarray) -> bool:
+    """Whether a model's input codes take the 32-bit path (int8, every |C| small)."""
+    return mode == "int8" and bool((np.abs(np.asarray(c, np.float64)) <= CODE32_C_LIMIT).all())
+
+
+def code_consts(a: float, c: float, code32: bool = False) -> tuple[int, int, int, int]:
+    """(am, ea, sa, cf) of the real constants A, C (see :func:`input_codes`, and
+    :func:`input_codes32` when ``code32``: a 16-bit am)."""
+    bits = CODE_AM_BITS[code32]
     cf = int(round_half_up(c * 2.0**CODE_FRAC))
     if a == 0.0:
-        return 0, 0, 0, cf
+        return 0, (CODE32_K_ZERO - 126 if code32 else 0), 0, cf
     e = math.frexp(abs(a))[1] - 1  # 2**e <= |a| < 2**(e + 1)
-    ea = 30 - e
+    ea = bits - 1 - e
     am = int(math.floor(abs(a) * 2.0**ea + 0.5))
-    if am >= 2**31:
+    if am >= 2**bits:
         am //= 2
         ea -= 1
     return am, ea, int(a < 0), cf

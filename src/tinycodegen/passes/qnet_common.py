@@ -116,7 +116,9 @@ def plan_inputs(transform: InputTransform | None, n_features: int, mode: str,
                                         "its scaling for integer input codes")
         src.append(out.src)
         dst.append(j)
-        consts.append(ops.code_consts(a, c))
+        consts.append((a, c))
+    code32 = ops.code32_ok(mode, [c for _, c in consts])
+    consts = [ops.code_consts(a, c, code32) for a, c in consts]
     step = (hi - lo) / qmax
     cats, groups, tables = [], [], []
     for cat in (transform.categorical if transform is not None else ()):
@@ -143,7 +145,7 @@ def plan_inputs(transform: InputTransform | None, n_features: int, mode: str,
                  num_src=np.asarray(src, np.int64), num_dst=np.asarray(dst, np.int64),
                  **{f"num_{k}": np.asarray([v[i] for v in consts], np.int64).reshape(-1)
                     for i, k in enumerate(("am", "ea", "sa", "cf"))},
-                 categorical=tuple(cats), lo=lo.copy(), step=step.copy())
+                 categorical=tuple(cats), code32=code32, lo=lo.copy(), step=step.copy())
     source = ("calibration rows" if zcal is not None else
               "scaler training ranges" if src else "category tables")
     return InputPlan(qin, lo, step, tuple(groups), tuple(tables),
