@@ -105,6 +105,41 @@ def test_input_codes32_match_and_error(prims, seed, log_a, neg, c, zero_a) -> No
     assert (np.abs(want[ok] - exact) <= 1).all()
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 2**32 - 1), log_m=st.floats(-45, 12))
+def test_requant32_match_and_saturation(prims, seed, log_m) -> None:
+    """tcg_q_requant32 == ops.requant32 over the whole int8 accumulator range, the proof's
+    integer facts hold (QLayer check), and after the widest activation clamp the result equals
+    the real round(acc * m) except within its documented error of a rounding boundary."""
+    rng = np.random.default_rng(seed)
+    m = 2.0**log_m
+    mult, shift, pre = ops.fixed_mult32(m)
+    lim = ops.ACC_LIMIT["int8"] - 1
+    edge = np.array([lim, -lim, 0, -1, 1, (1 << pre) - 1, -(1 << pre)], np.int64)
+    near = np.round((rng.uniform(-300, 300, 20_000)) / m)
+    acc = np.concatenate([edge, rng.integers(-lim, lim + 1, 20_000), near]).astype(np.int64)
+    acc = np.clip(acc, -lim, lim)
+    n = len(acc)
+    out = np.zeros(n, np.int32)
+    acc32 = acc.astype(np.int32)
+    cols = [np.full(n, v, np.int32) for v in (mult, shift, pre)]
+    prims.prim_requant32(_p(acc32), *(_p(c) for c in cols), ctypes.c_size_t(n), _p(out))
+    want = ops.requant32(acc, mult, shift, pre)
+    np.testing.assert_array_equal(out, want)
+    from tinycodegen.ir.qnet import QLayer, _check_requant32
+
+    one = np.ones(1, np.int64)
+    _check_requant32(QLayer(weight=one[:, None], bias=one, act="relu", mult=one * mult,
+                            shift=one * shift, pre=one * pre))
+    got = np.clip(want, -128, 255)
+    real = acc * m
+    exact = np.clip(np.floor(real + 0.5), -128, 255)
+    tol = 0.0013 + 1e-9
+    boundary = np.abs(real + 0.5 - np.round(real + 0.5)) <= tol
+    assert ((got == exact) | boundary).all()
+    assert (np.abs(got - exact) <= 1).all()
+
+
 def test_category_ratio_requant_interp_match(prims) -> None:
     rng = np.random.default_rng(2)
     vals = np.concatenate([np.arange(-3, 80, dtype=np.float32), [-0.0, 0.5, 70.5, 1e-45,

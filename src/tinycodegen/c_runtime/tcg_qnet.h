@@ -154,6 +154,26 @@ static inline int64_t tcg_q_requant(int64_t acc, int64_t mult, int32_t shift)
     return tcg_q_floor_shift(acc * mult + ((int64_t)1 << (shift - 1)), shift);
 }
 
+/* int8 hidden layers, 32-bit only (ir/qnet_ops.py requant32 has the proof): a = clamp(floor(acc /
+ * 2^pre), -(2^20 - 1), 2^20 - 1), then floor((a * mult + 2^(shift - 1)) / 2^shift) exactly, the
+ * product in two halves a = 1024 h + l: mult < 2^20 and 11 <= shift <= 30 keep every term below
+ * 2^30 in magnitude. */
+static inline int32_t tcg_q_requant32(int32_t acc, int32_t mult, int32_t shift, int32_t pre)
+{
+    int32_t a = acc >= 0 ? (acc >> pre) : ~((~acc) >> pre);
+    int32_t h, l;
+    a = a < -1048575 ? -1048575 : (a > 1048575 ? 1048575 : a);
+    h = a >= 0 ? (a >> 10) : ~((~a) >> 10);
+    l = a - h * 1024;
+    h = h * mult + (1 << (shift - 11)) + ((l * mult) >> 10);
+    return h >= 0 ? (h >> (shift - 10)) : ~((~h) >> (shift - 10));
+}
+
+static inline int32_t tcg_q_clamp32(int32_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
 static inline int32_t tcg_q_clamp(int64_t v, int32_t lo, int32_t hi)
 {
     return v < lo ? lo : (v > hi ? hi : (int32_t)v);

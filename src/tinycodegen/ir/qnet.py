@@ -105,6 +105,7 @@ class QLayer:
     act: str  # hidden: relu / identity / tanh / logistic; last layer: "out"
     mult: np.ndarray  # int64 (n_out,), hidden layers only
     shift: np.ndarray  # int64 (n_out,)
+    pre: np.ndarray | None = None  # int64 (n_out,): ops.requant32 (int8 hidden), else requant
 
     @property
     def n_out(self) -> int:
@@ -113,6 +114,17 @@ class QLayer:
     @property
     def n_in(self) -> int:
         return int(self.weight.shape[1])
+
+
+def _check_requant32(layer: QLayer) -> None:
+    """The integer facts ops.requant32's proof needs: ranges, and a clamp of acc / 2**pre at
+    +-L that only meets results saturated either way (>= 255 or <= -128)."""
+    m, s, p, lim = layer.mult, layer.shift, layer.pre, ops.RQ32_L
+    if not (((m >= 0) & (m < 2**20) & (s >= 11) & (s <= 30) & (p >= 0) & (p <= 30)).all()
+            and ((ops.ACC_LIMIT["int8"] >> p <= lim)
+                 | ((ops.requant32(lim, m, s, 0) >= 255) & (ops.requant32(-lim, m, s, 0) <= -128))
+                 ).all()):
+        raise ValueError("qnet: 32-bit requantization constants out of range")
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,6 +161,8 @@ class QNetIR:
             worst = np.abs(layer.weight).sum(axis=1) * amax + np.abs(layer.bias)
             if worst.max(initial=0) >= lim:
                 raise ValueError("qnet: accumulator could overflow")
+            if layer.pre is not None:
+                _check_requant32(layer)
             for a in (layer.weight, layer.bias, layer.mult, layer.shift):
                 a.setflags(write=False)
         k = self.n_outputs
@@ -177,7 +191,8 @@ class QNetIR:
                 a = acc
             else:
                 a = ops.apply_hidden(acc, layer.act, self.mode, layer.mult[None, :],
-                                     layer.shift[None, :])
+                                     layer.shift[None, :],
+                                     None if layer.pre is None else layer.pre[None, :])
         a[bad] = 0
         return bad, a
 
