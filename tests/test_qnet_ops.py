@@ -103,6 +103,7 @@ def test_input_codes32_match_and_error(prims, seed, log_a, neg, c, zero_a) -> No
     edge = np.abs(xa + c - np.round(xa + c)) <= tol
     assert ((want[ok] == exact) | edge).all()
     assert (np.abs(want[ok] - exact) <= 1).all()
+    assert (want[~ok] == 256).all()  # NaN / inf: qmax + 1, the row is rejected
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))

@@ -68,16 +68,24 @@ static inline uint32_t tcg_q_code(uint32_t bits, uint32_t am, int32_t ea, int64_
 
 /* The same grid with 32-bit arithmetic only (int8 models; ir/qnet_ops.py input_codes32 is
  * the definition and the proof): ak = am (16 bits, bits 0..15) | k = ea + 126 (bits 16..24) |
- * sign of A (bit 31). The significand rounded to 16 bits times am is below 2^32; V = 2^25 when
- * n = k - ex <= 5 (the exact V is >= 2^25 there, so the clamped code is the same), 0 when
- * n >= 32; |t| < 2^31. No 64-bit operation: nothing from libgcc on a Cortex-M0+. */
+ * sign of A (bit 31). n = k - ex <= 5 is saturated (the exact value is >= 2^25 there: the
+ * clamped code is the same) or NaN / +-inf, which returns qmax + 1 (the caller rejects the row);
+ * else the significand rounded to 16 bits times am (< 2^32) shifted right by n, |t| < 2^31.
+ * No 64-bit operation: nothing from libgcc on a Cortex-M0+. */
 static inline uint32_t tcg_q_code32(uint32_t bits, uint32_t ak, int32_t cf, uint32_t qmax)
 {
     const uint32_t p = ((((bits & 0x7fffffu) | 0x800000u) + 128u) >> 8) * (ak & 0xffffu);
     const int32_t n = (int32_t)((ak >> 16) & 0x1ffu) - (int32_t)((bits >> 23) & 0xffu);
-    const int32_t v = n <= 5 ? 0x2000000 : (n >= 32 ? 0 : (int32_t)(p >> n));
-    const int32_t t = ((bits ^ ak) >> 31) != 0u ? cf - v : cf + v;
+    int32_t t;
     uint32_t c;
+    if (n <= 5) {
+        if ((bits << 1) >= 0xff000000u) {
+            return qmax + 1u;
+        }
+        return ((bits ^ ak) >> 31) != 0u ? 0u : qmax;
+    }
+    t = n >= 32 ? 0 : (int32_t)(p >> n);
+    t = ((bits ^ ak) >> 31) != 0u ? cf - t : cf + t;
     if (t < 0) {
         return 0u;
     }

@@ -80,15 +80,15 @@ class _Writer:
             q.num_cf).max() < 2**31 else "int64_t"
         if q.code32:  # one word per input: am | (ea + 126) << 16 | sign << 31
             k = q.num_ea + 126
-            if not ((k >= 0) & (k < 512) & (q.num_am < 2**16)).all():
+            if not ((k >= 0) & (k <= ops.CODE32_K_ZERO) & (q.num_am < 2**16)).all():
                 raise AssertionError("code32 constants out of range")  # pragma: no cover
             consts = self.values(am | (k << 16), "uint32_t", "nak", lambda v: f"0x{v:08x}u")
         else:
             consts = ", ".join((self.values(am, "uint32_t", "nam", lambda v: f"0x{v:08x}u"),
                                 self.values(q.num_ea, int_type(int(q.num_ea.min()), int(
                                     q.num_ea.max()), unsigned_ok=False), "nea", str)))
-        return render("qnet_numeric.c.tmpl", M=len(q.num_src), SRC=self.index(q.num_src, "nsrc"),
-                      FN="tcg_q_code32" if q.code32 else "tcg_q_code",
+        tmpl = "qnet_numeric32.c.tmpl" if q.code32 else "qnet_numeric.c.tmpl"
+        return render(tmpl, M=len(q.num_src), SRC=self.index(q.num_src, "nsrc"),
                       DST=self.index(self.slot[q.num_dst], "ndst"), U_T=self.u_t, CONSTS=consts,
                       CF=self.values(q.num_cf, cf_t, "ncf", str), QMAX=q.qmax)
 

@@ -20,7 +20,8 @@ model); finite numeric input is never rejected.
 
 **Layers.** Per layer: int8 (int16) weights, one integer bias per unit, accumulation in int32
 (int64 for int16), ``acc = bias + sum_j w_j a_j``. Hidden units are requantized with
-``ops.requant`` then: relu/identity clamp, tanh/logistic through a table (``ops.apply_hidden``).
+``ops.requant`` (int8: ``ops.requant32``, 32-bit only) then: relu/identity clamp, tanh/logistic
+through a table (``ops.apply_hidden``).
 The last layer's accumulators share one scale: predict is ``acc > 0`` (one score) or the first
 arg-max; no table or float there.
 

@@ -33,14 +33,16 @@ evaluator (``ir/qnet.py``) use nothing else at inference time.
   models with some |C| > CODE32_C_LIMIT.
 * :func:`input_codes32`: the same grid with 32-bit arithmetic only (int8 models whose every
   |C| <= CODE32_C_LIMIT; no 64-bit operation, which a Cortex-M0+ would call libgcc for). With
-  ``k = ea + 126`` (in [0, 511]; A = 0 has am = 0 and k = 300) and the biased exponent ex:
+  ``k = ea + 126`` (in [0, 260]; A = 0 has am = 0 and k = 260) and the biased exponent ex:
+  ``n = k - ex``; if n <= 5: qmax + 1 for NaN / +-inf (ex = 255: the caller rejects the row),
+  else qmax for sign + and 0 for sign -. Otherwise
   ``M16 = floor(((bits & 0x7fffff | 0x800000) + 128) / 256)`` (the significand rounded to 16
   bits, <= 2**16; the implicit bit is set even for ex = 0), ``p = M16 * am < 2**32`` (am 16 bits,
-  in [2**15, 2**16) or 0), ``n = k - ex``, ``V = 2**25`` if n <= 5, 0 if n >= 32, else
-  ``floor(p / 2**n)`` (< 2**26); ``t = cf +- V`` (|t| < 2**31) and code = 0 if t < 0, else
-  ``min(floor(t / 2**16), qmax)``. The two cut-offs change nothing: n <= 5 means the exact
-  ``floor(p / 2**n) >= 2**30 / 2**5 = 2**25 > qmax * 2**16 + |cf|`` (|cf| <= 2**24 + 1), so t is
-  above qmax * 2**16 (sign +) or below 0 (sign -) either way; n >= 32 means floor(p / 2**n) = 0.
+  in [2**15, 2**16) or 0), ``V = floor(p / 2**n)`` (0 if n >= 32; < 2**26), ``t = cf +- V``
+  (|t| < 2**31) and code = 0 if t < 0, else ``min(floor(t / 2**16), qmax)``. The cut-off changes
+  nothing: for A != 0, n <= 5 means the exact ``V >= 2**30 / 2**5 = 2**25 > qmax * 2**16 + |cf|``
+  (|cf| <= 2**24 + 1), so t is above qmax * 2**16 (sign +) or below 0 (sign -); for A = 0 only
+  ex = 255 has n <= 5 (finite x: p = 0, V = 0). Every non-finite x has n <= 5 (k <= 260).
   Zero and subnormal x (ex = 0) give n >= 41 for every |A| < 2**101 (CODE_A_RANGE): V = 0, which
   is also the exact floor(|x A| 2**16).
   **Error** (vs the real floor(x A + C)): M16 * 256 is within 2**-16 of M relatively and am
@@ -67,8 +69,7 @@ CODE_FRAC = 16  # fraction bits of the input-code computation
 CODE_C_LIMIT = 2.0**40  # |C| * 2**16 and |A| bounds keep every input-code step inside int64
 CODE_A_RANGE = (2.0**-100, 2.0**100)
 CODE32_C_LIMIT = 256.0  # int8 and every |C| <= this: 32-bit input codes (input_codes32)
-CODE32_SAT = 1 << 25  # V of input_codes32 when n <= 5
-CODE32_K_ZERO = 300  # k = ea + 126 of A = 0 in input_codes32
+CODE32_K_ZERO = 260  # k = ea + 126 of A = 0 in input_codes32 (and the largest k)
 CODE_AM_BITS = {False: 31, True: 16}  # am bits: 64-bit / 32-bit input codes
 CODE_REL_ERR = {False: 2.0**-30, True: 2.0**-15 + 2.0**-31}  # relative error of |x A|
 
@@ -173,9 +174,12 @@ def input_codes32(x: np.ndarray, am: np.ndarray, ea: np.ndarray, sa: np.ndarray,
     b = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32).astype(np.int64)
     p = ((((b & 0x7FFFFF) | 0x800000) + 128) >> 8) * np.asarray(am, np.int64)  # < 2**32
     n = np.asarray(ea, np.int64) + 126 - ((b >> 23) & 0xFF)
-    v = np.where(n <= 5, CODE32_SAT, np.where(n >= 32, 0, p >> np.clip(n, 0, 63)))
-    t = np.where(((b >> 31) ^ np.asarray(sa, np.int64)) != 0, cf - v, cf + v)
-    return np.where(t < 0, 0, np.minimum(t >> CODE_FRAC, qmax)).astype(np.int64)
+    neg = ((b >> 31) ^ np.asarray(sa, np.int64)) != 0
+    v = np.where(n >= 32, 0, p >> np.clip(n, 0, 63))
+    t = np.where(neg, cf - v, cf + v)
+    code = np.where(t < 0, 0, np.minimum(t >> CODE_FRAC, qmax))
+    sat = np.where((b & 0x7F800000) == 0x7F800000, qmax + 1, np.where(neg, 0, qmax))
+    return np.where(n <= 5, sat, code).astype(np.int64)
 
 
 def code32_ok(mode: str, c: np.ndarray) -> bool:
