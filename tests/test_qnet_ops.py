@@ -192,3 +192,22 @@ def test_category_ratio_requant_interp_match(prims) -> None:
     np.testing.assert_array_equal(out32, ops.sigmoid_q(r))
     exact = 0.5 * (1 + np.tanh(0.5 * r * ops.SIG_UNIT))
     assert np.abs(ops.sigmoid_q(r) / 65535 - exact).max() < 4e-4  # table error, documented
+
+
+@pytest.mark.parametrize(("offset", "mode", "fast"), [(0.0, "int8", True), (1e4, "int8", False),
+                                                      (0.0, "int16", False)])
+def test_code_path_choice_bit_exact(offset: float, mode: str, fast: bool) -> None:
+    """int8 models whose every |C| <= CODE32_C_LIMIT take the 32-bit input codes; a column far
+    from its range (|C| huge) or int16 keeps the exact 64-bit path; both equal the reference."""
+    import tinycodegen
+    from qnet_helpers import assert_bit_exact, probe_rows
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(300, 3)).astype(np.float32)
+    X[:, 2] = X[:, 2] * np.float32(1e-2) + np.float32(offset)
+    model = LogisticRegression().fit(X, X[:, 0] + X[:, 1] > 0)
+    compiled = tinycodegen.compile(model, name="cp", quantize=mode, calibration=X)
+    assert compiled.ir.inp.code32 is fast
+    assert ("tcg_q_code32(" in compiled.source.files["cp.c"]) is fast
+    assert_bit_exact(compiled, probe_rows(X, rng, 3000))

@@ -6,7 +6,10 @@ in the C's input format, e.g. the training set: min / max of each input over the
 ``Calibration.raw_ranges`` (the training range a fitted MinMaxScaler / MaxAbsScaler recorded
 for each raw column, pushed through the scaler chain; see ``loaders/calibration.py``). A clip in
 the chain narrows the range. Without any of these the quantizer stops with a clear error. Inputs
-outside the range clamp to its ends.
+outside the range clamp to its ends. Every numeric input gets constants A = s / step, C = (m - lo)
+/ step + 1/2 (``|C| <= ops.CODE_C_LIMIT``); an int8 model whose every |C| is at most
+``ops.CODE32_C_LIMIT`` computes its codes in 32-bit arithmetic (``ops.input_codes32``, a 16-bit
+am; extra error below 0.016 step), any other model exactly in 64-bit (``ops.input_codes``).
 
 **Weights.** The input grid is folded into the first layer: ``w'_ij = w_ij step_j``,
 ``b'_i = b_i + sum_j w_ij lo_j``; a layer's rows are then scaled symmetrically by
