@@ -11,9 +11,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sklearn.linear_model import LogisticRegression
 
+import tinycodegen
 from helpers import REPO, STRICT
+from qnet_helpers import assert_bit_exact, probe_rows
 from tinycodegen.ir import qnet_ops as ops
+from tinycodegen.ir.qnet import QLayer, _check_requant32
 
 RUNTIME = REPO / "src/tinycodegen/c_runtime"
 
@@ -66,14 +70,16 @@ SPECIAL = np.array([0, 0x80000000, 1, 0x80000001, 0x007FFFFF, 0x807FFFFF, 0x0080
                     0x4B7FFFFF, 0x4B7FFF80, 0x4B7FFF7F], np.uint32)
 
 
-def _code32(prims, bits: np.ndarray, consts: list, which: np.ndarray) -> tuple:
-    am, ea, sa, cf = (np.asarray(v, np.int64)[which] for v in zip(*consts, strict=True))
+def _code32(prims, bits: np.ndarray, consts: tuple[int, int, int, int]
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """(C codes, reference codes) of float bits with one input's constants (qmax 255)."""
+    am, ea, sa, cf = (np.full(len(bits), v, np.int64) for v in consts)
     want = ops.input_codes32(bits.view(np.float32), am, ea, sa, cf, 255)
     out = np.zeros(len(bits), np.uint32)
     ak = (am | ((ea + 126) << 16) | (sa << 31)).astype(np.uint32)
     cf32 = cf.astype(np.int32)
     prims.prim_code32(_p(bits), _p(ak), _p(cf32), 255, ctypes.c_size_t(len(bits)), _p(out))
-    return out, want, am, ea, sa, cf
+    return out, want
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
@@ -85,15 +91,15 @@ def test_input_codes32_match_and_error(prims, seed, log_a, neg, c, zero_a) -> No
     clamp(floor(x A + C)) except within the documented error of a code boundary."""
     rng = np.random.default_rng(seed)
     a = 0.0 if zero_a and log_a > 90 else (-1.0) ** neg * 2.0**log_a
-    consts = [ops.code_consts(a, c, code32=True)]
-    am, ea, sa, cf = consts[0]
+    consts = ops.code_consts(a, c, code32=True)
+    am, ea, sa, cf = consts
     a_t = (-1.0) ** sa * am * 2.0**-ea
     near = ((rng.uniform(-3, 260, 4000) - cf / 65536.0) / a_t if am else rng.normal(size=4000))
     with np.errstate(over="ignore"):
         near = near.astype(np.float32).view(np.uint32)
     bits = np.concatenate([SPECIAL, rng.integers(0, 2**32, 20_000, dtype=np.uint32), near,
                            near ^ 1, near + 1]).astype(np.uint32)
-    out, want, *_ = _code32(prims, bits, consts, np.zeros(len(bits), np.int64))
+    out, want = _code32(prims, bits, consts)
     np.testing.assert_array_equal(out, want)
     x = bits.view(np.float32).astype(np.float64)
     ok = np.isfinite(x)
@@ -127,8 +133,6 @@ def test_requant32_match_and_saturation(prims, seed, log_m) -> None:
     prims.prim_requant32(_p(acc32), *(_p(c) for c in cols), ctypes.c_size_t(n), _p(out))
     want = ops.requant32(acc, mult, shift, pre)
     np.testing.assert_array_equal(out, want)
-    from tinycodegen.ir.qnet import QLayer, _check_requant32
-
     one = np.ones(1, np.int64)
     _check_requant32(QLayer(weight=one[:, None], bias=one, act="relu", mult=one * mult,
                             shift=one * shift, pre=one * pre))
@@ -199,10 +203,6 @@ def test_category_ratio_requant_interp_match(prims) -> None:
 def test_code_path_choice_bit_exact(offset: float, mode: str, fast: bool) -> None:
     """int8 models whose every |C| <= CODE32_C_LIMIT take the 32-bit input codes; a column far
     from its range (|C| huge) or int16 keeps the exact 64-bit path; both equal the reference."""
-    import tinycodegen
-    from qnet_helpers import assert_bit_exact, probe_rows
-    from sklearn.linear_model import LogisticRegression
-
     rng = np.random.default_rng(7)
     X = rng.normal(size=(300, 3)).astype(np.float32)
     X[:, 2] = X[:, 2] * np.float32(1e-2) + np.float32(offset)
