@@ -33,6 +33,7 @@ from tinycodegen.cli import main
 from tinycodegen.data import nsl_kdd_rows
 from tinycodegen.errors import TinycodegenError
 from tinycodegen.hostbench import object_size
+from tinycodegen.ir import qnet_ops as ops
 from tinycodegen.loaders import load_ir
 
 SETTINGS = settings(max_examples=12, deadline=None,
@@ -90,13 +91,15 @@ def linear_cases(draw):
 def score_bound(q, fir, X: np.ndarray) -> np.ndarray:
     """|sigma * acc - exact float score| <= this, per row and score, for rows inside the
     calibrated ranges: every input code is within 0.5 + 2**-15 steps of (z - lo) / step (plus
-    the 2**-30 relative error of A), every weight and the bias within sigma / 2."""
+    the relative error ops.CODE_REL_ERR of |x A|: 64-bit or 32-bit codes), every weight and the
+    bias within sigma / 2."""
     _, u = q.inp.codes(X)
     xa = np.zeros(u.shape)
     if len(q.inp.num_src):
         a = q.inp.num_am * 2.0 ** (-q.inp.num_ea.astype(np.float64))
         xa[:, q.inp.num_dst] = np.abs(X[:, q.inp.num_src].astype(np.float64) * a)
-    err_in = (0.5 + 2.0**-15 + xa * 2.0**-30) * q.inp.step[None, :]
+    rel = ops.CODE_REL_ERR[q.inp.code32] * 1.0001  # a + the rounding of a itself
+    err_in = (0.5 + 2.0**-15 + xa * rel) * q.inp.step[None, :]
     return err_in @ np.abs(fir.coef).T + q.out_scale / 2 * (u.sum(axis=1, keepdims=True) + 1)
 
 

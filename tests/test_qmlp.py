@@ -98,7 +98,7 @@ def test_random_mlps_bit_exact(case, tmp_path: Path) -> None:
     for layer in q.hidden:
         acc = a @ layer.weight.T + layer.bias
         assert np.abs(acc).max(initial=0) < ops.ACC_LIMIT[mode]
-        a = ops.apply_hidden(acc, layer.act, mode, layer.mult, layer.shift)
+        a = ops.apply_hidden(acc, layer.act, mode, layer.mult, layer.shift, layer.pre)
         lo, hi = ops.act_bounds(layer.act, mode)
         assert a.min() >= lo and a.max() <= hi
     clang_strict(compiled.source, tmp_path / f"c{rng.integers(1 << 30)}")

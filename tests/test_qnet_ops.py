@@ -9,9 +9,15 @@ import subprocess
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.linear_model import LogisticRegression
 
+import tinycodegen
 from helpers import REPO, STRICT
+from qnet_helpers import assert_bit_exact, probe_rows
 from tinycodegen.ir import qnet_ops as ops
+from tinycodegen.ir.qnet import QLayer, _check_requant32
 
 RUNTIME = REPO / "src/tinycodegen/c_runtime"
 
@@ -57,6 +63,86 @@ def test_input_codes_match(prims) -> None:
                         ctypes.c_size_t(n), _p(out))
         np.testing.assert_array_equal(out, want)
         assert 0 < (want[near] % qmax).mean()  # the grid's inside is exercised
+
+
+SPECIAL = np.array([0, 0x80000000, 1, 0x80000001, 0x007FFFFF, 0x807FFFFF, 0x00800000, 0x7F7FFFFF,
+                    0xFF7FFFFF, 0x7F800000, 0xFF800000, 0x7FC00000, 0x3F800000, 0xBF800000,
+                    0x4B7FFFFF, 0x4B7FFF80, 0x4B7FFF7F], np.uint32)
+
+
+def _code32(prims, bits: np.ndarray, consts: tuple[int, int, int, int]
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """(C codes, reference codes) of float bits with one input's constants (qmax 255)."""
+    am, ea, sa, cf = (np.full(len(bits), v, np.int64) for v in consts)
+    want = ops.input_codes32(bits.view(np.float32), am, ea, sa, cf, 255)
+    out = np.zeros(len(bits), np.uint32)
+    ak = (am | ((ea + 126) << 16) | (sa << 31)).astype(np.uint32)
+    cf32 = cf.astype(np.int32)
+    prims.prim_code32(_p(bits), _p(ak), _p(cf32), 255, ctypes.c_size_t(len(bits)), _p(out))
+    return out, want
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 2**32 - 1), log_a=st.floats(-100, 100), neg=st.booleans(),
+       c=st.one_of(st.just(0.5), st.floats(-256, 256)), zero_a=st.booleans())
+def test_input_codes32_match_and_error(prims, seed, log_a, neg, c, zero_a) -> None:
+    """C == input_codes32 on every float32 bit pattern class (random words: subnormals, +-0,
+    huge, inf / NaN; values near the grid), any sign of A; and the code is the exact
+    clamp(floor(x A + C)) except within the documented error of a code boundary."""
+    rng = np.random.default_rng(seed)
+    a = 0.0 if zero_a and log_a > 90 else (-1.0) ** neg * 2.0**log_a
+    consts = ops.code_consts(a, c, code32=True)
+    am, ea, sa, cf = consts
+    a_t = (-1.0) ** sa * am * 2.0**-ea
+    near = ((rng.uniform(-3, 260, 4000) - cf / 65536.0) / a_t if am else rng.normal(size=4000))
+    with np.errstate(over="ignore"):
+        near = near.astype(np.float32).view(np.uint32)
+    bits = np.concatenate([SPECIAL, rng.integers(0, 2**32, 20_000, dtype=np.uint32), near,
+                           near ^ 1, near + 1]).astype(np.uint32)
+    out, want = _code32(prims, bits, consts)
+    np.testing.assert_array_equal(out, want)
+    x = bits.view(np.float32).astype(np.float64)
+    ok = np.isfinite(x)
+    xa = x[ok] * a
+    exact = np.clip(np.floor(xa + c), 0, 255)
+    tol = np.abs(xa) * ops.CODE_REL_ERR[True] + 2.0**-15 + 1e-9
+    edge = np.abs(xa + c - np.round(xa + c)) <= tol
+    assert ((want[ok] == exact) | edge).all()
+    assert (np.abs(want[ok] - exact) <= 1).all()
+    assert (want[~ok] == 256).all()  # NaN / inf: qmax + 1, the row is rejected
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 2**32 - 1), log_m=st.floats(-45, 12))
+def test_requant32_match_and_saturation(prims, seed, log_m) -> None:
+    """tcg_q_requant32 == ops.requant32 over the whole int8 accumulator range, the proof's
+    integer facts hold (QLayer check), and after the widest activation clamp the result equals
+    the real round(acc * m) except within its documented error of a rounding boundary."""
+    rng = np.random.default_rng(seed)
+    m = 2.0**log_m
+    mult, shift, pre = ops.fixed_mult32(m)
+    lim = ops.ACC_LIMIT["int8"] - 1
+    edge = np.array([lim, -lim, 0, -1, 1, (1 << pre) - 1, -(1 << pre)], np.int64)
+    near = np.round((rng.uniform(-300, 300, 20_000)) / m)
+    acc = np.concatenate([edge, rng.integers(-lim, lim + 1, 20_000), near]).astype(np.int64)
+    acc = np.clip(acc, -lim, lim)
+    n = len(acc)
+    out = np.zeros(n, np.int32)
+    acc32 = acc.astype(np.int32)
+    cols = [np.full(n, v, np.int32) for v in (mult, shift, pre)]
+    prims.prim_requant32(_p(acc32), *(_p(c) for c in cols), ctypes.c_size_t(n), _p(out))
+    want = ops.requant32(acc, mult, shift, pre)
+    np.testing.assert_array_equal(out, want)
+    one = np.ones(1, np.int64)
+    _check_requant32(QLayer(weight=one[:, None], bias=one, act="relu", mult=one * mult,
+                            shift=one * shift, pre=one * pre))
+    got = np.clip(want, -128, 255)
+    real = acc * m
+    exact = np.clip(np.floor(real + 0.5), -128, 255)
+    tol = 0.0013 + 1e-9
+    boundary = np.abs(real + 0.5 - np.round(real + 0.5)) <= tol
+    assert ((got == exact) | boundary).all()
+    assert (np.abs(got - exact) <= 1).all()
 
 
 def test_category_ratio_requant_interp_match(prims) -> None:
@@ -110,3 +196,18 @@ def test_category_ratio_requant_interp_match(prims) -> None:
     np.testing.assert_array_equal(out32, ops.sigmoid_q(r))
     exact = 0.5 * (1 + np.tanh(0.5 * r * ops.SIG_UNIT))
     assert np.abs(ops.sigmoid_q(r) / 65535 - exact).max() < 4e-4  # table error, documented
+
+
+@pytest.mark.parametrize(("offset", "mode", "fast"), [(0.0, "int8", True), (1e4, "int8", False),
+                                                      (0.0, "int16", False)])
+def test_code_path_choice_bit_exact(offset: float, mode: str, fast: bool) -> None:
+    """int8 models whose every |C| <= CODE32_C_LIMIT take the 32-bit input codes; a column far
+    from its range (|C| huge) or int16 keeps the exact 64-bit path; both equal the reference."""
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(300, 3)).astype(np.float32)
+    X[:, 2] = X[:, 2] * np.float32(1e-2) + np.float32(offset)
+    model = LogisticRegression().fit(X, X[:, 0] + X[:, 1] > 0)
+    compiled = tinycodegen.compile(model, name="cp", quantize=mode, calibration=X)
+    assert compiled.ir.inp.code32 is fast
+    assert ("tcg_q_code32(" in compiled.source.files["cp.c"]) is fast
+    assert_bit_exact(compiled, probe_rows(X, rng, 3000))

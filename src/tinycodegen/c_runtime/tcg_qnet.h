@@ -66,6 +66,33 @@ static inline uint32_t tcg_q_code(uint32_t bits, uint32_t am, int32_t ea, int64_
     return (uint32_t)(t >> 16);
 }
 
+/* The same grid with 32-bit arithmetic only (int8 models; ir/qnet_ops.py input_codes32 is
+ * the definition and the proof): ak = am (16 bits, bits 0..15) | k = ea + 126 (bits 16..24) |
+ * sign of A (bit 31). n = k - ex <= 5 is saturated (the exact value is >= 2^25 there: the
+ * clamped code is the same) or NaN / +-inf, which returns qmax + 1 (the caller rejects the row);
+ * else the significand rounded to 16 bits times am (< 2^32) shifted right by n, |t| < 2^31.
+ * No 64-bit operation: nothing from libgcc on a Cortex-M0+. */
+static inline uint32_t tcg_q_code32(uint32_t bits, uint32_t ak, int32_t cf, uint32_t qmax)
+{
+    const uint32_t p = ((((bits & 0x7fffffu) | 0x800000u) + 128u) >> 8) * (ak & 0xffffu);
+    const int32_t n = (int32_t)((ak >> 16) & 0x1ffu) - (int32_t)((bits >> 23) & 0xffu);
+    int32_t t;
+    uint32_t c;
+    if (n <= 5) {
+        if ((bits << 1) >= 0xff000000u) {
+            return qmax + 1u;
+        }
+        return ((bits ^ ak) >> 31) != 0u ? 0u : qmax;
+    }
+    t = n >= 32 ? 0 : (int32_t)(p >> n);
+    t = ((bits ^ ak) >> 31) != 0u ? cf - t : cf + t;
+    if (t < 0) {
+        return 0u;
+    }
+    c = (uint32_t)t >> 16;
+    return c < qmax ? c : qmax;
+}
+
 /* A categorical input (its bits): 1 and the code when the value is an integer in [-1, n - 1]
  * (-0.0 is 0), else 0 (NaN, +-inf, a fraction, out of range). Integers only. */
 static inline int tcg_q_category(uint32_t bits, int32_t n, int32_t *code)
@@ -133,6 +160,26 @@ static inline int64_t tcg_q_floor_shift(int64_t v, int32_t s)
 static inline int64_t tcg_q_requant(int64_t acc, int64_t mult, int32_t shift)
 {
     return tcg_q_floor_shift(acc * mult + ((int64_t)1 << (shift - 1)), shift);
+}
+
+/* int8 hidden layers, 32-bit only (ir/qnet_ops.py requant32 has the proof): a = clamp(floor(acc /
+ * 2^pre), -(2^20 - 1), 2^20 - 1), then floor((a * mult + 2^(shift - 1)) / 2^shift) exactly, the
+ * product in two halves a = 1024 h + l: mult < 2^20 and 11 <= shift <= 30 keep every term below
+ * 2^30 in magnitude. */
+static inline int32_t tcg_q_requant32(int32_t acc, int32_t mult, int32_t shift, int32_t pre)
+{
+    int32_t a = acc >= 0 ? (acc >> pre) : ~((~acc) >> pre);
+    int32_t h, l;
+    a = a < -1048575 ? -1048575 : (a > 1048575 ? 1048575 : a);
+    h = a >= 0 ? (a >> 10) : ~((~a) >> 10);
+    l = a - h * 1024;
+    h = h * mult + (1 << (shift - 11)) + ((l * mult) >> 10);
+    return h >= 0 ? (h >> (shift - 10)) : ~((~h) >> (shift - 10));
+}
+
+static inline int32_t tcg_q_clamp32(int32_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
 }
 
 static inline int32_t tcg_q_clamp(int64_t v, int32_t lo, int32_t hi)

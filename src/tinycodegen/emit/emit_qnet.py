@@ -78,11 +78,18 @@ class _Writer:
         am = q.num_am | (q.num_sa << 31)
         cf_t = int_type(int(q.num_cf.min()), int(q.num_cf.max()), unsigned_ok=False) if abs(
             q.num_cf).max() < 2**31 else "int64_t"
-        return render("qnet_numeric.c.tmpl", M=len(q.num_src), SRC=self.index(q.num_src, "nsrc"),
-                      DST=self.index(self.slot[q.num_dst], "ndst"), U_T=self.u_t,
-                      AM=self.values(am, "uint32_t", "nam", lambda v: f"0x{v:08x}u"),
-                      EA=self.values(q.num_ea, int_type(int(q.num_ea.min()), int(
-                          q.num_ea.max()), unsigned_ok=False), "nea", str),
+        if q.code32:  # one word per input: am | (ea + 126) << 16 | sign << 31
+            k = q.num_ea + 126
+            if not ((k >= 0) & (k <= ops.CODE32_K_ZERO) & (q.num_am < 2**16)).all():
+                raise AssertionError("code32 constants out of range")  # pragma: no cover
+            consts = self.values(am | (k << 16), "uint32_t", "nak", lambda v: f"0x{v:08x}u")
+        else:
+            consts = ", ".join((self.values(am, "uint32_t", "nam", lambda v: f"0x{v:08x}u"),
+                                self.values(q.num_ea, int_type(int(q.num_ea.min()), int(
+                                    q.num_ea.max()), unsigned_ok=False), "nea", str)))
+        tmpl = "qnet_numeric32.c.tmpl" if q.code32 else "qnet_numeric.c.tmpl"
+        return render(tmpl, M=len(q.num_src), SRC=self.index(q.num_src, "nsrc"),
+                      DST=self.index(self.slot[q.num_dst], "ndst"), U_T=self.u_t, CONSTS=consts,
                       CF=self.values(q.num_cf, cf_t, "ncf", str), QMAX=q.qmax)
 
     def reject(self, j: int, cat: QCategorical) -> str:
@@ -159,8 +166,11 @@ class _Writer:
                                     [str(int(v)) for v in layer.mult], 8))
                 tabs.append(c_array("uint8_t", f"{name}_s{li}",
                                     [f"{int(v)}u" for v in layer.shift], 16))
+                if layer.pre is not None:
+                    tabs.append(c_array("uint8_t", f"{name}_p{li}",
+                                        [f"{int(v)}u" for v in layer.pre], 16))
                 out_t, dst = self.act_type(layer.act), f"h{li}"
-                store = self.store(li, layer.act, out_t)
+                store = self.store(li, layer.act, out_t, layer.pre is not None)
                 decls.append(f"    {out_t} h{li}[{layer.n_out}];")
             funcs.append(render("qnet_layer.c.tmpl", NAME=name, L=li, N_OUT=layer.n_out,
                                 N_IN=layer.n_in, N_DENSE=len(self.dense) if li == 0 else layer.n_in,
@@ -177,13 +187,17 @@ class _Writer:
                 + "\n".join(run) + "\n    (void)k;\n    return 1;\n")
         return "".join(tabs), "".join(funcs), body
 
-    def store(self, li: int, act: str, out_t: str) -> str:
-        rq = f"tcg_q_requant(s, {self.name}_m{li}[o], {self.name}_s{li}[o])"
+    def store(self, li: int, act: str, out_t: str, rq32: bool) -> str:
+        n = self.name
+        rq, clamp = (f"tcg_q_requant(s, {n}_m{li}[o], {n}_s{li}[o])", "tcg_q_clamp")
+        if rq32:
+            rq, clamp = (f"tcg_q_requant32(s, {n}_m{li}[o], {n}_s{li}[o], {n}_p{li}[o])",
+                         "tcg_q_clamp32")
         if act in ("relu", "identity"):
             lo, hi = ops.act_bounds(act, self.ir.mode)
-            return f"out[o] = ({out_t})tcg_q_clamp({rq}, {lo}, {hi});"
+            return f"out[o] = ({out_t}){clamp}({rq}, {lo}, {hi});"
         if self.ir.mode == "int8":
-            return f"out[o] = {self.name}_lut[tcg_q_clamp({rq}, -128, 127) + 128];"
+            return f"out[o] = {self.name}_lut[{clamp}({rq}, -128, 127) + 128];"
         fn = "tcg_q_interp_s16" if act == "tanh" else "tcg_q_interp_u16"
         return (f"out[o] = ({out_t}){fn}({self.name}_lut, 256, "
                 f"(int64_t)tcg_q_clamp({rq}, -32768, 32768) + 32768);")

@@ -8,7 +8,9 @@ input j (a column after the compiled-in preprocessing) becomes an unsigned code 
 * numeric column (raw value x, the scaler chain collapsed to ``z = s x + m``):
   ``ops.input_codes``: ``floor(x * A + C)`` clamped to [0, qmax] with A = s / step and
   C = (m - lo) / step + 1/2, computed in integers from the float's bits (no float arithmetic).
-  Values outside the calibrated range clamp to 0 / qmax.
+  Values outside the calibrated range clamp to 0 / qmax. int8 models whose every |C| is at
+  most ``ops.CODE32_C_LIMIT`` (``code32``) use ``ops.input_codes32``: the same grid in 32-bit
+  integer arithmetic (16-bit significand and multiplier; see its error bound).
 * categorical column: the code of the encoder's category (as the float model takes it) indexes
   a table of input codes (one-hot: 0 or qmax).
 
@@ -18,7 +20,8 @@ model); finite numeric input is never rejected.
 
 **Layers.** Per layer: int8 (int16) weights, one integer bias per unit, accumulation in int32
 (int64 for int16), ``acc = bias + sum_j w_j a_j``. Hidden units are requantized with
-``ops.requant`` then: relu/identity clamp, tanh/logistic through a table (``ops.apply_hidden``).
+``ops.requant`` (int8: ``ops.requant32``, 32-bit only) then: relu/identity clamp, tanh/logistic
+through a table (``ops.apply_hidden``).
 The last layer's accumulators share one scale: predict is ``acc > 0`` (one score) or the first
 arg-max; no table or float there.
 
@@ -66,6 +69,7 @@ class QInput:
     num_sa: np.ndarray  # int64 (m,) 0 / 1
     num_cf: np.ndarray  # int64 (m,)
     categorical: tuple[QCategorical, ...] = ()
+    code32: bool = False  # numeric codes by ops.input_codes32 (else ops.input_codes)
     lo: np.ndarray | None = None  # float64 (n_inputs,): real value of code 0 (for analysis)
     step: np.ndarray | None = None  # float64 (n_inputs,): real value of one code step
 
@@ -80,8 +84,9 @@ class QInput:
         n = X.shape[0]
         u = np.zeros((n, self.n_inputs), dtype=np.int64)
         bad = ~np.isfinite(X[:, self.checked]).all(axis=1)
-        u[:, self.num_dst] = ops.input_codes(X[:, self.num_src], self.num_am, self.num_ea,
-                                             self.num_sa, self.num_cf, self.qmax)
+        fn = ops.input_codes32 if self.code32 else ops.input_codes
+        u[:, self.num_dst] = fn(X[:, self.num_src], self.num_am, self.num_ea, self.num_sa,
+                                self.num_cf, self.qmax)
         for cat in self.categorical:
             v = X[:, cat.index].astype(np.float64)
             with np.errstate(invalid="ignore"):
@@ -101,6 +106,7 @@ class QLayer:
     act: str  # hidden: relu / identity / tanh / logistic; last layer: "out"
     mult: np.ndarray  # int64 (n_out,), hidden layers only
     shift: np.ndarray  # int64 (n_out,)
+    pre: np.ndarray | None = None  # int64 (n_out,): ops.requant32 (int8 hidden), else requant
 
     @property
     def n_out(self) -> int:
@@ -109,6 +115,17 @@ class QLayer:
     @property
     def n_in(self) -> int:
         return int(self.weight.shape[1])
+
+
+def _check_requant32(layer: QLayer) -> None:
+    """The integer facts ops.requant32's proof needs: ranges, and a clamp of acc / 2**pre at
+    +-L that only meets results saturated either way (>= 255 or <= -128)."""
+    m, s, p, lim = layer.mult, layer.shift, layer.pre, ops.RQ32_L
+    if not (((m >= 0) & (m < 2**20) & (s >= 11) & (s <= 30) & (p >= 0) & (p <= 30)).all()
+            and ((ops.ACC_LIMIT["int8"] >> p <= lim)
+                 | ((ops.requant32(lim, m, s, 0) >= 255) & (ops.requant32(-lim, m, s, 0) <= -128))
+                 ).all()):
+        raise ValueError("qnet: 32-bit requantization constants out of range")
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,6 +162,8 @@ class QNetIR:
             worst = np.abs(layer.weight).sum(axis=1) * amax + np.abs(layer.bias)
             if worst.max(initial=0) >= lim:
                 raise ValueError("qnet: accumulator could overflow")
+            if layer.pre is not None:
+                _check_requant32(layer)
             for a in (layer.weight, layer.bias, layer.mult, layer.shift):
                 a.setflags(write=False)
         k = self.n_outputs
@@ -173,7 +192,8 @@ class QNetIR:
                 a = acc
             else:
                 a = ops.apply_hidden(acc, layer.act, self.mode, layer.mult[None, :],
-                                     layer.shift[None, :])
+                                     layer.shift[None, :],
+                                     None if layer.pre is None else layer.pre[None, :])
         a[bad] = 0
         return bad, a
 

@@ -6,7 +6,10 @@ in the C's input format, e.g. the training set: min / max of each input over the
 ``Calibration.raw_ranges`` (the training range a fitted MinMaxScaler / MaxAbsScaler recorded
 for each raw column, pushed through the scaler chain; see ``loaders/calibration.py``). A clip in
 the chain narrows the range. Without any of these the quantizer stops with a clear error. Inputs
-outside the range clamp to its ends.
+outside the range clamp to its ends. Every numeric input gets constants A = s / step, C = (m - lo)
+/ step + 1/2 (``|C| <= ops.CODE_C_LIMIT``); an int8 model whose every |C| is at most
+``ops.CODE32_C_LIMIT`` computes its codes in 32-bit arithmetic (``ops.input_codes32``, a 16-bit
+am; extra error below 0.016 step), any other model exactly in 64-bit (``ops.input_codes``).
 
 **Weights.** The input grid is folded into the first layer: ``w'_ij = w_ij step_j``,
 ``b'_i = b_i + sum_j w_ij lo_j``; a layer's rows are then scaled symmetrically by
@@ -116,7 +119,9 @@ def plan_inputs(transform: InputTransform | None, n_features: int, mode: str,
                                         "its scaling for integer input codes")
         src.append(out.src)
         dst.append(j)
-        consts.append(ops.code_consts(a, c))
+        consts.append((a, c))
+    code32 = ops.code32_ok(mode, [c for _, c in consts])
+    consts = [ops.code_consts(a, c, code32) for a, c in consts]
     step = (hi - lo) / qmax
     cats, groups, tables = [], [], []
     for cat in (transform.categorical if transform is not None else ()):
@@ -143,7 +148,7 @@ def plan_inputs(transform: InputTransform | None, n_features: int, mode: str,
                  num_src=np.asarray(src, np.int64), num_dst=np.asarray(dst, np.int64),
                  **{f"num_{k}": np.asarray([v[i] for v in consts], np.int64).reshape(-1)
                     for i, k in enumerate(("am", "ea", "sa", "cf"))},
-                 categorical=tuple(cats), lo=lo.copy(), step=step.copy())
+                 categorical=tuple(cats), code32=code32, lo=lo.copy(), step=step.copy())
     source = ("calibration rows" if zcal is not None else
               "scaler training ranges" if src else "category tables")
     return InputPlan(qin, lo, step, tuple(groups), tuple(tables),

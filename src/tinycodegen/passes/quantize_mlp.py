@@ -1,5 +1,6 @@
 """Quantize an MLPClassifier to a "qnet": integer input codes, int8 / int16 weights per unit,
-hidden activations requantized with fixed-point multipliers (relu / identity clamp, tanh /
+hidden activations requantized with fixed-point multipliers (int8: ``ops.requant32``, 32-bit
+only; int16: ``ops.requant``) (relu / identity clamp, tanh /
 logistic through a table), one shared scale for the output logits (see ``ir/qnet.py``).
 
 **Hidden ranges.** A relu unit's output range is [0, R_i], an identity unit's [-R_i, R_i], with
@@ -84,10 +85,13 @@ def quantize_mlp(ir: MLPIR, mode: str, calibration: Calibration | None = None) -
         else:
             tau = np.full(len(sig), ops.act_scale(act, mode, 1.0))
             m_real = sig / ops.hidden_unit(act, mode)
-        fm = [ops.fixed_mult(float(v), mode) for v in m_real]
+        fm = [ops.fixed_mult32(float(v)) if mode == "int8" else ops.fixed_mult(float(v), mode)
+              + (0,) for v in m_real]
         layers.append(QLayer(weight=wq, bias=bq, act=act,
-                             mult=np.asarray([m for m, _ in fm], np.int64),
-                             shift=np.asarray([s for _, s in fm], np.int64)))
+                             mult=np.asarray([v[0] for v in fm], np.int64),
+                             shift=np.asarray([v[1] for v in fm], np.int64),
+                             pre=np.asarray([v[2] for v in fm], np.int64) if mode == "int8"
+                             else None))
         if h_cal is not None:
             h_cal = act_real(act, pre_cal)
         lo, hi = ops.act_bounds(act, mode)
