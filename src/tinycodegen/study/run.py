@@ -36,7 +36,7 @@ class Split:
 @dataclass
 class ModelResult:
     spec: ModelSpec
-    train_s: float = 0.0
+    train_s: float | None = None  # None: reused from a cache that did not record it
     compile_s: float = 0.0
     error: str | None = None
     parity: dict[str, Any] = field(default_factory=dict)
@@ -81,7 +81,7 @@ def load_splits(seed: int, limit: int | None) -> tuple[Split, Split, dict[str, S
     return full, split_train, evals
 
 
-def train_cached(spec: ModelSpec, data: Split, seed: int) -> tuple[Any, float]:
+def train_cached(spec: ModelSpec, data: Split, seed: int) -> tuple[Any, float | None]:
     import joblib
     import sklearn
 
@@ -91,8 +91,10 @@ def train_cached(spec: ModelSpec, data: Split, seed: int) -> tuple[Any, float]:
     h.update(np.ascontiguousarray(data.X).tobytes())
     h.update(data.y.tobytes())
     path = cache_root() / "study" / "models" / f"{h.hexdigest()[:20]}.joblib"
-    if path.is_file():
-        return joblib.load(path), 0.0
+    seconds_file = path.with_suffix(".seconds")
+    if path.is_file():  # reused: report the time the fit took when it was made
+        took = float(seconds_file.read_text()) if seconds_file.is_file() else None
+        return joblib.load(path), took
     idx = _subsample(data.y, spec.train_rows, seed)
     frame = data.frame if idx is None else data.frame[idx]
     y = data.y if idx is None else data.y[idx]
@@ -105,6 +107,7 @@ def train_cached(spec: ModelSpec, data: Split, seed: int) -> tuple[Any, float]:
     seconds = time.perf_counter() - t0
     path.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, path)
+    seconds_file.write_text(f"{seconds:.3f}\n")
     return model, seconds
 
 

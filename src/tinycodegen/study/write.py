@@ -59,8 +59,9 @@ def model_table(results: list) -> str:
         parity = "—" if not p else f"{p['mismatches']:,} of {p['rows']:,}"
         ref = "—" if not p or p.get("reference_mismatches") is None else \
             f"{p['reference_mismatches']:,}"
-        notes = "; ".join(x for x in (r.spec.note, r.error, m4.get("error"),
-                                      m4.get("sample_note"), m4.get("fit_note")) if x)
+        per_target = [f"{label}: {t[key]}" for label, t in (("M4F", m4), ("M0+", m0))
+                      for key in ("error", "sample_note", "fit_note") if t and t.get(key)]
+        notes = "; ".join(x for x in (r.spec.note, r.error, *per_target) if x)
         if m4 and m4.get("agrees_with_host") is False:
             notes += "; EMULATOR DISAGREES WITH HOST C"
         rows.append("| " + " | ".join([
@@ -68,7 +69,8 @@ def model_table(results: list) -> str:
             _f(m4.get("stack")),
             f"{_f(m4.get('cycles_mean'), 0)} / {_f(m4.get('cycles_max'))}",
             f"{_f(m0.get('cycles_mean'), 0)} / {_f(m0.get('cycles_max'))}",
-            f"{r.train_s:.1f}", f"{r.compile_s:.1f}", cell(notes) or "—"]) + " |")
+            "—" if r.train_s is None else f"{r.train_s:.1f}", f"{r.compile_s:.1f}",
+            cell(notes) or "—"]) + " |")
     return "\n".join(rows)
 
 
@@ -77,6 +79,7 @@ def tiny_table(results: list) -> str:
     head = ["family", "flash tiny/full (M4F, target <= 0.25)",
             "accuracy full - tiny (KDDTest+, target <= 1 pp)", "cycles M0+ tiny/full (<= 0.25)"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    why: list[str] = []
     for fam in dict.fromkeys(r.spec.family for r in results):
         full, tiny = by.get((fam, False)), by.get((fam, True))
         if not full or not tiny:
@@ -96,6 +99,11 @@ def tiny_table(results: list) -> str:
             acc = f"{d:+.2f} pp ({'met' if d <= 1.0 else f'missed by {d - 1.0:.2f} pp'})"
         rows.append(f"| {fam} | {ratio('cortex-m4f', 'flash')} | {acc} | "
                     f"{ratio('cortex-m0plus', 'cycles_mean')} |")
+        line = " ".join(rows[-1].split("|")[2:])
+        if "missed" in line and tiny.spec.miss_note:
+            why.append(f"- {fam}: {tiny.spec.miss_note}")
+    if why:
+        rows += ["", "Why a target is missed:", "", *why]
     return "\n".join(rows)
 
 
