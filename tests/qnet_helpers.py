@@ -101,3 +101,29 @@ def kdd_pipeline(est: Any) -> Any:
                                                    sparse_output=False), cats),
                              ("num", MinMaxScaler(), nums)])
     return Pipeline([("pre", pre), ("model", est)])
+
+
+def assert_m0plus_targets(model: Any, X: np.ndarray, tmp: Path, label: str, rows: int) -> None:
+    """Issue 5's targets on Cortex-M0+: the int8 build's flash and mean cycles <= 0.25x the
+    float build's, each emulated prediction equal to the host C's."""
+    import shutil
+
+    import pytest
+
+    import tinycodegen
+    from tinycodegen.targets import measure
+
+    if shutil.which("arm-none-eabi-gcc") is None:
+        pytest.fail("arm-none-eabi-gcc is required (installed by .ci/run)")
+    got = {}
+    for mode in (None, "int8"):
+        compiled = tinycodegen.compile(model, name=f"m0_{mode or 'float'}", quantize=mode)
+        folder = tmp / compiled.name
+        compiled.write(folder)
+        m = measure(folder, compiled.name, X, "cortex-m0plus", max_rows=rows,
+                    cache_dir=tmp / "cache")
+        got[mode] = (m.flash_bytes, m.cycles_mean)
+        assert (m.predictions == compiled.predict_index(X[m.row_indices])).all()
+    print(f"M0+ {label}: float flash {got[None][0]} B, {got[None][1]:.0f} cycles; int8 flash "
+          f"{got['int8'][0]} B, {got['int8'][1]:.0f} cycles")
+    assert got["int8"][0] <= 0.25 * got[None][0] and got["int8"][1] <= 0.25 * got[None][1]

@@ -23,6 +23,7 @@ import tinycodegen
 from helpers import STRICT
 from qnet_helpers import (
     assert_bit_exact,
+    assert_m0plus_targets,
     clang_strict,
     kdd_pipeline,
     probe_rows,
@@ -174,26 +175,8 @@ def test_nsl_kdd_linear(which: str, kdd_linear, nsl_test, nsl_test21) -> None:
 
 def test_m0plus_flash_and_cycles_targets(kdd_linear, nsl_test, tmp_path: Path) -> None:
     """Issue 5's targets on Cortex-M0+: flash and cycles <= 0.25x the float model."""
-    import shutil
-
-    if shutil.which("arm-none-eabi-gcc") is None:
-        pytest.fail("arm-none-eabi-gcc is required (installed by .ci/run)")
-    from tinycodegen.targets import measure
-
     model = kdd_linear["LR"]
-    X = nsl_kdd_rows(nsl_test, model)[1]
-    got = {}
-    for mode in (None, "int8"):
-        compiled = tinycodegen.compile(model, name=f"m0_{mode or 'float'}", quantize=mode)
-        folder = tmp_path / compiled.name
-        compiled.write(folder)
-        m = measure(folder, compiled.name, X, "cortex-m0plus", max_rows=40,
-                    cache_dir=tmp_path / "cache")
-        got[mode] = (m.flash_bytes, m.cycles_mean)
-        assert (m.predictions == compiled.predict_index(X[m.row_indices])).all()
-    print(f"M0+ LR: float flash {got[None][0]} B, {got[None][1]:.0f} cycles; int8 flash "
-          f"{got['int8'][0]} B, {got['int8'][1]:.0f} cycles")
-    assert got["int8"][0] <= 0.25 * got[None][0] and got["int8"][1] <= 0.25 * got[None][1]
+    assert_m0plus_targets(model, nsl_kdd_rows(nsl_test, model)[1], tmp_path, "LR", 40)
 
 
 def test_cli_and_calibration(kdd_linear, tmp_path: Path, capsys) -> None:

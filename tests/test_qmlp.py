@@ -4,7 +4,6 @@ classes) and inputs, sanitizers on extreme weights, NSL-KDD parity, accuracy, si
 
 from __future__ import annotations
 
-import shutil
 import warnings
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from sklearn.preprocessing import MinMaxScaler, OneHotEncoder
 import tinycodegen
 from qnet_helpers import (
     assert_bit_exact,
+    assert_m0plus_targets,
     clang_strict,
     kdd_pipeline,
     probe_rows,
@@ -164,20 +164,4 @@ def test_nsl_kdd_mlp(kdd_mlp, nsl_test, nsl_test21) -> None:
 
 
 def test_m0plus_mlp_targets(kdd_mlp, nsl_test, tmp_path: Path) -> None:
-    if shutil.which("arm-none-eabi-gcc") is None:
-        pytest.fail("arm-none-eabi-gcc is required (installed by .ci/run)")
-    from tinycodegen.targets import measure
-
-    X = nsl_kdd_rows(nsl_test, kdd_mlp)[1]
-    got = {}
-    for mode in (None, "int8"):
-        compiled = tinycodegen.compile(kdd_mlp, name=f"mm_{mode or 'float'}", quantize=mode)
-        folder = tmp_path / compiled.name
-        compiled.write(folder)
-        m = measure(folder, compiled.name, X, "cortex-m0plus", max_rows=20,
-                    cache_dir=tmp_path / "cache")
-        got[mode] = (m.flash_bytes, m.cycles_mean)
-        assert (m.predictions == compiled.predict_index(X[m.row_indices])).all()
-    print(f"M0+ MLP 16: float flash {got[None][0]} B, {got[None][1]:.0f} cycles; int8 flash "
-          f"{got['int8'][0]} B, {got['int8'][1]:.0f} cycles")
-    assert got["int8"][0] <= 0.25 * got[None][0] and got["int8"][1] <= 0.25 * got[None][1]
+    assert_m0plus_targets(kdd_mlp, nsl_kdd_rows(nsl_test, kdd_mlp)[1], tmp_path, "MLP 16", 20)
