@@ -18,3 +18,12 @@ def sklearn_index(model, X32: np.ndarray) -> np.ndarray:
 
     X32 = np.asarray(X32, dtype=np.float32)
     return idx(model, X32.astype(np.float64), X32)
+
+
+def fit_quietly(model, X: np.ndarray, y: np.ndarray):
+    """model.fit(X, y) with sklearn's convergence warnings silenced (small random problems)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.fit(X, y)

@@ -5,7 +5,6 @@ weights without a small integer ratio."""
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -18,16 +17,11 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.svm import SVC
 
 import tinycodegen
+from helpers import fit_quietly
 from qnet_helpers import assert_bit_exact, clang_strict, probe_rows
 from tinycodegen.check import check
 from tinycodegen.errors import TinycodegenError
 from tinycodegen.ir.qhybrid import QBITS
-
-
-def fit(model, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return model.fit(X, y)
 
 
 def data(k: int = 2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -64,7 +58,7 @@ CASES = {
 def test_quantized_votes_bit_exact(case: str, tmp_path: Path) -> None:
     members, voting, weights, k = CASES[case]
     X, y = data(k)
-    model = fit(VotingClassifier(members(), voting=voting, weights=weights), X, y)
+    model = fit_quietly(VotingClassifier(members(), voting=voting, weights=weights), X, y)
     mode = "int16" if "mlp" in case else "int8"
     compiled = tinycodegen.compile(model, name="qh", quantize=mode)
     q = compiled.ir
@@ -88,15 +82,15 @@ def test_quantized_votes_bit_exact(case: str, tmp_path: Path) -> None:
 
 def test_quantized_vote_errors() -> None:
     X, y = data()
-    odd = fit(VotingClassifier([("lr", lr()), ("rf", rf())], voting="soft",
+    odd = fit_quietly(VotingClassifier([("lr", lr()), ("rf", rf())], voting="soft",
                                weights=[0.1, 0.7]), X, y)
     with pytest.raises(TinycodegenError, match="exact ratio of small integers"):
         tinycodegen.compile(odd, quantize="int8")
-    stack = fit(StackingClassifier([("lr", lr()), ("rf", rf())], cv=2), X, y)
+    stack = fit_quietly(StackingClassifier([("lr", lr()), ("rf", rf())], cv=2), X, y)
     with pytest.raises(TinycodegenError, match="stacking"):
         tinycodegen.compile(stack, quantize="int8")
     X3, y3 = data(3)
-    multi = fit(VotingClassifier([("svm", svc()), ("rf", rf())], voting="soft"), X3, y3)
+    multi = fit_quietly(VotingClassifier([("svm", svc()), ("rf", rf())], voting="soft"), X3, y3)
     with pytest.raises(TinycodegenError, match="member 0 .*3-class SVC"):
         tinycodegen.compile(multi, quantize="int8")
 
@@ -111,7 +105,7 @@ def test_nsl_kdd_tiny_hybrid(nsl_train, nsl_test) -> None:
 
     spec = next(s for s in SPECS if s.name == "Tiny Hybrid")
     idx = _subsample(nsl_train.y, 3000, 0)
-    model = fit(spec.build(0), nsl_train.X[idx].astype(np.float64), nsl_train.y[idx])
+    model = fit_quietly(spec.build(0), nsl_train.X[idx].astype(np.float64), nsl_train.y[idx])
     compiled = tinycodegen.compile(model, name="tiny_hybrid", quantize=spec.quantize)
     assert [m.kind for m in compiled.ir.members] == ["qsvm", "qtree_ensemble"]
     rows = _subsample(nsl_test.y, 4000, 0)

@@ -4,7 +4,6 @@ classes) and inputs, sanitizers on extreme weights, NSL-KDD parity, accuracy, si
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder
 
 import tinycodegen
+from helpers import fit_quietly
 from qnet_helpers import (
     assert_bit_exact,
     assert_m0plus_targets,
@@ -32,11 +32,6 @@ from tinycodegen.ir import qnet_ops as ops
 
 ACTS = ("relu", "tanh", "logistic", "identity")
 
-
-def fit(model, X: np.ndarray, y: np.ndarray):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return model.fit(X, y)
 
 
 @st.composite
@@ -56,7 +51,7 @@ def mlp_cases(draw):
                         learning_rate_init=0.02)
     cats: dict[int, int] = {}
     if prep == "none":
-        model = fit(est, X, y)
+        model = fit_quietly(est, X, y)
     else:
         steps = []
         cols = list(range(nf))
@@ -68,7 +63,7 @@ def mlp_cases(draw):
             cols = cols[1:]
         if cols:
             steps.append(("num", MinMaxScaler(), cols))
-        model = fit(Pipeline([("pre", ColumnTransformer(steps)), ("mlp", est)]), X, y)
+        model = fit_quietly(Pipeline([("pre", ColumnTransformer(steps)), ("mlp", est)]), X, y)
     rows = prep == "none" or draw(st.booleans())
     mode = draw(st.sampled_from(["int8", "int16"]))
     return model, X, cats, (X if rows else None), mode, rng
@@ -109,7 +104,7 @@ def extreme_mlp(act: str, k: int, seed: int) -> MLPClassifier:
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(60, 3))
     y = np.arange(60) % k
-    m = fit(MLPClassifier((5, 4), activation=act, max_iter=5, random_state=0), X, y)
+    m = fit_quietly(MLPClassifier((5, 4), activation=act, max_iter=5, random_state=0), X, y)
     for w in m.coefs_ + m.intercepts_:
         w *= 10.0 ** rng.integers(-30, 7, size=w.shape)
     m.intercepts_[0][0] = 1e9
@@ -137,7 +132,7 @@ def kdd_mlp(nsl_train):
     """The study's MLP 41-16-2 shape (122 one-hot/MinMax inputs, 16 relu units), trained on all
     of KDDTrain+ for 10 epochs (the 60-epoch fit leaves subnormal weights that the float MLP
     loader rejects; see the report)."""
-    return fit(kdd_pipeline(MLPClassifier((16,), max_iter=10, random_state=0)),
+    return fit_quietly(kdd_pipeline(MLPClassifier((16,), max_iter=10, random_state=0)),
                nsl_train.frame(), nsl_train.y)
 
 

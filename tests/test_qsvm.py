@@ -5,7 +5,6 @@ not quantized."""
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ from sklearn.preprocessing import MinMaxScaler, OneHotEncoder
 from sklearn.svm import SVC
 
 import tinycodegen
+from helpers import fit_quietly
 from qnet_helpers import assert_bit_exact, clang_strict, probe_rows
 from tinycodegen.errors import TinycodegenError
 
@@ -25,11 +25,6 @@ SETTINGS = settings(max_examples=8, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow,
                                            HealthCheck.function_scoped_fixture])
 
-
-def fit(model, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return model.fit(X, y)
 
 
 @st.composite
@@ -55,7 +50,7 @@ def svc_cases(draw):
     kernel = draw(st.sampled_from(["rbf", "linear"]))
     svc = SVC(kernel=kernel, C=draw(st.sampled_from([0.5, 10.0])), gamma=gamma,
               probability=k == 2 and draw(st.booleans()), random_state=0)
-    model = fit(Pipeline([("pre", ColumnTransformer(steps)), ("svc", svc)]), X, y)
+    model = fit_quietly(Pipeline([("pre", ColumnTransformer(steps)), ("svc", svc)]), X, y)
     return model, X, cats, draw(st.sampled_from(["int8", "int16"])), rng
 
 
@@ -82,7 +77,7 @@ def test_binary_platt_close_and_strict_clang(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     X = rng.normal(size=(300, 4)).astype(np.float32)
     y = (X[:, 0] + 0.5 * X[:, 1] + rng.normal(size=300) * 0.5 > 0).astype(int)
-    model = fit(Pipeline([("s", MinMaxScaler()), ("svc", SVC(probability=True,
+    model = fit_quietly(Pipeline([("s", MinMaxScaler()), ("svc", SVC(probability=True,
                                                               random_state=0))]), X, y)
     compiled = tinycodegen.compile(model, name="qp", quantize="int8")
     assert_bit_exact(compiled, probe_rows(X, rng, 300))
@@ -98,13 +93,13 @@ def test_unquantized_svcs_give_clear_errors() -> None:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 3)).astype(np.float32)
     y = np.arange(60) % 3
-    multi = fit(Pipeline([("s", MinMaxScaler()), ("svc", SVC(probability=True))]), X, y)
+    multi = fit_quietly(Pipeline([("s", MinMaxScaler()), ("svc", SVC(probability=True))]), X, y)
     with pytest.raises(TinycodegenError, match="3-class SVC .*probability=False"):
         tinycodegen.compile(multi, quantize="int8")
-    poly = fit(Pipeline([("s", MinMaxScaler()), ("svc", SVC(kernel="poly"))]), X, y % 2)
+    poly = fit_quietly(Pipeline([("s", MinMaxScaler()), ("svc", SVC(kernel="poly"))]), X, y % 2)
     with pytest.raises(TinycodegenError, match="only kernel='rbf' and 'linear'"):
         tinycodegen.compile(poly, quantize="int8")
-    bare = fit(SVC(), X, y % 2)  # no scaler: no training range without calibration rows
+    bare = fit_quietly(SVC(), X, y % 2)  # no scaler: no training range without calibration rows
     with pytest.raises(TinycodegenError, match="no known training range"):
         tinycodegen.compile(bare, quantize="int8")
     compiled = tinycodegen.compile(bare, quantize="int8", calibration=X)

@@ -42,6 +42,7 @@ from tinycodegen.ir import qnet_ops as ops
 from tinycodegen.ir.base import ModelMeta, Reference
 from tinycodegen.ir.preprocess import InputTransform
 from tinycodegen.ir.qnet import QInput, QLayer
+from tinycodegen.ir.svm import ovo_pairs, support_starts
 
 CMAX = {"int8": 2**15 - 1, "int16": 2**23 - 1}  # |dual coefficient code|
 KMAX = 65535  # kernel values: 16-bit fixed point
@@ -140,12 +141,11 @@ class QSVMIR:
 
     @property
     def pairs(self) -> list[tuple[int, int]]:
-        k = self.meta.n_classes
-        return [(i, j) for i in range(k) for j in range(i + 1, k)]
+        return ovo_pairs(self.meta.n_classes)
 
     @property
     def start(self) -> np.ndarray:
-        return np.concatenate([[0], np.cumsum(self.n_support)[:-1]]).astype(np.int64)
+        return support_starts(self.n_support)
 
     @property
     def has_proba(self) -> bool:

@@ -38,6 +38,16 @@ KERNELS = ("linear", "poly", "rbf", "sigmoid")
 FAST_KERNELS = ("rbf",)
 
 
+def ovo_pairs(k: int) -> list[tuple[int, int]]:
+    """libsvm's one-vs-one class pairs, in its order."""
+    return [(i, j) for i in range(k) for j in range(i + 1, k)]
+
+
+def support_starts(n_support: np.ndarray) -> np.ndarray:
+    """Index of each class's first support vector (libsvm groups them by class)."""
+    return np.concatenate([[0], np.cumsum(n_support)[:-1]]).astype(np.int64)
+
+
 @dataclass(frozen=True, eq=False)
 class SVCIR:
     meta: ModelMeta
@@ -89,12 +99,11 @@ class SVCIR:
 
     @property
     def pairs(self) -> list[tuple[int, int]]:
-        k = self.meta.n_classes
-        return [(i, j) for i in range(k) for j in range(i + 1, k)]
+        return ovo_pairs(self.meta.n_classes)
 
     @property
     def start(self) -> np.ndarray:
-        return np.concatenate([[0], np.cumsum(self.n_support)[:-1]]).astype(np.int64)
+        return support_starts(self.n_support)
 
     @property
     def has_proba(self) -> bool:
