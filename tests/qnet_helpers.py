@@ -54,6 +54,10 @@ def assert_bit_exact(compiled, X: np.ndarray) -> None:
     np.testing.assert_array_equal(got.view(np.uint32),
                                   ref.proba.astype(np.float32).view(np.uint32))
     assert not np.isnan(got).any()
+    if hasattr(compiled.ir, "logits"):  # linear models and MLPs: (float)acc * OUT_SCALE
+        _, acc = compiled.ir.logits(X)
+        want = acc.astype(np.float32) * np.float32(compiled.ir.out_scale)
+        np.testing.assert_array_equal(compiled.call("decision_function", X), want)
 
 
 def clang_strict(source, tmp: Path) -> None:

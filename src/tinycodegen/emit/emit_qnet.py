@@ -274,7 +274,8 @@ def emit_qnet(ir: QNetIR, name: str) -> CSource:
              f"{name}.c": c_text}
     files.update(runtime_files(RUNTIME))
     return CSource(name=name, files=files, n_features=ir.meta.n_features,
-                   n_classes=ir.meta.n_classes, backend="table", notes=notes_for(ir))
+                   n_classes=ir.meta.n_classes, backend="table", notes=notes_for(ir),
+                   extra_functions=(f"decision_function:{ir.n_outputs}",))
 
 
 def notes_for(ir: QNetIR) -> tuple[str, ...]:
