@@ -150,3 +150,33 @@ def test_mlp_first_layer_folds_and_matches_sklearn(activation: str, k: int) -> N
     rep = check(compiled, rows.astype(np.float32), X_sklearn=rows.astype(np.float64))
     assert rep.mismatches == 0 and rep.reference_mismatches == 0, rep.to_text()
     assert rep.fallback_rows < len(rows) // 10
+
+
+def test_subnormal_first_layer_weights_compile_and_stay_exact() -> None:
+    """L2 decay leaves subnormal weights on inputs constant in training (sklearn's default
+    MLPClassifier on NSL-KDD): the loader takes them, folding flushes them (guarding the raw
+    column's magnitude) and C == sklearn == reference, including rows past the guard."""
+    from sklearn.neural_network import MLPClassifier
+
+    base, X = pipeline(12, 4, 1.0)
+    mlp = MLPClassifier((5,), max_iter=200, random_state=0)
+    model = Pipeline([("pre", base[0]), ("mlp", mlp)])
+    y = (X[:, 2] > np.median(X[:, 2])).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X.astype(np.float64), y)
+    w0 = mlp.coefs_[0]
+    w0[1, :] = 1.7e-317  # a one-hot column
+    w0[sum(N_CAT) + 1, :3] = -4e-320  # a numeric column: its folded weight is flushed
+    compiled = tinycodegen.compile(model, name="folds")
+    ff = compiled.ir.folded
+    assert ff is not None and ff.guarded == (len(N_CAT) + 1,)
+    rows = np.vstack([X, X[:20]]).astype(np.float32)
+    rows[-20:, len(N_CAT) + 1] = np.float32(3e19) * np.sign(rng_rows(20))  # past the guard
+    rep = check(compiled, rows, X_sklearn=rows.astype(np.float64))
+    assert rep.mismatches == 0 and rep.reference_mismatches == 0, rep.to_text()
+    assert rep.fallback_rows >= 20
+
+
+def rng_rows(n: int) -> np.ndarray:
+    return np.random.default_rng(0).normal(size=n)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinycodegen.emit.common import c_array, c_float, int_type, render
-from tinycodegen.ir.linear_fold import FoldedFast
+from tinycodegen.ir.linear_fold import XG, FoldedFast
 
 
 def _floats(name: str, a: np.ndarray) -> str:
@@ -51,11 +51,16 @@ def lanes_code(name: str, fn: str, count: str, width: int, weights: str, bias: s
         params["DOC"] = ("\n * Folded: xf is the raw input, the transform folded into the weights "
                          "and tables, so\n * no double arithmetic runs here (see "
                          "tinycodegen/ir/linear_fold.py).")
+    if folded is not None and folded.guarded:  # flushed weights: their |x| must stay small
+        tests = " || ".join(f"!(tcg_absf(xf[{c}]) <= {c_float(np.float32(XG))})"
+                            for c in folded.guarded)
+        params["PRELUDE"] = (f"    if ({tests}) {{\n        return 0; /* (and NaN) */\n    }}\n")
     if folded is not None and folded.cat_src:
         test = (f" || {name}_cat_rej[{name}_cat_off[k] + code[k] + 1]"
                 if any(r.any() for r in folded.reject) else "")
-        params |= {"PRELUDE": render("linear_fold_prelude.c.tmpl", NAME=name, UNAME=up,
-                                     COUNT=count, REJECT_TEST=test),
+        params |= {"PRELUDE": params["PRELUDE"] + render(
+                       "linear_fold_prelude.c.tmpl", NAME=name, UNAME=up, COUNT=count,
+                       REJECT_TEST=test),
                    "START": "st[c]", "START_ABS": "at[c]"}
     tail = "".join(
         f"        {{\n            const float p = w[i + {j}] * xf[i + {j}];\n"

@@ -63,7 +63,6 @@ from tinycodegen.ir.preprocess import InputTransform, model_inputs
 
 ProbaKind = Literal["none", "sigmoid", "softmax", "ovr", "mhuber"]
 PROBA_KINDS = ("none", "sigmoid", "softmax", "ovr", "mhuber")
-WEIGHT_MIN, WEIGHT_MAX = 2.0**-600, 2.0**600  # nonzero |coef|, |intercept| the exact path takes
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,12 @@ double rounding, ``gamma_{n+1}(v)(|b| + sum_j |w_j z_j|)``, is bounded by the sa
 input the largest sum of |w_j table_j| over its codes). Hence ``|s - sklearn's score| <= K a + D``
 with the constants below; the C compares exactly as the unfolded fast path does.
 
+Folded intercepts and table values below the smallest normal float are stored as 0 and D gains
+2**-126 for each (L2 decay leaves subnormal weights on inputs constant in training: see
+ir/mlp.py). A folded numeric weight that small is stored as 0 too; its term is below
+2**-126 |x|, so its column is *guarded*: the fast path takes a row only when |x| <= 2**64 there,
+and D gains 2**-62 per guarded column.
+
 Folding is off (the model keeps the transform-then-narrow fast path) when a chain clips, a raw
 column feeds more than one numeric output or is both categorical and numeric, or a folded
 constant is not a normal float.
@@ -58,6 +64,7 @@ class FoldedFast:
     wr: np.ndarray  # (k, n_raw): folded weight per raw column, 0 where no numeric output reads it
     br: np.ndarray  # (k,): folded intercept
     cat_src: tuple[int, ...]  # raw column of each categorical input
+    guarded: tuple[int, ...]  # raw columns whose folded weight was flushed: |x| <= XG required
     tables: tuple[np.ndarray, ...]  # per categorical input, (k, K + 1): code -1 first
     reject: tuple[np.ndarray, ...]  # per categorical input, bool (K + 1,)
     k: np.float32
@@ -90,7 +97,13 @@ def _affine(ops: tuple) -> tuple[Fraction, Fraction, float, int] | None:
 
 
 def _f32(v: Fraction) -> float:
-    return float(np.float32(float(v)))
+    """v rounded to float, or 0.0 below the normal range (the caller adds the 2**-126 that
+    flushing can lose to its bound; the relative error u + v holds for what is kept)."""
+    return 0.0 if abs(v) < TINY else float(np.float32(float(v)))
+
+
+TINY = Fraction(2) ** -126  # smallest normal float
+XG = 2.0**64  # a column whose folded weight is flushed takes the fast path only for |x| <= XG
 
 
 def fold_linear(coef: np.ndarray, intercept: np.ndarray,
@@ -106,6 +119,7 @@ def fold_linear(coef: np.ndarray, intercept: np.ndarray,
     absd = np.zeros(k)  # sum |w_j| g_j B_j
     g_max = 0.0
     code_cols: dict[int, list[int]] = {s: [] for s in cat_src}
+    guarded: set[int] = set()
     for j, out in enumerate(transform.outputs):
         if isinstance(out, CodeOutput):
             code_cols[out.src].append(j)
@@ -120,6 +134,8 @@ def fold_linear(coef: np.ndarray, intercept: np.ndarray,
         g_max = max(g_max, g)
         for c in range(k):
             w = Fraction(float(coef[c, j]))
+            if w * alpha != 0 and abs(w * alpha) < TINY:
+                guarded.add(out.src)  # flushed to 0: |w alpha x| < 2**-126 XG, x guarded
             wr[c, out.src] = _f32(w * alpha)
             br[c] += w * beta
             const[c] += abs(float(coef[c, j])) * (abs(float(beta)) * (1 + 2.0**-40) + g * babs)
@@ -154,8 +170,12 @@ def fold_linear(coef: np.ndarray, intercept: np.ndarray,
     l1 = float(np.abs(wr).sum(axis=1).max(initial=0.0))
     n_terms = n_raw + len(cat_src)
     under = max((4 * n_terms + 8 + 2 * l1 * (1 + 2 * u)) * 2.0**-150, 2.0**-126)
-    d = float((gamma(transform.n_outputs + 1, v) * 1.01 * const + absd).max(initial=0.0)) + under
+    # intercept and one table value per categorical input, and each guarded column's term
+    flushed = (1 + len(cat_src)) * 2.0**-126 + len(guarded) * 2.0**-126 * XG
+    d = (float((gamma(transform.n_outputs + 1, v) * 1.01 * const + absd).max(initial=0.0))
+         + under + flushed)
     return FoldedFast(wr=wr.astype(np.float32), br=b32.astype(np.float32), cat_src=cat_src,
+                      guarded=tuple(sorted(guarded)),
                       tables=tuple(tables), reject=tuple(rejects),
                       k=bound_const(k_fast + k_sk), d=bound_const(d))
 
@@ -166,6 +186,8 @@ def folded_scores(ff: FoldedFast, X: np.ndarray) -> tuple[np.ndarray, np.ndarray
     X = np.asarray(X, dtype=np.float32)
     rows, k = X.shape[0], len(ff.br)
     ok = np.ones(rows, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        ok &= (np.abs(X[:, list(ff.guarded)]) <= np.float32(XG)).all(axis=1)
     st = np.broadcast_to(ff.br, (rows, k)).astype(np.float32)
     at = np.abs(st)
     for src, t, rej in zip(ff.cat_src, ff.tables, ff.reject, strict=True):

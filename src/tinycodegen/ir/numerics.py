@@ -21,6 +21,7 @@ U64 = 2.0**-53  # unit roundoff of double
 INFLATE = 1.0 + 2.0**-20
 TINY32 = 2.0**-126  # absolute slack covering every underflow (the smallest normal float)
 FLT_MAX = float(np.finfo(np.float32).max)
+WEIGHT_MIN, WEIGHT_MAX = 2.0**-600, 2.0**600  # nonzero |weights| the exact dot path takes
 AMAX = 2.0**126  # fast paths give up when a sum of magnitudes exceeds this (no overflow below)
 SPLIT = 134217729.0  # 2**27 + 1, Veltkamp's splitter
 

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from tinycodegen.errors import UnsupportedModelError
-from tinycodegen.ir.linear import WEIGHT_MAX, WEIGHT_MIN, LinearIR, ProbaKind
+from tinycodegen.ir.linear import LinearIR, ProbaKind
+from tinycodegen.ir.numerics import WEIGHT_MAX, WEIGHT_MIN
 from tinycodegen.loaders import register
 from tinycodegen.loaders.common import meta_for
 

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from tinycodegen.errors import UnsupportedModelError
-from tinycodegen.ir.linear import WEIGHT_MAX, WEIGHT_MIN
 from tinycodegen.ir.mlp import ACTIVATIONS, MLPIR
+from tinycodegen.ir.numerics import WEIGHT_MAX
 from tinycodegen.loaders import register
 from tinycodegen.loaders.common import meta_for
 
@@ -56,11 +56,9 @@ def load_mlp(model: Any) -> MLPIR:
     both = np.concatenate([a.ravel() for a in weights + biases])
     if not np.isfinite(both).all():
         raise UnsupportedModelError("MLPClassifier has non-finite weights (diverged fit?)")
-    mag = np.abs(both[both != 0.0])
-    if len(mag) and (mag.min() < WEIGHT_MIN or mag.max() > WEIGHT_MAX):
+    if float(np.abs(both).max(initial=0.0)) > WEIGHT_MAX:
         raise UnsupportedModelError(
-            "MLPClassifier has a weight outside [2**-600, 2**600] in magnitude, where the exact "
-            "path is proven exact"
+            "MLPClassifier has a weight above 2**600 in magnitude, beyond the exact path's range"
         )
     return MLPIR(
         meta=meta_for(model, weights[0].shape[0], "reject"),
