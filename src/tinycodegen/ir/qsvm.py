@@ -42,7 +42,7 @@ from tinycodegen.ir import qnet_ops as ops
 from tinycodegen.ir.base import ModelMeta, Reference
 from tinycodegen.ir.preprocess import InputTransform
 from tinycodegen.ir.qnet import QInput, QLayer
-from tinycodegen.ir.svm import ovo_pairs, support_starts
+from tinycodegen.ir.svm import OvoLayout
 
 CMAX = {"int8": 2**15 - 1, "int16": 2**23 - 1}  # |dual coefficient code|
 KMAX = 65535  # kernel values: 16-bit fixed point
@@ -59,7 +59,7 @@ class QPlatt:
 
 
 @dataclass(frozen=True, eq=False)
-class QSVMIR:
+class QSVMIR(OvoLayout):
     meta: ModelMeta
     mode: str  # "int8" | "int16"
     inp: QInput
@@ -138,14 +138,6 @@ class QSVMIR:
     @property
     def acc_max(self) -> int:
         return self.n_sv * CMAX[self.mode] * KMAX + int(np.abs(self.rho).max(initial=0))
-
-    @property
-    def pairs(self) -> list[tuple[int, int]]:
-        return ovo_pairs(self.meta.n_classes)
-
-    @property
-    def start(self) -> np.ndarray:
-        return support_starts(self.n_support)
 
     @property
     def has_proba(self) -> bool:

@@ -38,18 +38,27 @@ KERNELS = ("linear", "poly", "rbf", "sigmoid")
 FAST_KERNELS = ("rbf",)
 
 
-def ovo_pairs(k: int) -> list[tuple[int, int]]:
-    """libsvm's one-vs-one class pairs, in its order."""
-    return [(i, j) for i in range(k) for j in range(i + 1, k)]
+class OvoLayout:
+    """libsvm's one-vs-one layout, shared by the float and the quantized SVC IR (which hold
+    ``meta`` and ``n_support``: support vectors per class, grouped by class)."""
 
+    meta: ModelMeta
+    n_support: np.ndarray
 
-def support_starts(n_support: np.ndarray) -> np.ndarray:
-    """Index of each class's first support vector (libsvm groups them by class)."""
-    return np.concatenate([[0], np.cumsum(n_support)[:-1]]).astype(np.int64)
+    @property
+    def pairs(self) -> list[tuple[int, int]]:
+        """The class pairs in libsvm's order."""
+        k = self.meta.n_classes
+        return [(i, j) for i in range(k) for j in range(i + 1, k)]
+
+    @property
+    def start(self) -> np.ndarray:
+        """Index of each class's first support vector."""
+        return np.concatenate([[0], np.cumsum(self.n_support)[:-1]]).astype(np.int64)
 
 
 @dataclass(frozen=True, eq=False)
-class SVCIR:
+class SVCIR(OvoLayout):
     meta: ModelMeta
     kernel: str
     gamma: float
@@ -96,14 +105,6 @@ class SVCIR:
     def n_pairs(self) -> int:
         k = self.meta.n_classes
         return k * (k - 1) // 2
-
-    @property
-    def pairs(self) -> list[tuple[int, int]]:
-        return ovo_pairs(self.meta.n_classes)
-
-    @property
-    def start(self) -> np.ndarray:
-        return support_starts(self.n_support)
 
     @property
     def has_proba(self) -> bool:
