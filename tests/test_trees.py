@@ -131,3 +131,22 @@ def test_single_leaf_and_single_class_models(backend: str) -> None:
     report = check(compiled, rows)
     assert report.mismatches == 0 and report.proba_mismatches == 0, report.to_text()
     assert list(compiled.predict_index(rows)) == [0, 0, -1]
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_single_tree_decides_on_its_counts(n_classes: int) -> None:
+    """One tree with integer class counts: the fast path reads the counts (exact arg-max, ties
+    included), so predict never replays float64 and no row falls back."""
+    rng = np.random.default_rng(n_classes)
+    X = rng.integers(0, 4, size=(400, 3)).astype(np.float32)  # many tied leaves
+    y = rng.integers(0, n_classes, size=400)
+    model = DecisionTreeClassifier(max_depth=4, random_state=0).fit(X, y)
+    compiled = tinycodegen.compile(model, name="one")
+    assert compiled.ir.count_mode and compiled.ir.fixed_slack == 0
+    assert "one_proba64(x, s)" not in compiled.source.files["one.c"].split("one_decide(")[1]
+    rows = np.vstack([X, rng.normal(size=(200, 3)).astype(np.float32) * 3])
+    rep = check(compiled, rows)
+    assert rep.mismatches == 0 and rep.proba_mismatches == 0 and rep.fallback_rows == 0
+    forest = tinycodegen.compile(RandomForestClassifier(3, max_depth=3, random_state=0)
+                                 .fit(X, y), name="three")
+    assert not forest.ir.count_mode

@@ -196,6 +196,12 @@ def vote_code(ir: TreeEnsembleIR, name: str, fast_sum: str, *, walk: WalkInput |
         tables += c_array("double", f"{name}_leaf_d", [c_double(v) for v in d], max(k, 4))
         acc_template, leaf_doc, count_t = "tree_acc_double.c.tmpl", (
             f"{name}_leaf_d: sklearn's float64 values."), "uint32_t"
+    elif ir.count_mode:  # the fast path's table already holds the counts
+        count_t = "uint16_t"
+        tables += f"#define {name}_leaf_c {name}_leaf_q\n"
+        acc_template, leaf_doc = "tree_acc_counts.c.tmpl", (
+            f"{name}_leaf_c (= {name}_leaf_q): class counts c; sklearn's value is c[k] / sum(c) "
+            "in double.")
     else:
         count_t = int_type(0, int(counts.max(initial=0)))
         tables += c_array(count_t, f"{name}_leaf_c", [f"{int(v)}u" for v in counts.ravel()], 12)
@@ -213,6 +219,9 @@ def vote_code(ir: TreeEnsembleIR, name: str, fast_sum: str, *, walk: WalkInput |
         last += "".join(f" - acc[{j}]" for j in range(k - 1)) + ";\n"
         q_doc = (f"15-bit fixed point of the first {n_cols} class(es), the fast path;\n"
                  f" * every leaf sums to {FIXED_ONE}, so the last class's sum is the rest.")
+    elif ir.count_mode:
+        last, q_doc = "", ("class counts (one tree: their first arg-max is sklearn's, exactly),\n"
+                           " * the fast path.")
     else:
         last, q_doc = "", "15-bit fixed point, the fast path."
     body, special = predict_code(walk)

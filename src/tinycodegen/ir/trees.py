@@ -21,6 +21,7 @@ of a float32 with bits ``b`` (as int32) is ``b ^ ((b >> 31) >>> 1)`` (:func:`flo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -90,14 +91,30 @@ class TreeEnsembleIR:
         return bool((self.threshold_keys >= 0).all())
 
     # ---- fixed-point fast path -------------------------------------------------------------
+    @cached_property
+    def count_mode(self) -> bool:
+        """One tree whose leaves have small integer class counts c: the fast path reads the
+        counts themselves. Their first arg-max is sklearn's exactly: every value is c_k / n in
+        double with n < 2**52, so c_i < c_j gives c_i / n < c_j / n (the quotients differ by at
+        least 1/n, more than both roundings), and equal counts give equal values. No
+        fixed-point slack, hence no float64 replay in predict."""
+        c = self.leaf_counts
+        return (self.n_trees == 1 and c is not None and int(c.max(initial=0)) < 2**16
+                and int(c.sum(axis=1).max(initial=0)) < 2**52)
+
     @property
     def leaf_fixed(self) -> np.ndarray:
-        """Leaf values as 15-bit fixed point (uint16), rounded to nearest."""
+        """Leaf values as 15-bit fixed point (uint16), rounded to nearest; in count mode the
+        leaves' class counts."""
+        if self.count_mode:
+            return np.asarray(self.leaf_counts).astype(np.uint16)
         return np.rint(self.leaf_values * FIXED_ONE).astype(np.uint16)
 
     @property
     def leaf_exact(self) -> np.ndarray:
-        """Per leaf: is the fixed-point value exactly the float64 value?"""
+        """Per leaf: does the fast path's leaf vector order the classes exactly as sklearn's?"""
+        if self.count_mode:
+            return np.ones(self.n_leaves, dtype=bool)
         back = self.leaf_fixed.astype(np.float64) / FIXED_ONE
         return (back == self.leaf_values).all(axis=1)
 
@@ -133,7 +150,7 @@ class TreeEnsembleIR:
             out.append(np.unique(np.asarray(leaves, dtype=np.int64)))
         return out
 
-    @property
+    @cached_property
     def leaf_counts(self) -> np.ndarray | None:
         """Leaf values as integer counts c (uint32, shape (n_leaves, n_classes)) such that
         c_k / sum(c) in IEEE double is bitwise each float64 value, or None if some leaf has no
