@@ -7,8 +7,9 @@ import itertools
 
 import numpy as np
 
+from tinycodegen.ir.activations import LIPSCHITZ, act64
 from tinycodegen.ir.linear import LinearIR
-from tinycodegen.ir.mlp import LIPSCHITZ, MLPIR, act64
+from tinycodegen.ir.mlp import MLPIR
 from tinycodegen.ir.numerics import U64, exact_dot, gamma, proba_from_scores
 
 

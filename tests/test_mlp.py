@@ -27,7 +27,7 @@ from exact_bands import boundary_rows, minmax_scaled, mlp_in_band
 from helpers import STRICT
 from tinycodegen.check import check
 from tinycodegen.errors import UnsupportedModelError
-from tinycodegen.ir.mlp import EPS32, act32
+from tinycodegen.ir.activations import EPS32, act32
 from tinycodegen.loaders import load_ir
 from tinycodegen.loaders.mlp import expit_threshold
 

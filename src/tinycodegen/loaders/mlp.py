@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from tinycodegen.errors import UnsupportedModelError
-from tinycodegen.ir.mlp import ACTIVATIONS, MLPIR
+from tinycodegen.ir.activations import ACTIVATIONS
+from tinycodegen.ir.mlp import MLPIR
 from tinycodegen.ir.numerics import WEIGHT_MAX
 from tinycodegen.loaders import register
 from tinycodegen.loaders.common import meta_for
