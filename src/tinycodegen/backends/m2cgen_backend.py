@@ -19,16 +19,10 @@ from typing import Any
 from tinycodegen.backends import register_wrapper
 from tinycodegen.backends.wrapping import extra_decls, extra_files, input_code, split_model
 from tinycodegen.emit.common import CSource, header
+from tinycodegen.emit.emit_linear import proba_call
 from tinycodegen.emit.runtime import runtime_files
 from tinycodegen.errors import TinycodegenError
 
-LINK = {
-    "sigmoid": "tcg_proba_sigmoid(o[0], p);",
-    "softmax": "tcg_proba_softmax(o, {k}, p);",
-    "ovr": "tcg_proba_ovr(o, {k}, p);",
-    "mhuber": "tcg_proba_mhuber(o, {k}, p);",
-    "none": "for (i = 0; i < {nc}; ++i) p[i] = 0.0;",
-}
 DEC_DECL = """
 /* m2cgen's score: sklearn's decision_function ({k} values), rounded to float. */
 void {name}_decision_function(const float *x, float *out);
@@ -52,10 +46,12 @@ def export(estimator: Any) -> str:
 
 def linear_body(kind: str, k: int, nc: int, scalar: bool) -> str:
     call = "    o[0] = score(in);\n" if scalar else "    score(in, o);\n"
+    link = (f"for (i = 0; i < {nc}; ++i) p[i] = 0.0;" if kind == "none"
+            else proba_call(kind, k, scores="o", out="p"))
     return (
         f"    double o[{k}], p[{nc}];\n    int32_t best = 0;\n{call}"
         f"    if (dec != 0) for (i = 0; i < {k}; ++i) dec[i] = (float)o[i];\n"
-        f"    if (out != 0) {{\n        {LINK[kind].format(k=k, nc=nc)}\n"
+        f"    if (out != 0) {{\n        {link}\n"
         f"        for (i = 0; i < {nc}; ++i) out[i] = (float)p[i];\n    }}\n"
         + ("    best = o[0] > 0.0 ? 1 : 0;\n" if k == 1 else
            f"    for (i = 1; i < {k}; ++i) {{ if (o[i] > o[best]) best = i; }}\n")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from tinycodegen._version import __version__
 from tinycodegen.emit.common import CSource, c_array, c_double, header, render
+from tinycodegen.emit.emit_linear import proba_body
 from tinycodegen.emit.registry import emit, register_emitter
 from tinycodegen.emit.runtime import runtime_files
 from tinycodegen.errors import TinycodegenError
@@ -13,12 +14,6 @@ from tinycodegen.ir.hybrid import HybridIR
 
 PLAIN_KINDS = ("tree_ensemble", "svc", "linear", "mlp")
 MODE_DOC = {"hard": "hard voting", "soft": "soft voting", "stack": "stacking"}
-PROBA_CALL = {
-    "sigmoid": "tcg_proba_sigmoid(m[0], out);",
-    "softmax": "tcg_proba_softmax(m, {ns}, out);",
-    "ovr": "tcg_proba_ovr(m, {ns}, out);",
-    "mhuber": "tcg_proba_mhuber(m, {ns}, out);",
-}
 DECLS = """
 /* Internal, for composite models: predict_proba in double, unrounded (zeros for rejected
  * input{no_proba}). */
@@ -120,14 +115,7 @@ def stack_body(ir: HybridIR, name: str) -> tuple[str, str]:
     tables += c_array("double", f"{name}_b", [c_double(v) for v in fin.intercept], 4)
     rule = ("return m[0] > 0.0 ? 1 : 0;" if fin.binary
             else f"return tcg_argmax_f64(m, {ns});")
-    if fin.proba == "none":
-        proba = (f"    int32_t c;\n    (void)x;\n    for (c = 0; c < {k}; ++c) {{\n"
-                 f"        out[c] = 0.0;\n    }}\n")
-    else:
-        call = PROBA_CALL[fin.proba].format(ns=ns)
-        proba = (f"    double m[{ns}];\n    int32_t c;\n    if (!{name}_scores(x, m)) {{\n"
-                 f"        for (c = 0; c < {k}; ++c) {{\n            out[c] = 0.0;\n        }}\n"
-                 f"        return;\n    }}\n    {call}\n")
+    proba = proba_body(fin, name, evaluate=f"{name}_scores", n_classes=k)
     return tables, render("hybrid_stack.c.tmpl", NAME=name, FEATURE_DOC=", ".join(doc),
                           FEATURE_BODY="".join(body), N_META=nm, N_SCORES=ns, RULE=rule,
                           PROBA_BODY=proba)

@@ -11,16 +11,10 @@ from tinycodegen.emit.registry import register_emitter
 from tinycodegen.emit.runtime import runtime_files
 from tinycodegen.emit.transform import RUNTIME as TRANSFORM_RUNTIME
 from tinycodegen.emit.transform import transform_code, transform_decls, transform_doc
-from tinycodegen.ir.linear import LinearIR
+from tinycodegen.ir.linear import LinearIR, ProbaKind
 from tinycodegen.ir.numerics import AMAX
 
 BASE_RUNTIME = ("tcg_input.h", "tcg_eft.h", "tcg_fast32.h", "tcg_vote.h")
-PROBA_CALL = {
-    "sigmoid": "tcg_proba_sigmoid(m[0], out);",
-    "softmax": "tcg_proba_softmax(m, {ns}, out);",
-    "ovr": "tcg_proba_ovr(m, {ns}, out);",
-    "mhuber": "tcg_proba_mhuber(m, {ns}, out);",
-}
 PROBA_DOC = {
     "none": "sklearn has no predict_proba for this model: the C predict_proba writes zeros.",
     "sigmoid": "predict_proba: [1 - p, p], p = 1 / (1 + exp(-score)) in double, as scipy's expit.",
@@ -125,14 +119,25 @@ def predict_body(ir: LinearIR, name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def proba_body(ir: LinearIR, name: str) -> str:
-    nc = ir.meta.n_classes
+def proba_call(kind: ProbaKind, n_scores: int, scores: str = "m", out: str = "out") -> str:
+    """The ``tcg_proba.h`` call mapping the double scores to sklearn's predict_proba (every
+    kind but "none")."""
+    if kind == "sigmoid":
+        return f"tcg_proba_sigmoid({scores}[0], {out});"
+    return f"tcg_proba_{kind}({scores}, {n_scores}, {out});"
+
+
+def proba_body(ir: LinearIR, name: str, evaluate: str = "", n_classes: int = 0) -> str:
+    """Body of a double predict_proba over ``evaluate(x, m)`` (default ``NAME_eval``, which
+    returns 0 for rejected input: zeros then)."""
+    nc = n_classes or ir.meta.n_classes
     zero = f"        for (c = 0; c < {nc}; ++c) {{\n            out[c] = 0.0;\n        }}\n"
     if ir.proba == "none":
         return (f"    int32_t c;\n    (void)x;\n    for (c = 0; c < {nc}; ++c) {{\n"
                 "        out[c] = 0.0;\n    }\n")
-    call = PROBA_CALL[ir.proba].format(ns=ir.n_scores)
-    return (f"    double m[{ir.n_scores}];\n    int32_t c;\n    if (!{name}_eval(x, m)) {{\n"
+    call = proba_call(ir.proba, ir.n_scores)
+    return (f"    double m[{ir.n_scores}];\n    int32_t c;\n"
+            f"    if (!{evaluate or name + '_eval'}(x, m)) {{\n"
             f"{zero}        return;\n    }}\n    {call}\n")
 
 
