@@ -187,36 +187,28 @@ static inline int32_t tcg_q_clamp(int64_t v, int32_t lo, int32_t hi)
     return v < lo ? lo : (v > hi ? hi : (int32_t)v);
 }
 
-/* Piecewise-linear table of n + 1 non-decreasing entries at x in [0, 256 n], clamped. */
-static inline int32_t tcg_q_interp_u16(const uint16_t *t, int32_t n, int64_t x)
-{
-    int32_t seg, frac, t0;
-    if (x <= 0) {
-        return (int32_t)t[0];
+/* Piecewise-linear table of n + 1 non-decreasing entries at x in [0, 256 n], clamped; one
+ * function per entry type. */
+#define TCG_DEFINE_Q_INTERP(NAME, TYPE)                                                       \
+    static inline int32_t NAME(const TYPE *t, int32_t n, int64_t x)                           \
+    {                                                                                         \
+        int32_t seg, frac, t0;                                                                \
+        if (x <= 0) {                                                                         \
+            return (int32_t)t[0];                                                             \
+        }                                                                                     \
+        if (x >= (int64_t)n * 256) {                                                          \
+            return (int32_t)t[n];                                                             \
+        }                                                                                     \
+        seg = (int32_t)(x >> 8);                                                              \
+        frac = (int32_t)(x & 255);                                                            \
+        t0 = (int32_t)t[seg];                                                                 \
+        return t0 + ((((int32_t)t[seg + 1] - t0) * frac + 128) >> 8);                        \
     }
-    if (x >= (int64_t)n * 256) {
-        return (int32_t)t[n];
-    }
-    seg = (int32_t)(x >> 8);
-    frac = (int32_t)(x & 255);
-    t0 = (int32_t)t[seg];
-    return t0 + ((((int32_t)t[seg + 1] - t0) * frac + 128) >> 8);
-}
 
-static inline int32_t tcg_q_interp_s16(const int16_t *t, int32_t n, int64_t x)
-{
-    int32_t seg, frac, t0;
-    if (x <= 0) {
-        return (int32_t)t[0];
-    }
-    if (x >= (int64_t)n * 256) {
-        return (int32_t)t[n];
-    }
-    seg = (int32_t)(x >> 8);
-    frac = (int32_t)(x & 255);
-    t0 = (int32_t)t[seg];
-    return t0 + ((((int32_t)t[seg + 1] - t0) * frac + 128) >> 8);
-}
+TCG_DEFINE_Q_INTERP(tcg_q_interp_u16, uint16_t)
+TCG_DEFINE_Q_INTERP(tcg_q_interp_s16, int16_t)
+
+#undef TCG_DEFINE_Q_INTERP
 
 /* 16-bit sigmoid of a logit r (units of 1/2048) from the half table t (129 entries). */
 static inline int32_t tcg_q_sigmoid(const uint16_t *t, int64_t r)
