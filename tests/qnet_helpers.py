@@ -131,3 +131,22 @@ def assert_m0plus_targets(model: Any, X: np.ndarray, tmp: Path, label: str, rows
     print(f"M0+ {label}: float flash {got[None][0]} B, {got[None][1]:.0f} cycles; int8 flash "
           f"{got['int8'][0]} B, {got['int8'][1]:.0f} cycles")
     assert got["int8"][0] <= 0.25 * got[None][0] and got["int8"][1] <= 0.25 * got[None][1]
+
+
+def nsl_quantized_reports(compiled, model: Any, sets: dict, tag: str):
+    """check() of a quantized model on each NSL-KDD set: asserts the C equals its integer
+    reference on every row (predict and proba bits) with nothing rejected, prints the accuracy
+    against sklearn, and yields (rows, report, accuracy C - sklearn) for the caller's bounds."""
+    from tinycodegen.check import check
+    from tinycodegen.data import nsl_kdd_rows
+
+    for label, ds in sets.items():
+        X_sk, X = nsl_kdd_rows(ds, model)
+        rep = check(compiled, X, X_sklearn=X_sk, data=label, y=ds.y)
+        assert rep.ok and rep.reference_mismatches == 0, rep.to_text()
+        assert rep.reference_proba_mismatches == 0 and rep.rejected_rows == 0
+        diff = rep.accuracy_c - rep.accuracy_sklearn
+        print(f"{tag} {label}: accuracy C {rep.accuracy_c:.4f} sklearn "
+              f"{rep.accuracy_sklearn:.4f} ({100 * diff:+.2f} pp), {rep.mismatches} rows "
+              "differ from sklearn")
+        yield len(X), rep, diff

@@ -26,10 +26,10 @@ from qnet_helpers import (
     assert_m0plus_targets,
     clang_strict,
     kdd_pipeline,
+    nsl_quantized_reports,
     probe_rows,
     sanitized_outputs,
 )
-from tinycodegen.check import check
 from tinycodegen.cli import main
 from tinycodegen.data import nsl_kdd_rows
 from tinycodegen.errors import TinycodegenError
@@ -154,19 +154,11 @@ def test_nsl_kdd_linear(which: str, kdd_linear, nsl_test, nsl_test21) -> None:
     for mode in ("int8", "int16"):
         compiled = tinycodegen.compile(model, name=f"kq_{mode}", quantize=mode)
         assert compiled.ir.stats["ranges"] == "scaler training ranges"  # no data needed
-        for label, ds in sets.items():
-            X_sk, X = nsl_kdd_rows(ds, model)
-            rep = check(compiled, X, X_sklearn=X_sk, data=label, y=ds.y)
-            # every row: C == the integer reference (predict and proba bits)
-            assert rep.ok and rep.reference_mismatches == 0, rep.to_text()
-            assert rep.reference_proba_mismatches == 0 and rep.rejected_rows == 0
-            diff = rep.accuracy_c - rep.accuracy_sklearn
-            print(f"{which} {mode} {label}: accuracy C {rep.accuracy_c:.4f} sklearn "
-                  f"{rep.accuracy_sklearn:.4f} ({100 * diff:+.2f} pp), {rep.mismatches} rows "
-                  "differ from sklearn")
+        # every row: C == the integer reference (predict and proba bits)
+        for n, rep, diff in nsl_quantized_reports(compiled, model, sets, f"{which} {mode}"):
             # measured: int8 within 0.1 pp and <= 0.22% of rows differ; int16 <= 0.01%
             assert abs(diff) <= (0.002 if mode == "int8" else 0.0005)
-            assert rep.mismatches <= len(X) * (0.003 if mode == "int8" else 0.0002)
+            assert rep.mismatches <= n * (0.003 if mode == "int8" else 0.0002)
     sizes = {m: object_size(tinycodegen.compile(model, name="sz", quantize=m).source)["bytes"]
              for m in (None, "int8")}
     print(f"{which}: gcc -Os -c object bytes float {sizes[None]}, int8 {sizes['int8']}")

@@ -22,10 +22,10 @@ from qnet_helpers import (
     assert_m0plus_targets,
     clang_strict,
     kdd_pipeline,
+    nsl_quantized_reports,
     probe_rows,
     sanitized_outputs,
 )
-from tinycodegen.check import check
 from tinycodegen.data import nsl_kdd_rows
 from tinycodegen.hostbench import object_size
 from tinycodegen.ir import qnet_ops as ops
@@ -141,17 +141,9 @@ def test_nsl_kdd_mlp(kdd_mlp, nsl_test, nsl_test21) -> None:
     for mode in ("int8", "int16"):
         compiled = tinycodegen.compile(kdd_mlp, name=f"km_{mode}", quantize=mode)
         assert compiled.ir.stats["hidden"] == "interval bounds"  # no training data needed
-        for label, ds in sets.items():
-            X_sk, X = nsl_kdd_rows(ds, kdd_mlp)
-            rep = check(compiled, X, X_sklearn=X_sk, data=label, y=ds.y)
-            assert rep.ok and rep.reference_mismatches == 0, rep.to_text()
-            assert rep.reference_proba_mismatches == 0 and rep.rejected_rows == 0
-            diff = rep.accuracy_c - rep.accuracy_sklearn
-            print(f"MLP 16 {mode} {label}: accuracy C {rep.accuracy_c:.4f} sklearn "
-                  f"{rep.accuracy_sklearn:.4f} ({100 * diff:+.2f} pp), {rep.mismatches} rows "
-                  "differ from sklearn")
+        for n, rep, diff in nsl_quantized_reports(compiled, kdd_mlp, sets, f"MLP 16 {mode}"):
             assert abs(diff) <= 0.01  # issue 5: within 1 percentage point
-            assert rep.mismatches <= len(X) * (0.02 if mode == "int8" else 0.001)
+            assert rep.mismatches <= n * (0.02 if mode == "int8" else 0.001)
     sizes = {m: object_size(tinycodegen.compile(kdd_mlp, name="sz", quantize=m).source)["bytes"]
              for m in (None, "int8")}
     print(f"MLP 16: gcc -Os -c object bytes float {sizes[None]}, int8 {sizes['int8']}")
