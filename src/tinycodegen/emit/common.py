@@ -53,6 +53,8 @@ class CSource:
     double_input: bool = False  # comparison backends that take double* (wrapped to float*)
     extra_functions: tuple[str, ...] = field(default=())  # e.g. "decision_function"
     notes: tuple[str, ...] = field(default=())
+    # What the C promises against the library (GUARANTEES): the header's wording comes from it.
+    guarantee: str = "exact"
 
     @property
     def c_file(self) -> str:
@@ -61,6 +63,13 @@ class CSource:
     @property
     def h_file(self) -> str:
         return f"{self.name}.h"
+
+
+# The promise a generated model makes, one word each: "exact" (equal to the library on every
+# float32 input), "band" (equal except inside the library's own BLAS rounding band, e.g. an
+# unknown BLAS summation order), "reference" (bit-exact to its quantized NumPy reference; the
+# difference from the float model is measured by `check`), "none" (comparison backends).
+GUARANTEES = ("exact", "band", "reference", "none")
 
 
 def c_float(v: float) -> str:
