@@ -52,7 +52,7 @@ target_compile_options(consumer PRIVATE -Wall -Wextra -Wpedantic -Wconversion -W
 target_link_libraries(consumer PRIVATE pkg_dt pkg_lr)
 """
 
-CONSUMER_CPP = """// A C++11 program linking two tinycodegen models: one line "dt lr" per float32 row.
+CONSUMER_CPP = """// C++11, linking two tinycodegen models: one line "dt lr" per float32 row.
 #include <cstdio>
 #include "pkg_dt.h"
 #include "pkg_lr.h"
@@ -132,7 +132,8 @@ def value_texts(nsl_test) -> list[str]:
     rng = np.random.default_rng(3)
     uniq = np.unique(nsl_test.X)
     texts = [str(v) for v in uniq[rng.choice(len(uniq), 250, replace=False)]]
-    texts += [f"{m}e{e}" for m, e in zip(rng.integers(1, 10**7, 100), rng.integers(-10, 11, 100))]
+    mant, exp10 = rng.integers(1, 10**7, 100), rng.integers(-10, 11, 100)
+    texts += [f"{m}e{e}" for m, e in zip(mant, exp10, strict=True)]
     texts += [str(int(v)) for v in rng.integers(2**24, 2**32, 30)]
     texts += ["-0.0", "0", "+3.5", "-1.25e-3", "4294967295", "16777217", "0.1", "1E+3"]
     return texts
