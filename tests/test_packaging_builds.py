@@ -234,3 +234,68 @@ def test_firmware_example_runs_in_one_command(fmt: str, rows: int, example_model
                "--build", str(tmp_path / "build")])
     assert f"{fmt}: {rows} of {rows} predictions equal the host C; host C equals sklearn on " \
            f"{rows} of {rows}" in out
+
+
+SERIAL_MOCK = """// The Arduino API the serial sketch uses, on the host: Serial = stdin / stdout.
+#include <cstdint>
+#include <cstdio>
+#include <string>
+class __FlashStringHelper;
+#define F(s) reinterpret_cast<const __FlashStringHelper *>(s)
+static unsigned long fake_us = 0;
+unsigned long micros() { return fake_us += 4u; }
+struct SerialMock {
+    std::string in;
+    std::size_t pos = 0;
+    void begin(long) {}
+    int available() { return pos < in.size() ? 1 : 0; }
+    int read() { return static_cast<unsigned char>(in[pos++]); }
+    void print(const __FlashStringHelper *s)
+    {
+        std::fputs(reinterpret_cast<const char *>(s), stdout);
+    }
+    void print(const char *s) { std::fputs(s, stdout); }
+    void print(char c) { std::putchar(c); }
+    void print(int v) { std::printf("%d", v); }
+    void print(unsigned long v) { std::printf("%lu", v); }
+    void println(const __FlashStringHelper *s) { print(s); std::putchar('\\n'); }
+} Serial;
+#include "sketch.inc"
+int main()
+{
+    int c;
+    while ((c = std::getchar()) != EOF) {
+        Serial.in.push_back(static_cast<char>(c));
+    }
+    setup();
+    loop();
+    return 0;
+}
+"""
+
+
+def test_arduino_serial_example_answers_rows(nsl_train, nsl_test, tmp_path: Path) -> None:
+    """The NAME_serial sketch, compiled as C++11 against a host stand-in for Serial: one answer
+    per row (label from the header, time), errors for malformed rows, labels = host C."""
+    y = np.where(nsl_train.y == 1, "attack", "normal")
+    model = DecisionTreeClassifier(max_depth=5, random_state=0).fit(nsl_train.X, y)
+    compiled = tinycodegen.compile(model, name="ser_dt")
+    compiled.write(tmp_path / "lib", format="arduino")
+    src = tmp_path / "lib" / "src"
+    (src / "sketch.inc").write_text(
+        (tmp_path / "lib" / "examples" / "ser_dt_serial" / "ser_dt_serial.ino").read_text())
+    (src / "mock.cpp").write_text(SERIAL_MOCK)
+    run(["gcc", "-std=c99", *STRICT, "-c", str(src / "ser_dt.c"), "-o", str(tmp_path / "m.o")])
+    run(["g++", "-std=c++11", "-Wall", "-Wextra", "-Werror", "-Wno-unused-parameter",
+         f"-I{src}", str(src / "mock.cpp"), str(tmp_path / "m.o"), "-o", str(tmp_path / "ser")])
+    X = nsl_test.X[:30]
+    rows = [",".join(str(v) for v in r) for r in X]
+    feed = "\r\n".join(rows[:10]) + "\r\n\n" + "\n".join(rows[10:]) + "\n1,2,3\n"
+    feed += ",".join(["x"] * 41) + "\n" + ",".join(["inf"] * 41) + "\n"
+    out = run([str(tmp_path / "ser")], input=feed).splitlines()
+    assert out[0] == "ser_dt: send 41 comma-separated features per line"
+    want = [f"{compiled.classes[i]} 4 us" for i in compiled.predict_index(X)]
+    assert out[1:31] == want and {w.split()[0] for w in want} == {"attack", "normal"}
+    assert out[31] == "error: need 41 numbers, got 3"
+    assert out[32] == "error: need 41 numbers, got 41 (some not a number)"
+    assert out[33:] == ["rejected (NaN or inf) 4 us"]

@@ -77,7 +77,7 @@ static void end_row()
 {{
     end_value();
     if (bad || count != {up}_N_FEATURES) {{
-        Serial.print(F("error: need {up}_N_FEATURES = "));
+        Serial.print(F("error: need "));
         Serial.print({up}_N_FEATURES);
         Serial.print(F(" numbers, got "));
         Serial.print(count);
