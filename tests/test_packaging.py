@@ -65,6 +65,15 @@ def test_cmake(compiled, tmp_path: Path) -> None:
     assert "normal" not in cm + tc and "X}" not in cm  # no label in CMake code
 
 
+def test_cmake_reserved_target_name(compiled, tmp_path: Path) -> None:
+    test = tinycodegen.compile(compiled.model, name="test")
+    with pytest.raises(tinycodegen.errors.InvalidNameError, match="CMake reserves"):
+        test.write(tmp_path / "t", format="cmake")
+    assert not (tmp_path / "t").exists()
+    m = tinycodegen.compile(compiled.model, name="m")  # not confused with libm
+    assert "add_library(m STATIC" in written(m, tmp_path, "cmake")["CMakeLists.txt"]
+
+
 def test_arduino_library_spec(compiled, tmp_path: Path) -> None:
     files = written(compiled, tmp_path, "arduino")
     model_sources(files)
@@ -109,6 +118,7 @@ def test_zephyr_module(compiled, tmp_path: Path) -> None:
     cm_dir, kconfig = module["build"]["cmake"], module["build"]["kconfig"]
     assert f"{cm_dir}/CMakeLists.txt".removeprefix("./") in files and kconfig in files
     assert "if(CONFIG_TINYCODEGEN_PKG_DT)" in files["CMakeLists.txt"]
+    assert "zephyr_library_named(tinycodegen_pkg_dt)" in files["CMakeLists.txt"]
     assert "zephyr_library_sources(src/pkg_dt.c)" in files["CMakeLists.txt"]
     assert re.search(r"^config TINYCODEGEN_PKG_DT\n\tbool \"", files["Kconfig"], re.M)
 

@@ -9,9 +9,14 @@ Cross-compiling: ``cmake -DCMAKE_TOOLCHAIN_FILE=path/to/NAME/cmake/arm-none-eabi
 
 from __future__ import annotations
 
+from tinycodegen.errors import InvalidNameError
 from tinycodegen.packaging import PACKAGE_VERSION, SRC, PackageInfo
 
 CMAKE_MIN = "3.13"
+# target names CMake reserves (policy CMP0037) or that its generators create
+RESERVED = frozenset("all clean help install package package_source test edit_cache "
+                     "rebuild_cache list_install_components ALL_BUILD ZERO_CHECK RUN_TESTS "
+                     "INSTALL PACKAGE NIGHTLY EXPERIMENTAL CONTINUOUS".split())
 
 TOOLCHAIN = """\
 # arm-none-eabi toolchain file (written by tinycodegen): bare-metal Cortex-M with GNU Arm GCC.
@@ -50,6 +55,9 @@ def cmake_list(paths: list[str]) -> str:
 
 def library_cmake(info: PackageInfo) -> str:
     name = info.name
+    if name in RESERVED:
+        raise InvalidNameError(f"invalid model name {name!r} for --format cmake: CMake reserves "
+                               "this target name")
     sources = cmake_list([f"{SRC}/{c}" for c in info.c_sources])
     return f"""\
 # {name}: a tinycodegen model as a static library (generated; regenerate, do not edit).
@@ -68,7 +76,7 @@ if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
   target_compile_options({name} PRIVATE -fno-fast-math)
 endif()
 if(NOT MSVC)
-  target_link_libraries({name} PUBLIC m)
+  target_link_libraries({name} PUBLIC -lm)
 endif()
 """
 
