@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -90,9 +90,7 @@ def package_files(info: PackageInfo, fmt: str) -> dict[str, str]:
 
 def write_package(source: CSource, model: Any, outdir: Path, fmt: str) -> list[Path]:
     """Write the package into outdir, every file or none (api.write_files' staging)."""
-    from dataclasses import replace
-
-    from tinycodegen.api import write_files
+    from tinycodegen.api import write_files  # api imports this package lazily
 
     files = package_files(package_info(source, model), fmt)
     return write_files(replace(source, files=files), Path(outdir))
