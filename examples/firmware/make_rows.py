@@ -4,6 +4,10 @@
 Usage: make_rows.py ROWS.csv > rows.h     (one row per line, comma-separated;
 "nan", "inf" and "-inf" allowed).  Values are written as exact C99
 hexadecimal float literals, so the firmware sees bit-identical inputs.
+
+       make_rows.py --kddtest N > rows.csv   the first N rows of NSL-KDD's KDDTest+ (the
+41 float features tinycodegen's loader gives the example models), each float32 written as
+its shortest round-trip decimal.
 """
 
 from __future__ import annotations
@@ -21,6 +25,13 @@ def c_float(text: str) -> str:
     if math.isinf(value):
         return "INFINITY" if value > 0 else "-INFINITY"
     return value.hex() + "f"
+
+
+def kddtest_csv(n: int) -> str:
+    from tinycodegen.datasets import nsl_kdd
+
+    X = nsl_kdd.load("test").X[:n]
+    return "".join(",".join(str(v) for v in row) + "\n" for row in X)
 
 
 def main(path: str) -> int:
@@ -47,6 +58,9 @@ def main(path: str) -> int:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--kddtest":
+        sys.stdout.write(kddtest_csv(int(sys.argv[2])))
+        raise SystemExit(0)
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
         raise SystemExit(2)

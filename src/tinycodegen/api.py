@@ -70,7 +70,12 @@ class CompiledModel:
     def call(self, fn: str, X: np.ndarray) -> np.ndarray:
         return self.native.call_vector(fn, X)
 
-    def write(self, outdir: str | Path) -> list[Path]:
+    def write(self, outdir: str | Path, format: str = "plain") -> list[Path]:
+        """Write the C into outdir: the plain folder, or a package (tinycodegen.packaging)."""
+        if format != "plain":
+            from tinycodegen.packaging import write_package
+
+            return write_package(self.source, self.model, Path(outdir), format)
         return write_files(self.source, Path(outdir))
 
 
@@ -116,10 +121,12 @@ def write_files(source: CSource, outdir: Path) -> list[Path]:
     temps: list[tuple[Path, Path]] = []
     try:
         for fname, text in source.files.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{fname}.", suffix=".tmp", dir=outdir)
+            dest = outdir / fname  # fname may name a sub-folder ("src/m.c"): packages
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
             with os.fdopen(fd, "w") as fh:
                 fh.write(text)
-            temps.append((Path(tmp), outdir / fname))
+            temps.append((Path(tmp), dest))
         for tmp, dest in temps:
             os.replace(tmp, dest)
     except OSError as exc:

@@ -9,6 +9,7 @@ from pathlib import Path
 from tinycodegen.api import backends, compile
 from tinycodegen.emit import DEFAULT_BACKEND
 from tinycodegen.modelio import load_model_file
+from tinycodegen.packaging import FORMATS
 from tinycodegen.passes import QUANTIZE_MODES
 
 
@@ -24,6 +25,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--calibration", default=None, metavar="DATA",
                    help="training rows for --quantize ranges of linear models and MLPs: "
                         "nsl-kdd:train, or a .npy / .csv file (default: the model's scalers)")
+    p.add_argument("--format", default="plain", choices=list(FORMATS),
+                   help="plain: the C in one folder (default); cmake, arduino, platformio, zephyr, "
+                        "espidf: a package for that build system (see README)")
     p.set_defaults(func=run)
 
 
@@ -36,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         rows = load_rows(args.calibration, model).X
     compiled = compile(model, name=args.name, backend=args.backend,
                        quantize=args.quantize, calibration=rows)
-    written = compiled.write(Path(args.out))
+    written = compiled.write(Path(args.out), format=args.format)
     for path in written:
         print(path)
     for note in compiled.source.notes:
