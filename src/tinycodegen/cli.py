@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from tinycodegen.errors import TinycodegenError
 
 COMMAND_MODULES = ("tinycodegen.commands.compile_cmd", "tinycodegen.commands.check_cmd",
-                   "tinycodegen.commands.report_cmd", "tinycodegen.commands.study_cmd")
+                   "tinycodegen.commands.report_cmd", "tinycodegen.commands.study_cmd",
+                   "tinycodegen.commands.search_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,100 @@
+"""The candidates a search explores: model family x hyperparameters x quantization.
+
+Each candidate is plain data (family name, parameters, quantization), so it pickles to a Dask
+worker and hashes into the result cache; :func:`build` turns it into an unfitted estimator,
+using the study's NSL-KDD Pipelines (trees: MinMax scaling that folds into the thresholds;
+linear models and MLPs: one-hot categoricals and MinMax-scaled numbers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from itertools import product
+from typing import Any
+
+QUANTIZE = ("none", "int16", "int8")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    family: str  # a key of FAMILIES
+    params: tuple[tuple[str, Any], ...] = field(default=())
+    quantize: str = "none"
+
+    @property
+    def label(self) -> str:
+        ps = ", ".join(f"{k}={v}" for k, v in self.params)
+        q = "" if self.quantize == "none" else f" {self.quantize}"
+        return f"{self.family}({ps}){q}"
+
+    def key(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.family, "params": dict(self.params), "quantize": self.quantize}
+
+
+def _tree(max_depth: int) -> Any:
+    from sklearn.tree import DecisionTreeClassifier
+
+    return "scale", DecisionTreeClassifier(max_depth=max_depth, random_state=0)
+
+
+def _forest(n_estimators: int, max_depth: int) -> Any:
+    from sklearn.ensemble import RandomForestClassifier
+
+    return "scale", RandomForestClassifier(n_estimators, max_depth=max_depth, random_state=0,
+                                           n_jobs=1)
+
+
+def _logreg(C: float) -> Any:  # noqa: N803 - sklearn's name
+    from sklearn.linear_model import LogisticRegression
+
+    return "onehot", LogisticRegression(C=C, max_iter=1000, random_state=0)
+
+
+def _linear_svm(C: float) -> Any:  # noqa: N803
+    from sklearn.svm import LinearSVC
+
+    return "onehot", LinearSVC(C=C, max_iter=5000, random_state=0)
+
+
+def _mlp(hidden: int) -> Any:
+    from sklearn.neural_network import MLPClassifier
+
+    return "onehot", MLPClassifier((hidden,), max_iter=60, random_state=0)
+
+
+# family -> (builder, parameter grid, quantizations that family supports)
+FAMILIES: dict[str, tuple[Any, dict[str, tuple[Any, ...]], tuple[str, ...]]] = {
+    "DecisionTree": (_tree, {"max_depth": (4, 6, 8, 10, 12)}, QUANTIZE),
+    "RandomForest": (_forest, {"n_estimators": (3, 5, 10, 20), "max_depth": (4, 6, 8)}, QUANTIZE),
+    "LogisticRegression": (_logreg, {"C": (0.1, 1.0, 10.0)}, QUANTIZE),
+    "LinearSVC": (_linear_svm, {"C": (0.1, 1.0)}, QUANTIZE),
+    "MLP": (_mlp, {"hidden": (4, 8, 16)}, QUANTIZE),
+}
+
+
+def build(c: Candidate) -> Any:
+    """The unfitted estimator of a candidate (a Pipeline taking the NSL-KDD loader's codes)."""
+    from tinycodegen.study.models import _pipe
+
+    fn = FAMILIES[c.family][0]
+    kind, est = fn(**dict(c.params))
+    return _pipe(kind, est)
+
+
+def default_space(families: tuple[str, ...] | None = None,
+                  quantize: tuple[str, ...] = QUANTIZE) -> list[Candidate]:
+    out = []
+    for fam, (_, grid, qs) in FAMILIES.items():
+        if families is not None and fam not in families:
+            continue
+        names = list(grid)
+        for values in product(*(grid[n] for n in names)):
+            for q in qs:
+                if q in quantize:
+                    out.append(Candidate(fam, tuple(zip(names, values, strict=True)), q))
+    return out

@@ -1,0 +1,113 @@
+"""`tinycodegen search`: Pareto front, winner under budget, cache, time budget, and a run on a
+real Dask cluster (a scheduler and two workers as separate processes on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tinycodegen.cli import main
+from tinycodegen.search.run import Budget, choose, pareto_front
+
+ARGS = ["--target", "cortex-m0plus", "--max-flash", "16384", "--max-cycles", "20000",
+        "--families", "DecisionTree,LogisticRegression", "--quantize", "none,int8",
+        "--train-rows", "3000", "--val-rows", "2000", "--measure-rows", "8", "--json"]
+
+
+def _r(acc: float, flash: int, cycles: float, **kw: object) -> dict:
+    return {"validation": {"accuracy": acc}, "flash": flash, "cycles": cycles, "ram": 0,
+            "fits": True, **kw}
+
+
+def test_pareto_front_and_winner_rules() -> None:
+    a, b, c = _r(0.90, 1000, 500), _r(0.95, 4000, 400), _r(0.97, 9000, 900)
+    dominated = _r(0.89, 2000, 600)  # a beats it on all three
+    tie = _r(0.95, 4000, 400)  # equal to b: neither dominates
+    broken = {"error": "boom"}
+    front = pareto_front([a, b, c, dominated, tie, broken])
+    assert dominated not in front and broken not in front
+    assert [r["validation"]["accuracy"] for r in front] == [0.90, 0.95, 0.95, 0.97]
+    assert choose([a, b, c], Budget("cortex-m0plus", max_flash=5000)) is b
+    assert choose([a, b, c], Budget("cortex-m0plus", max_cycles=450)) is b
+    assert choose([a, b, c], Budget("cortex-m0plus", max_flash=500)) is None
+    assert choose([a, dict(c, fits=False)], Budget("cortex-m0plus")) is a
+
+
+def _search(tmp: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict]:
+    code = main(["search", *ARGS, "--out", str(tmp), *extra])
+    out = capsys.readouterr().out.strip().splitlines()[-1]
+    return code, json.loads(out)
+
+
+def _check_result(obj: dict, out: Path) -> None:
+    front = obj["pareto"]
+    assert len(front) >= 3
+    keys = [(-r["validation"]["accuracy"], r["flash"], r["cycles"]) for r in front]
+    for i, ka in enumerate(keys):  # non-dominated: nobody is at least as good everywhere
+        for j, kb in enumerate(keys):
+            assert i == j or not (all(x <= y for x, y in zip(kb, ka, strict=True)) and kb != ka)
+    w = obj["winner"]
+    assert w["flash"] <= 16384 and w["cycles"] <= 20000
+    assert w["test_parity"]["mismatches"] == 0 and w["test_parity"]["rows"] == 22544
+    assert 0.5 < w["test"]["accuracy"] < 1
+    assert (out / "best_model" / "best_model.c").is_file()
+    assert (out / "pareto.png").stat().st_size > 1000
+    assert obj["budget"] == {"target": "cortex-m0plus", "max_flash": 16384, "max_ram": None,
+                             "max_cycles": 20000.0}
+
+
+def test_local_search_front_winner_cache_and_time_budget(tmp_path, capsys) -> None:
+    code, obj = _search(tmp_path / "s", capsys, "--jobs", "2")
+    assert code == 0 and obj["scheduler"] is None and obj["from_cache"] == 0
+    _check_result(obj, tmp_path / "s")
+    assert all(r["worker"].startswith("local:") for r in obj["pareto"])
+    code, again = _search(tmp_path / "s", capsys)  # resumed: everything from the cache
+    assert code == 0 and again["from_cache"] == again["candidates"] == 16
+    assert again["winner"]["label"] == obj["winner"]["label"]
+    code, cut = _search(tmp_path / "t", capsys, "--time-budget", "0", "--jobs", "1")
+    assert cut["not_run"] >= 1 and cut["candidates"] < 16
+
+
+def _start(args: list[str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", *args], stdout=log.open("w"),
+                            stderr=subprocess.STDOUT, env=dict(os.environ))
+
+
+def test_search_on_a_dask_cluster(tmp_path, capsys) -> None:
+    sched_file = tmp_path / "scheduler.json"
+    procs = [_start(["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
+                     "--no-dashboard", "--scheduler-file", str(sched_file)],
+                    tmp_path / "scheduler.log")]
+    try:
+        for _ in range(200):
+            if sched_file.is_file() and sched_file.stat().st_size:
+                break
+            time.sleep(0.1)
+        address = json.loads(sched_file.read_text())["address"]
+        for i in range(2):
+            procs.append(_start(["distributed.cli.dask_worker", address, "--nworkers", "1",
+                                 "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1",
+                                 "--name", f"w{i}"], tmp_path / f"worker{i}.log"))
+        from distributed import Client
+
+        with Client(address, timeout="20s") as client:
+            client.wait_for_workers(2, timeout=60)
+            workers = set(client.scheduler_info()["workers"])
+        code, obj = _search(tmp_path / "d", capsys, "--scheduler", address)
+        assert code == 0 and obj["scheduler"] == address
+        _check_result(obj, tmp_path / "d")
+        ran = {r["worker"] for r in obj["pareto"]}
+        assert ran <= workers, (ran, workers)
+        res = json.loads((tmp_path / "d" / "search.json").read_text())
+        assert res["candidates"] == 16
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=30)
