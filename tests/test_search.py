@@ -56,16 +56,17 @@ def _check_result(obj: dict, out: Path) -> None:
     assert w["flash"] <= 16384 and w["cycles"] <= 20000
     assert w["test_parity"]["mismatches"] == 0 and w["test_parity"]["rows"] == 22544
     assert 0.5 < w["test"]["accuracy"] < 1
-    assert (out / "best_model" / "best_model.c").is_file()
+    assert any((out / "best_model").rglob("best_model.c"))
     assert (out / "pareto.png").stat().st_size > 1000
     assert obj["budget"] == {"target": "cortex-m0plus", "max_flash": 16384, "max_ram": None,
                              "max_cycles": 20000.0}
 
 
 def test_local_search_front_winner_cache_and_time_budget(tmp_path, capsys) -> None:
-    code, obj = _search(tmp_path / "s", capsys, "--jobs", "2")
+    code, obj = _search(tmp_path / "s", capsys, "--jobs", "2", "--format", "cmake")
     assert code == 0 and obj["scheduler"] is None and obj["from_cache"] == 0
     _check_result(obj, tmp_path / "s")
+    assert (tmp_path / "s" / "best_model" / "CMakeLists.txt").is_file()
     assert all(r["worker"].startswith("local:") for r in obj["pareto"])
     code, again = _search(tmp_path / "s", capsys)  # resumed: everything from the cache
     assert code == 0 and again["from_cache"] == again["candidates"] == 16

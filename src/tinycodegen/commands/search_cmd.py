@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from tinycodegen.packaging import FORMATS
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("search", help="find the most accurate model that fits a device budget")
@@ -19,6 +21,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="mean cycles per inference over the measured validation rows")
     p.add_argument("--out", default="search", help="output folder (results cached there)")
     p.add_argument("--name", default="best_model", help="C name of the winner")
+    p.add_argument("--format", default="plain", choices=list(FORMATS),
+                   help="how the winner's C is written (as compile --format)")
     p.add_argument("--families", default=None,
                    help="comma-separated subset of: DecisionTree, RandomForest, "
                         "LogisticRegression, LinearSVC, MLP")
@@ -64,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     res = run_search(space, budget, out, data=data, measure_rows=args.measure_rows,
                      jobs=args.jobs, scheduler=args.scheduler, time_budget=args.time_budget)
-    finish_winner(res, data, out, args.name)
+    finish_winner(res, data, out, args.name, args.format)
     obj = write_outputs(res, out)
     if args.json:
         print(json.dumps(obj, default=float))

@@ -12,8 +12,10 @@ import numpy as np
 from tinycodegen.search.run import SearchData, SearchResult, load_winner_model, refit, say
 
 
-def finish_winner(res: SearchResult, data: SearchData, out: Path, name: str) -> None:
-    """Compile the winner, write its C to ``out/name``, and evaluate it once on KDDTest+."""
+def finish_winner(res: SearchResult, data: SearchData, out: Path, name: str,
+                  fmt: str = "plain") -> None:
+    """Compile the winner, write its C to ``out/name`` (as ``compile --format fmt``), and
+    evaluate it once on KDDTest+."""
     import tinycodegen
     from tinycodegen.check import check
     from tinycodegen.datasets import nsl_kdd
@@ -28,7 +30,7 @@ def finish_winner(res: SearchResult, data: SearchData, out: Path, name: str) -> 
         model = refit(res, data)
     q = None if w["quantize"] == "none" else w["quantize"]
     compiled = tinycodegen.compile(model, name=name, quantize=q)
-    files = compiled.write(out / name)
+    files = compiled.write(out / name, format=fmt)
     test = nsl_kdd.load("test")
     pred, score = c_outputs(compiled, test.X)
     w["test"] = {k: float(v) for k, v in binary_metrics(test.y, pred, score).items()}
