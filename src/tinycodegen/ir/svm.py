@@ -74,6 +74,8 @@ class SVCIR(OvoLayout):
     break_ties: bool
     dot_order: str  # summation order of the host BLAS ddot (svm_exact.DOT_ORDERS)
     transform: InputTransform | None = None
+    dot_exact: bool = True  # dot_order is the host BLAS's; False: a fallback, C equal up to band
+    blas: str = ""  # the BLAS the order was probed on (for the header)
     kind: str = field(default="svc", init=False)
 
     def __post_init__(self) -> None:

@@ -12,10 +12,10 @@ import math
 
 import numpy as np
 
-from tinycodegen.ir.ddot import DOT_ORDERS, ddot, ddot_columns, kernel_dot
+from tinycodegen.ir.ddot import DOT_ORDERS, FALLBACK_ORDER, ddot, ddot_columns, kernel_dot
 from tinycodegen.ir.fma import fma
 
-__all__ = ["DOT_ORDERS", "ddot", "ddot_columns", "fma"]
+__all__ = ["DOT_ORDERS", "FALLBACK_ORDER", "ddot", "ddot_columns", "fma"]
 
 exp64 = np.frompyfunc(math.exp, 1, 1)
 tanh64 = np.frompyfunc(math.tanh, 1, 1)
