@@ -29,6 +29,7 @@ class HostDot:
     blas: str  # the BLAS scipy uses, as threadpoolctl names it
 
 
+@cache
 def blas_name() -> str:
     """SciPy's BLAS as threadpoolctl reports it: "openblas 0.3.30 (SkylakeX)", "mkl 2025.1"."""
     import scipy.linalg.blas  # noqa: F401  (loaded, so that threadpoolctl sees it)
