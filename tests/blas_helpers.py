@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from helpers import REPO
+from tinycodegen.ir import ddot as dd
 
 # OPENBLAS_CORETYPE -> (the architecture threadpoolctl reports, the order tinycodegen replays)
 X86 = {"Prescott": ("Katmai", "openblas_prescott"), "Nehalem": ("Nehalem", "openblas_nehalem"),
@@ -59,3 +60,17 @@ def runnable_kernels() -> list[str]:
             flags = set(line.split(":", 1)[1].split())
             break
     return [k for k, need in NEEDS.items() if need <= flags]
+
+
+def replay(order: str, x: np.ndarray, y: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """The NumPy replay of every case, cases of one length at a time."""
+    out = np.empty(len(n))
+    for length in np.unique(n):
+        idx = np.flatnonzero(n == length)
+        xs = [x[idx, j] for j in range(length)]
+        ys = [y[idx, j] for j in range(length)]
+        if order == "prescott_y_odd":
+            out[idx] = dd.prescott(xs, ys, (len(idx),), y_odd=True)
+        else:
+            out[idx] = dd.ddot_columns(xs, ys, order)
+    return out
