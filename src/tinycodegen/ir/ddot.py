@@ -20,8 +20,8 @@ from tinycodegen.ir.fma import first_product, fma
 Cols = list[np.ndarray]
 # order -> the OpenBLAS kernels (OPENBLAS_CORETYPE / threadpoolctl "architecture") that use it
 KERNELS_OF = {
-    "openblas_prescott": ("Prescott", "Katmai", "Core2", "Penryn", "Dunnington", "Atom",
-                          "Opteron", "Barcelona", "Bobcat"),
+    "openblas_prescott": ("Prescott", "Katmai", "Core2", "Penryn", "Dunnington", "Opteron",
+                          "Barcelona", "Bobcat"),
     "openblas_nehalem": ("Nehalem",),
     "openblas_sandybridge": ("Sandybridge",),
     "openblas_haswell": ("Haswell", "Zen"),
