@@ -19,7 +19,7 @@ def main(expected: str) -> dict:
     from blas_helpers import golden_cases, replay
     from svm_helpers import nsl_split, nsl_subsample
     from tinycodegen.check import check
-    from tinycodegen.loaders.svm import _aligned, blas_name, host_dot
+    from tinycodegen.loaders.svm import aligned_copy, blas_name, host_dot
 
     out: dict = {"blas": blas_name()}
     orders = {n: host_dot(n).order for n in (5, 16, 17, 31, 32, 33, 41, 48, 122)}
@@ -28,7 +28,8 @@ def main(expected: str) -> dict:
     out["exact"] = all(exact.values())
     order = expected or out["order"]
     x, y, n = golden_cases()
-    live = np.array([ddot(_aligned(x[i, :n[i]]), _aligned(y[i, :n[i]])) for i in range(600)])
+    live = np.array([ddot(aligned_copy(x[i, :n[i]]), aligned_copy(y[i, :n[i]]))
+                     for i in range(600)])
     out["ddot_mismatches"] = int((live != replay(order, x[:600], y[:600], n[:600])).sum())
     X, yy, scaling = nsl_subsample(500)
     Xt = nsl_split("test", scaling)

@@ -45,7 +45,7 @@ def blas_name() -> str:
     return f"{info.get('internal_api', '?')} {info.get('version') or '?'}{arch}"
 
 
-def _aligned(v: np.ndarray) -> np.ndarray:
+def aligned_copy(v: np.ndarray) -> np.ndarray:
     """A copy of v starting on a 64-byte boundary (dot_sse2.S's order depends on y's)."""
     buf = np.empty(len(v) + 8)
     off = (-buf.ctypes.data % 64) // 8
@@ -63,7 +63,7 @@ def _probe(n: int) -> str | None:
     rng = np.random.default_rng(12345)
     x = rng.standard_normal((64, n)) * 2.0 ** rng.integers(-20, 21, (64, n))
     y = rng.standard_normal((64, n)) * 2.0 ** rng.integers(-20, 21, (64, n))
-    want = np.array([ddot(_aligned(a), _aligned(b)) for a, b in zip(x, y, strict=True)])
+    want = np.array([ddot(aligned_copy(a), aligned_copy(b)) for a, b in zip(x, y, strict=True)])
     for order in ex.DOT_ORDERS:
         if (ex.ddot(x, y, order) == want).all():
             return order
