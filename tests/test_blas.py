@@ -90,6 +90,21 @@ def test_c_replay_equals_recorded_openblas_and_numpy(tmp_path: Path, cc: list[st
     x, y, n = (a[sub] for a in cases)
     for order in ("openblas_armv8", "openblas_neoversen1", "prescott_y_odd", "sequential"):
         assert (got[order][sub] == replay(order, x, y, n)).all(), order
+    # underflowing products (lanes starting at a signed zero), exact zeros, cancellations:
+    # every order, C == NumPy bit for bit, zeros' signs included
+    rng = np.random.default_rng(5)
+    n = np.concatenate([np.arange(1, 70), rng.integers(1, 257, 131)])
+    x = rng.choice([-1.0, 1.0], (200, 256)) * 2.0 ** rng.integers(-560, -500, (200, 256))
+    y = rng.choice([-1.0, 1.0], (200, 256)) * 2.0 ** rng.integers(-560, -500, (200, 256))
+    big = rng.random((200, 256)) < 0.3
+    x[big] = rng.uniform(-1, 1, big.sum())
+    y[big] = rng.uniform(-1, 1, big.sum())
+    x[rng.random((200, 256)) < 0.1] = 0.0
+    x[rng.random((200, 256)) < 0.05] = -0.0
+    got = c_replay(tmp_path, (x, y, n), cc)
+    for order in C_CALL:
+        want = replay(order, x, y, n)
+        assert (got[order].view(np.int64) == want.view(np.int64)).all(), order
 
 
 # ---- arm64 and Prescott's misaligned case: register-level renderings of the source ----------

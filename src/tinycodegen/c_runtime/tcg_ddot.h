@@ -68,15 +68,25 @@ static inline double tcg_fma(double a, double b, double c)
 #define TCG_SVM_FMA(a, b, c) tcg_fma(a, b, c)
 #endif
 
-/* acc[(i - start) % nl] for every i of [start, stop), in index order: a fused multiply-add
- * (fused != 0) or a rounded product then a sum. */
+/* acc[(i - start) % nl] for every i of [start, stop) ((stop - start) a multiple of nl), in
+ * index order: a fused multiply-add (fused != 0) or a rounded product then a sum. zero: the
+ * lanes start at +0, so the first block is the products themselves (fma(x, y, +0) is the
+ * rounded product unless that is 0, where the fma gives the zero's sign). */
 static inline void tcg_ddot_lanes(const double *x, const double *y, int32_t start, int32_t stop,
-                                  int32_t nl, int32_t fused, double *acc)
+                                  int32_t nl, int32_t fused, int32_t zero, double *acc)
 {
-    int32_t i, j = 0;
-    for (i = start; i < stop; ++i) {
-        acc[j] = fused ? TCG_SVM_FMA(x[i], y[i], acc[j]) : acc[j] + x[i] * y[i];
-        j = (j + 1 == nl) ? 0 : j + 1;
+    int32_t i, j;
+    if (zero && start < stop) {
+        for (j = 0; j < nl; ++j) {
+            const double p = x[start + j] * y[start + j];
+            acc[j] = (p != 0.0 || !fused) ? p + 0.0 : TCG_SVM_FMA(x[start + j], y[start + j], 0.0);
+        }
+        start += nl;
+    }
+    for (i = start; i < stop; i += nl) {
+        for (j = 0; j < nl; ++j) {
+            acc[j] = fused ? TCG_SVM_FMA(x[i + j], y[i + j], acc[j]) : acc[j] + x[i + j] * y[i + j];
+        }
     }
 }
 
@@ -133,8 +143,7 @@ static inline double tcg_ddot_x86(const double *x, const double *y, int32_t n, i
     const int32_t n1 = n & ~15;
     double dot = 0.0;
     if (n1 > 0) {
-        tcg_ddot_zero(acc, nl);
-        tcg_ddot_lanes(x, y, 0, n1, nl, fused, acc);
+        tcg_ddot_lanes(x, y, 0, n1, nl, fused, 1, acc);
         dot = nl == 8 ? tcg_ddot_fold8(acc) : tcg_ddot_fold16(acc);
     }
     return tcg_ddot_tail(x, y, n1, n, 0, dot);
@@ -169,15 +178,14 @@ static inline double tcg_ddot_skx(const double *x, const double *y, int32_t n)
     }
     tcg_ddot_zero(a, 16);
     if (n32 > 0) {
-        tcg_ddot_zero(z, 32);
-        tcg_ddot_lanes(x, y, 0, n32, 32, 1, z);
+        tcg_ddot_lanes(x, y, 0, n32, 32, 1, 1, z);
         for (r = 0; r < 4; ++r) {
             for (j = 0; j < 4; ++j) {
                 a[4 * r + j] = z[8 * r + j] + z[8 * r + j + 4];
             }
         }
     }
-    tcg_ddot_lanes(x, y, n32, n1, 16, 1, a);
+    tcg_ddot_lanes(x, y, n32, n1, 16, 1, 0, a);
     for (j = 0; j < 4; ++j) {
         s[j] = ((a[j] + a[4 + j]) + a[8 + j]) + a[12 + j];
     }
@@ -199,7 +207,7 @@ static inline double tcg_ddot_sse2(const double *x, const double *y, int32_t n, 
     }
     m = n - p;
     e = p + (m & ~15);
-    tcg_ddot_lanes(x, y, p, e, 8, 0, acc);
+    tcg_ddot_lanes(x, y, p, e, 8, 0, 0, acc);
     for (w = 8; w > 0; w /= 2) {
         if (m & w) {
             for (j = 0; j < w; ++j) {
@@ -219,8 +227,7 @@ static inline double tcg_ddot_armv8(const double *x, const double *y, int32_t n)
     const int32_t n1 = n & ~3;
     double dot = 0.0;
     if (n1 > 0) {
-        tcg_ddot_zero(acc, 2);
-        tcg_ddot_lanes(x, y, 0, n1, 2, 0, acc);
+        tcg_ddot_lanes(x, y, 0, n1, 2, 0, 1, acc);
         dot = acc[0] + acc[1];
     }
     return tcg_ddot_tail(x, y, n1, n, 1, dot);
@@ -234,8 +241,7 @@ static inline double tcg_ddot_neon(const double *x, const double *y, int32_t n)
     const int32_t n1 = n & ~31;
     double dot = 0.0;
     if (n1 > 0) {
-        tcg_ddot_zero(acc, 16);
-        tcg_ddot_lanes(x, y, 0, n1, 16, 1, acc);
+        tcg_ddot_lanes(x, y, 0, n1, 16, 1, 1, acc);
         dot = tcg_ddot_fold16(acc);
     }
     return tcg_ddot_tail(x, y, n1, n, 1, dot);
