@@ -29,3 +29,7 @@ class BuildError(TinycodegenError):
 
 class ToolMissingError(TinycodegenError):
     """An external tool (cross compiler, emulator) is not installed."""
+
+
+class BlasOrderWarning(UserWarning):
+    """The host BLAS sums in an order tinycodegen does not replay: C equal up to its band."""

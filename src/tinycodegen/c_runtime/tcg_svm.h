@@ -7,10 +7,8 @@
  *    it needs no libm, so it computes the same bits on every IEEE-754 float unit;
  *  - the exact path: libsvm's own double arithmetic, operation for operation: its powi, its
  *    Platt sigmoid, its pairwise coupling, and the summation order of the BLAS ddot that
- *    scikit-learn's libsvm calls (OpenBLAS's Haswell/Zen kernel: 16 fused multiply-add lanes
- *    over blocks of 16, then a plain loop; or a plain sequential loop). The fused
- *    multiply-add is correctly rounded everywhere (emulated by tcg_fma where the C library's
- *    fma is not known to be: newlib's computes x * y + z); exp and tanh come from <math.h>.
+ *    scikit-learn's libsvm calls (tcg_ddot.h: one replay per OpenBLAS kernel); exp and tanh
+ *    come from <math.h>.
  * Build with -ffp-contract=off: a fused multiply-add where the source has a product and a sum
  * changes the exact path's bits.
  */
@@ -19,6 +17,8 @@
 
 #include <math.h>
 #include <stdint.h>
+
+#include "tcg_ddot.h"
 
 /* exp(y) in float for y <= 0 (NaN gives NaN, below -104 gives 0). Cody-Waite reduction by
  * ln 2, degree-7 Taylor polynomial, scale by 2^n built from its bits (no libm). */
@@ -53,55 +53,6 @@ static inline float tcg_expf_neg(float y)
     return (p * s.f) * 5.42101086e-20f; /* 2^-64 */
 }
 
-/* a * b + c rounded once (C99 fma), without relying on the C library: embedded libms often
- * compute fma as (a * b) + c, which is not what OpenBLAS's fused multiply-add returns. Exact
- * product by Veltkamp/Dekker splitting, exact sum, rounding to odd, final rounding (Boldo and
- * Melquiond, "Emulation of FMA and correctly rounded sums", 2008). Where the splitting could
- * overflow or a product underflow (magnitudes beyond 2^+-450, never met by float inputs and
- * ordinary support vectors) it defers to <math.h>'s fma. */
-static inline double tcg_fma(double a, double b, double c)
-{
-    union {
-        double d;
-        uint64_t u;
-    } v;
-    double p, t, ah, al, bh, bl, e, th, tl, bb, err;
-    const double fa = a < 0 ? -a : a, fb = b < 0 ? -b : b, fc = c < 0 ? -c : c;
-    if (a == 0.0 || b == 0.0) {
-        return a * b + c; /* an exact product: IEEE's signed-zero rules */
-    }
-    if (!(fa < 0x1p+450 && fb < 0x1p+450 && fa > 0x1p-450 && fb > 0x1p-450 && fc < 0x1p+1000)) {
-        return fma(a, b, c);
-    }
-    p = a * b;
-    t = 134217729.0 * a;
-    ah = t - (t - a);
-    al = a - ah;
-    t = 134217729.0 * b;
-    bh = t - (t - b);
-    bl = b - bh;
-    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
-    th = c + p;
-    bb = th - c;
-    tl = (c - (th - bb)) + (p - bb);
-    v.d = tl + e;
-    bb = v.d - tl;
-    err = (tl - (v.d - bb)) + (e - bb);
-    if (err != 0.0 && (v.u & 1u) == 0u) { /* round to odd: one step towards the exact value */
-        v.u = ((v.d > 0.0) == (err > 0.0)) ? v.u + 1u : v.u - 1u;
-    }
-    return th + v.d;
-}
-
-/* The fused multiply-add of the exact path: the FMA instruction where the compiler has one
- * (FP_FAST_FMA), glibc's fma (correctly rounded), else the emulation above. Define
- * TCG_SVM_SOFT_FMA to force the emulation. */
-#if (defined(FP_FAST_FMA) || defined(__GLIBC__)) && !defined(TCG_SVM_SOFT_FMA)
-#define TCG_SVM_FMA(a, b, c) fma(a, b, c)
-#else
-#define TCG_SVM_FMA(a, b, c) tcg_fma(a, b, c)
-#endif
-
 /* libsvm's powi: binary exponentiation, same multiplications in the same order. */
 static inline double tcg_powi(double base, int32_t times)
 {
@@ -114,49 +65,6 @@ static inline double tcg_powi(double base, int32_t times)
         tmp = tmp * tmp;
     }
     return ret;
-}
-
-/* OpenBLAS ddot, Haswell/Zen kernel: element i of each block of 16 goes to lane i % 16 with
- * a fused multiply-add; lanes fold (0+2, 1+3) per 4-lane register, registers (4+5), (6+7),
- * then together, then the two halves; the remainder follows as a plain loop. */
-static inline double tcg_ddot_hsw(const double *x, const double *y, int32_t n)
-{
-    double acc[16];
-    double dot = 0.0;
-    int32_t i, n1 = n & ~15;
-    if (n1 > 0) {
-        double h[8];
-        for (i = 0; i < 16; ++i) {
-            acc[i] = x[i] * y[i] + 0.0; /* fma(x, y, +0) up to the sign of an underflowed 0 */
-        }
-        for (i = 16; i < n1; ++i) {
-            acc[i & 15] = TCG_SVM_FMA(x[i], y[i], acc[i & 15]);
-        }
-        for (i = 0; i < 4; ++i) {
-            h[2 * i] = acc[4 * i] + acc[4 * i + 2];
-            h[2 * i + 1] = acc[4 * i + 1] + acc[4 * i + 3];
-        }
-        {
-            const double a0 = h[0] + h[2], a1 = h[1] + h[3];
-            const double b0 = h[4] + h[6], b1 = h[5] + h[7];
-            dot = (a0 + b0) + (a1 + b1);
-        }
-    }
-    for (i = n1; i < n; ++i) {
-        dot = dot + y[i] * x[i];
-    }
-    return dot;
-}
-
-/* A plain sequential ddot (reference BLAS order). */
-static inline double tcg_ddot_seq(const double *x, const double *y, int32_t n)
-{
-    double dot = 0.0;
-    int32_t i;
-    for (i = 0; i < n; ++i) {
-        dot = dot + y[i] * x[i];
-    }
-    return dot;
 }
 
 /* libsvm's sigmoid_predict: Platt's 1 / (1 + exp(dec * A + B)), written to avoid

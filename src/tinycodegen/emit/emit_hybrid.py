@@ -162,5 +162,8 @@ def emit_hybrid(ir: HybridIR, name: str) -> CSource:
     files[f"{name}.c"] = c_text
     for fname, text in runtime_files(runtime).items():
         files.setdefault(fname, text)
+    # an SVC member compiled on a BLAS whose ddot order is not replayed: equal up to its band
+    band = any(getattr(m, "dot_exact", True) is False for m in ir.members)
     return CSource(name=name, files=files, n_features=ir.meta.n_features,
-                   n_classes=ir.meta.n_classes, backend="table", extra_functions=extra)
+                   n_classes=ir.meta.n_classes, backend="table", extra_functions=extra,
+                   guarantee="band" if band else "exact")

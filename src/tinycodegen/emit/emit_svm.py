@@ -15,7 +15,11 @@ from tinycodegen.ir.svm import SVCIR
 from tinycodegen.ir.svm_bounds import ROW_LIMIT, FastConstants
 
 RUNTIME = ("tcg_input.h", "tcg_svm.h")
-DDOT = {"openblas_haswell": "tcg_ddot_hsw", "sequential": "tcg_ddot_seq"}
+# ddot order (svm_exact.DOT_ORDERS) -> its replay in tcg_ddot.h
+DDOT = {"openblas_prescott": "tcg_ddot_sse2", "openblas_nehalem": "tcg_ddot_nhm",
+        "openblas_sandybridge": "tcg_ddot_snb", "openblas_haswell": "tcg_ddot_hsw",
+        "openblas_skylakex": "tcg_ddot_skx", "openblas_armv8": "tcg_ddot_armv8",
+        "openblas_neoversen1": "tcg_ddot_neon", "sequential": "tcg_ddot_seq"}
 DECLS = """
 /* sklearn's decision_function ({dw} values: {dw_doc}), libsvm's double values rounded to
  * float; 0 for rejected input. */
@@ -59,20 +63,29 @@ def tables(ir: SVCIR, name: str) -> tuple[str, str]:
     return code, sv_expr
 
 
+def dot_call(ir: SVCIR, a: str, b: str, n: str) -> str:
+    """C call of the ddot replay. dot_sse2.S's order depends on y's address: libsvm's rbf passes
+    a malloc'd (16-byte aligned) difference, the other kernels SV i, a row of the aligned SV
+    array: 8 bytes past a boundary when i * width is odd."""
+    call = f"{DDOT[ir.dot_order]}({a}, {b}, {n}"
+    if ir.dot_order == "openblas_prescott":
+        return call + (", (i & 1))" if ir.kernel != "rbf" and ir.width % 2 else ", 0)")
+    return call + ")"
+
+
 def k64_body(ir: SVCIR, name: str, sv_expr: str) -> tuple[str, str]:
     up = name.upper()
-    dot = DDOT[ir.dot_order]
     g, c0 = c_double(ir.gamma), c_double(ir.coef0)
     if ir.kernel == "rbf":
         body = (f"    double m[{up}_NZ];\n    int32_t j;\n    for (j = 0; j < {up}_NZ; ++j) {{\n"
                 f"        m[j] = z[j] - {sv_expr};\n    }}\n"
-                f"    return exp(-{g} * {dot}(m, m, {up}_NZ));\n")
+                f"    return exp(-{g} * {dot_call(ir, 'm', 'm', f'{up}_NZ')});\n")
         return body, f"exp(-gamma * |z - sv|^2), |.|^2 by {ir.dot_order} ddot of z - sv"
     body = (f"    double s[{up}_NZ];\n    int32_t j;\n    for (j = 0; j < {up}_NZ; ++j) {{\n"
             f"        s[j] = {sv_expr};\n    }}\n")
-    expr = {"linear": f"{dot}(z, s, {up}_NZ)",
-            "poly": f"tcg_powi({g} * {dot}(z, s, {up}_NZ) + {c0}, {ir.degree})",
-            "sigmoid": f"tanh({g} * {dot}(z, s, {up}_NZ) + {c0})"}[ir.kernel]
+    dot = dot_call(ir, "z", "s", f"{up}_NZ")
+    expr = {"linear": dot, "poly": f"tcg_powi({g} * {dot} + {c0}, {ir.degree})",
+            "sigmoid": f"tanh({g} * {dot} + {c0})"}[ir.kernel]
     doc = {"linear": "z . sv", "poly": f"powi(gamma z . sv + coef0, {ir.degree})",
            "sigmoid": "tanh(gamma z . sv + coef0)"}[ir.kernel]
     return body + f"    return {expr};\n", f"{doc}, dot products by {ir.dot_order} ddot"
@@ -168,17 +181,22 @@ def doc_for(ir: SVCIR) -> str:
     fast = (" * predict: a float fast path decides the vote when its proven error bound allows;\n"
             " * otherwise, and for decision_function / predict_proba, " if ir.fast is not None
             else " * ")
-    return (
-        f" * {ir.meta.estimator}, {ir.kernel} kernel, {ir.n_sv} support vectors.\n{fast}"
-        "libsvm's double\n"
-        " * arithmetic is replayed operation for operation: kernel dot products in the order of\n"
-        f" * the BLAS ddot scikit-learn used when compiled ({ir.dot_order}; its fused\n"
-        " * multiply-adds correctly rounded, see tcg_svm.h), exp and tanh from <math.h>.\n"
-        " * predict, decision_function and predict_proba then equal sklearn's where the BLAS\n"
-        " * kernel and libm are those of the compiling host; elsewhere only the libm results\n"
-        " * (exp, tanh) can differ, in their last bits.\n"
-        " * Build with -ffp-contract=off."
-    )
+    if ir.dot_exact:
+        dots = (" * arithmetic is replayed operation for operation: kernel dot products in the\n"
+                f" * order of the BLAS ddot scikit-learn used when compiled ({ir.dot_order}; its\n"
+                " * fused multiply-adds correctly rounded, see tcg_ddot.h), exp and tanh from\n"
+                " * <math.h>. predict, decision_function and predict_proba then equal sklearn's\n"
+                " * where the BLAS kernel and libm are those of the compiling host; elsewhere\n"
+                " * only the libm results (exp, tanh) can differ, in their last bits.\n")
+    else:
+        dots = (" * arithmetic is replayed operation for operation, except the kernel dot\n"
+                " * products: the compiling host's BLAS sums them in an order tinycodegen does\n"
+                " * not replay, so they are summed in sequential order. NOT bit-exact:\n"
+                " * guarantee \"band\", equal to sklearn's predict except inside sklearn's own\n"
+                " * rounding band (rows whose decision values are that close to a tie may differ;\n"
+                " * tinycodegen check counts them).\n")
+    return (f" * {ir.meta.estimator}, {ir.kernel} kernel, {ir.n_sv} support vectors.\n{fast}"
+            f"libsvm's double\n{dots} * Build with -ffp-contract=off.")
 
 
 @register_emitter("svc", "table")
@@ -210,4 +228,5 @@ def emit_svc(ir: SVCIR, name: str) -> CSource:
              f"{name}.c": c_text}
     files.update(runtime_files(runtime))
     return CSource(name=name, files=files, n_features=ir.meta.n_features, n_classes=k,
-                   backend="table", extra_functions=(f"decision_function:{dw}",))
+                   backend="table", extra_functions=(f"decision_function:{dw}",),
+                   guarantee="exact" if ir.dot_exact else "band")

@@ -2,7 +2,8 @@
 bound on how far those double outputs can be from sklearn's, row by row.
 
 * trees, pipeline trees, SVCs: 0 (their double outputs are sklearn's bit for bit; the SVC's on
-  the host it was compiled on);
+  the host it was compiled on, when its BLAS order is replayed: else the hybrid's guarantee is
+  "band");
 * linear models: their scores are correctly rounded where sklearn's BLAS sums in some order, so
   a score is within gamma_{n+1}(2**-53) (|b| + sum |w_i z_i|) of sklearn's (the linear family's
   own band); probabilities move by at most half the largest score difference (sigmoid and

@@ -12,12 +12,15 @@ The C decides in two steps, mirrored here:
 * exact path (every other row and kernel, decision_function and predict_proba): libsvm's
   double arithmetic operation for operation (:mod:`tinycodegen.ir.svm_exact`), including the
   summation order of the BLAS ddot libsvm calls for every kernel value (``dot_order``, probed
-  on the compiling host; "sequential" for models fitted on sparse input, whose libsvm kernels
-  are plain loops) and libm's exp / tanh.
+  on the compiling host among the replayed OpenBLAS kernels, see ``svm_blas.md``;
+  "sequential" for models fitted on sparse input, whose libsvm kernels are plain loops) and
+  libm's exp / tanh.
 
 Guarantee: predict, decision_function and predict_proba are sklearn's on the compiling host
 (same BLAS kernel, same libm); on another libm only exp / tanh can differ in their last bits,
 which can move predict only through the exact path or through predict_proba / the ovr values.
+A host BLAS matching no replayed order (``dot_exact`` False) gets the sequential order: equal
+to sklearn except inside its rounding band (guarantee "band").
 Support vectors are stored once as float when every value is a float (models trained on float
 data), else as double plus a float copy for the fast path.
 """
@@ -74,6 +77,8 @@ class SVCIR(OvoLayout):
     break_ties: bool
     dot_order: str  # summation order of the host BLAS ddot (svm_exact.DOT_ORDERS)
     transform: InputTransform | None = None
+    dot_exact: bool = True  # dot_order is the host BLAS's; False: a fallback, C equal up to band
+    blas: str = ""  # the BLAS the order was probed on (for the header)
     kind: str = field(default="svc", init=False)
 
     def __post_init__(self) -> None:
