@@ -172,12 +172,9 @@ def c_array(ctype: str, name: str, values: list[str] | np.ndarray, per_line: int
 
 def render(template: str, **subs: object) -> str:
     text = resources.files("tinycodegen.emit").joinpath("templates", template).read_text()
-    # Safety net: descriptions of the model are comment text whatever their source.
-    return Template(text).substitute({k: comment_text(v, 10_000) if k in _COMMENT_KEYS else str(v)
+    # Safety net: ${ESTIMATOR} (a description of the model) is comment text whatever its source.
+    return Template(text).substitute({k: comment_text(v, 10_000) if k == "ESTIMATOR" else str(v)
                                       for k, v in subs.items()})
-
-
-_COMMENT_KEYS = frozenset({"ESTIMATOR", "STEPS"})
 
 
 def header(meta: ModelMeta, name: str, backend: str, *, guarantee: str = "exact",
