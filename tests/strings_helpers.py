@@ -1,0 +1,132 @@
+"""Helpers of test_strings.py: a small C lexer, a probe that prints the header's strings, builds
+with gcc (C99) and g++ (C++11) under -Werror, and the object files' exported symbols."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from helpers import STRICT
+
+CXX_STRICT = ["-std=c++11", *[f for f in STRICT if f != "-std=c99"], "-x", "c++"]
+
+
+def lex(text: str) -> list[tuple[str, str]]:
+    """C text as (kind, text) pieces: "comment", "string" (with quotes), "char", "code"."""
+    out: list[tuple[str, str]] = []
+    i, n, start = 0, len(text), 0
+
+    def flush(j: int) -> None:
+        if j > start:
+            out.append(("code", text[start:j]))
+
+    while i < n:
+        two = text[i : i + 2]
+        if two in ("/*", "//"):
+            flush(i)
+            end = text.find("*/", i + 2) + 2 if two == "/*" else text.find("\n", i)
+            end = n if end < i + 2 else end
+            out.append(("comment", text[i:end]))
+            i = start = end
+        elif text[i] in "\"'":
+            flush(i)
+            q, j = text[i], i + 1
+            while text[j] != q:
+                j += 2 if text[j] == "\\" else 1
+            out.append(("string" if q == '"' else "char", text[i : j + 1]))
+            i = start = j + 1
+        else:
+            i += 1
+    flush(n)
+    return out
+
+
+_ESC = re.compile(r'\\([0-7]{1,3}|["\\?\'abfnrtv])')
+_SIMPLE = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11}
+
+
+def literal_bytes(lit: str) -> bytes:
+    """The bytes a C string literal (with its quotes) stands for."""
+    body, out, i = lit[1:-1], bytearray(), 0
+    while i < len(body):
+        m = _ESC.match(body, i)
+        if m:
+            e = m.group(1)
+            out.append(int(e, 8) if e[0] in "01234567" else _SIMPLE.get(e, ord(e)))
+            i = m.end()
+        else:
+            assert body[i] != "\\", f"unknown escape in {lit!r}"
+            out.append(ord(body[i]))
+            i += 1
+    return bytes(out)
+
+
+def probe_c(name: str, macros: list[str]) -> str:
+    """main() printing, per macro (an initializer list of strings), one line per string:
+    '<macro> <hex bytes>'."""
+    lines = ["#include <stdio.h>", f'#include "{name}.h"',
+             "static void put(const char *tag, const char *s)",
+             "{", "    printf(\"%s \", tag);",
+             "    while (*s) { printf(\"%02x\", (unsigned)(unsigned char)*s); ++s; }",
+             "    printf(\"\\n\");", "}", "int main(void)", "{", "    unsigned i;"]
+    for m in macros:
+        lines += ["    {", f"        static const char *const v[] = {m};",
+                  "        for (i = 0; i < sizeof v / sizeof v[0]; ++i) {",
+                  f'            put("{m}", v[i]);', "        }", "    }"]
+    return "\n".join(lines + ["    return 0;", "}", ""])
+
+
+def run(cmd: list[str], cwd: Path) -> str:
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    assert proc.returncode == 0, f"{' '.join(cmd)}:\n{proc.stderr}{proc.stdout}"
+    return proc.stdout
+
+
+def build_and_read(files: dict[str, str], name: str, macros: list[str], folder: Path,
+                   cxx: bool) -> dict[str, list[bytes]]:
+    """Write the files, compile every .c with -Werror (C99, or C++11 when ``cxx``), link the
+    probe, run it and return each macro's strings as bytes."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for fname, text in files.items():
+        (folder / fname).write_text(text)
+    (folder / "probe.c").write_text(probe_c(name, macros))
+    sources = sorted(f for f in files if f.endswith(".c"))
+    cc, flags = ("g++", CXX_STRICT) if cxx else ("gcc", STRICT)
+    for src in (*sources, "probe.c"):
+        run([cc, *flags, "-c", src, "-o", src[:-2] + ".o"], folder)
+    run([cc, *(f[:-2] + ".o" for f in sources), "probe.o", "-o", "probe", "-lm"], folder)
+    out: dict[str, list[bytes]] = {m: [] for m in macros}
+    for line in run(["./probe"], folder).splitlines():
+        tag, _, hexed = line.partition(" ")
+        out[tag].append(bytes.fromhex(hexed))
+    return out
+
+
+def exported_symbols(folder: Path, objects: list[str]) -> set[str]:
+    """Global symbols the objects define (nm: upper-case type letters except U)."""
+    out = set()
+    for obj in objects:
+        for line in run(["nm", "-P", "--defined-only", obj], folder).splitlines():
+            sym, kind = line.split()[:2]
+            if kind.isupper():
+                out.add(sym)
+    return out
+
+
+def header_functions(files: dict[str, str]) -> set[str]:
+    """Function names declared in the generated headers (the documented contract)."""
+    names = set()
+    for fname, text in files.items():
+        if fname.endswith(".h") and not fname.startswith(("tcg_", "eml_")):
+            code = "".join(t for k, t in lex(text) if k == "code")
+            names |= set(re.findall(r"^[a-z][\w ]*?\b(\w+)\(", code, flags=re.M))
+    return names
+
+
+def has_constructor_section(folder: Path, objects: list[str]) -> bool:
+    for obj in objects:
+        text = run(["objdump", "-h", obj], folder)
+        if ".init_array" in text or ".ctors" in text:
+            return True
+    return False
