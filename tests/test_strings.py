@@ -27,6 +27,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder
 from sklearn.tree import DecisionTreeClassifier
+
+import tinycodegen
 from strings_helpers import (
     build_and_read,
     exported_symbols,
@@ -35,8 +37,6 @@ from strings_helpers import (
     lex,
     literal_bytes,
 )
-
-import tinycodegen
 from tinycodegen.emit.common import GUARANTEES, c_string
 from tinycodegen.errors import InvalidNameError, UnsupportedModelError
 from tinycodegen.names import column_identifiers, comment_text, validate_c_name
@@ -156,14 +156,16 @@ def test_quantized_tree_strings(labels: list[str], feats: list[str]) -> None:
     checked_build(DecisionTreeClassifier(max_depth=3, random_state=0).fit(df, y), quantize="int8")
 
 
-PAYLOAD_C = ('lr */ #include <stdio.h>\n__attribute__((constructor)) static void f(void) '
-             '{{ FILE *p = fopen("{marker}", "w"); if (p) fclose(p); }} /*')
+# The step name, with line breaks so that it would compile and run where it lands.
+PAYLOAD_C = ('lr */\n#include <stdio.h>\n#ifndef PWN\n#define PWN\n'
+             '__attribute__((constructor)) static void f(void) '
+             '{{ FILE *p = fopen("{marker}", "w"); if (p) fclose(p); }}\n#endif\n/*')
 
 
 def injected_model(marker: Path) -> Pipeline:
     payload = PAYLOAD_C.format(marker=marker)
     model = lr_pipeline(["a", "b"], ["num", "cat", "ord"], ["x", "y"], ["ct", "lr", "oh"])
-    model.steps = [(payload, model.steps[0][1]), (payload + " 2", model.steps[1][1])]
+    model.steps = [(payload, model.steps[0][1]), model.steps[1]]
     return model
 
 
@@ -177,7 +179,7 @@ def test_injected_step_name_stays_out_of_the_code(tmp_path: Path) -> None:
                 assert "constructor" not in piece and "fopen" not in piece, fname
             if kind == "comment":
                 assert "#" not in piece or "#include" not in piece, fname
-        assert "*/ #include" not in text and str(marker) not in text, fname
+        assert "#include <stdio.h>" not in text and str(marker) not in text, fname
     X = np.array([[0.5, 0, 1]], dtype=np.float32)
     assert compiled.predict(X).tolist() == model.predict(  # builds and loads through cffi
         pd.DataFrame({"num": [0.5], "cat": ["x"], "ord": ["y"]})).tolist()
