@@ -290,3 +290,19 @@ def test_header_wording_follows_the_guarantee() -> None:
         assert ("exactly as sklearn's predict" in head) == (want == "exact"), (want, head)
         if want == "none":
             assert "not exact (comparison backend)" in head
+
+
+def test_error_quoting_a_step_name_stays_one_line(tmp_path: Path) -> None:
+    import joblib
+    from sklearn.decomposition import PCA
+
+    rng, X = rows(seed=3)
+    model = Pipeline([("pca", PCA(1)), ("lr", LogisticRegression())]).fit(X, X[:, 0] > 0)
+    model.steps[0] = ("a\nb\x1b[2J */", model.steps[0][1])
+    joblib.dump(model, tmp_path / "m.joblib")
+    proc = subprocess.run([sys.executable, "-m", "tinycodegen", "compile",
+                           str(tmp_path / "m.joblib"), "-o", str(tmp_path / "o")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and not (tmp_path / "o").exists()
+    assert proc.stderr.count("\n") == 1 and "\x1b" not in proc.stderr
+    assert proc.stderr.startswith("error: ") and "a\\nb\\x1b[2J" in proc.stderr
