@@ -77,7 +77,7 @@ WORDING = {
         "Guarantee: bit-exact to the quantized model's own reference, not to sklearn: the\n"
         " * integer model may decide differently from the float one on some inputs; the\n"
         " * difference from sklearn is measured by `python -m tinycodegen check`.",
-        "as the quantized model decides (bit-exact to its reference, not sklearn's predict)",
+        "as the quantized model decides: bit-exact to its reference, not to sklearn",
         "the quantized model's probabilities",
     ),
     "none": (
