@@ -318,3 +318,17 @@ def test_error_quoting_a_step_name_stays_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 2 and not (tmp_path / "o").exists()
     assert proc.stderr.count("\n") == 1 and "\x1b" not in proc.stderr
     assert proc.stderr.startswith("error: ") and "a\\nb\\x1b[2J" in proc.stderr
+
+
+@pytest.mark.parametrize("name", ["stdint", "RF"])
+def test_cli_refuses_unsafe_names_with_one_line(tmp_path: Path, name: str) -> None:
+    import joblib
+
+    rng, X = rows(seed=5)
+    joblib.dump(DecisionTreeClassifier(max_depth=2).fit(X, X[:, 0] > 0), tmp_path / "m.joblib")
+    proc = subprocess.run([sys.executable, "-m", "tinycodegen", "compile",
+                           str(tmp_path / "m.joblib"), "-o", str(tmp_path / "o"), "--name", name],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and not (tmp_path / "o").exists()
+    assert proc.stderr.count("\n") == 1 and "invalid model name" in proc.stderr
+    assert ("shadow" in proc.stderr) if name == "stdint" else ("lower-case" in proc.stderr)
