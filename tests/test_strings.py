@@ -159,6 +159,14 @@ def test_quantized_tree_strings(labels: list[str], feats: list[str]) -> None:
     checked_build(DecisionTreeClassifier(max_depth=3, random_state=0).fit(df, y), quantize="int8")
 
 
+@SETTINGS
+@given(labels=distinct(3), cols=distinct(3, 1), cats=distinct(3), steps=distinct(3, 1))
+def test_quantized_pipeline_strings(labels: list[str], cols: list[str], cats: list[str],
+                                    steps: list[str]) -> None:
+    model = lr_pipeline(labels, cols, cats, steps)
+    checked_build(model, quantize="int8", cats={cols[1]: sorted(cats), cols[2]: sorted(cats)})
+
+
 # The step name, with line breaks so that it would compile and run where it lands.
 PAYLOAD_C = ('lr */\n#include <stdio.h>\n#ifndef PWN\n#define PWN\n'
              '__attribute__((constructor)) static void f(void) '
