@@ -340,3 +340,12 @@ def test_cli_refuses_unsafe_names_with_one_line(tmp_path: Path, name: str) -> No
     assert proc.returncode == 2 and not (tmp_path / "o").exists()
     assert proc.stderr.count("\n") == 1 and "invalid model name" in proc.stderr
     assert ("shadow" in proc.stderr) if name == "stdint" else ("lower-case" in proc.stderr)
+
+
+def test_transformer_renamed_after_fit_is_one_clear_error() -> None:
+    model = lr_pipeline(["a", "b"], ["n", "c1", "c2"], ["x", "y"], ["s0", "s1", "oh"])
+    ct = model.steps[0][1]
+    ct.transformers_ = [("*/ x", t, c) if n == "num" else (n, t, c)
+                        for n, t, c in ct.transformers_]
+    with pytest.raises(UnsupportedModelError, match="inconsistent"):
+        tinycodegen.compile(model, name="ren")
