@@ -1,11 +1,20 @@
-"""Helpers of test_strings.py: a small C lexer, a probe that prints the header's strings, builds
-with gcc (C99) and g++ (C++11) under -Werror, and the object files' exported symbols."""
+"""Helpers of test_strings.py and test_names.py: a small C lexer, a probe that prints the
+header's strings, builds with gcc (C99) and g++ (C++11) under -Werror, the object files' exported
+symbols, and small models whose every string field is given."""
 
 from __future__ import annotations
 
 import re
 import subprocess
+import warnings
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder
 
 from helpers import STRICT
 
@@ -132,3 +141,34 @@ def has_constructor_section(folder: Path, objects: list[str]) -> bool:
         if ".init_array" in text or ".ctors" in text:
             return True
     return False
+
+
+def rows(n: int = 60, seed: int = 0) -> tuple[np.random.Generator, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng, rng.normal(size=(n, 2))
+
+
+def lr_pipeline(labels: list[str], cols: list[str], cats: list[str],
+                steps: list[str]) -> Pipeline:
+    """LR behind a ColumnTransformer (MinMaxScaler, OneHotEncoder, OrdinalEncoder) with the
+    given class labels, column names, category values and (set after fit) step names."""
+    rng, X = rows()
+    df = pd.DataFrame({cols[0]: X[:, 0], cols[1]: np.array(cats, dtype=object)[
+        rng.integers(0, len(cats), len(X))], cols[2]: np.array(cats[::-1], dtype=object)[
+        rng.integers(0, len(cats), len(X))]})
+    y = np.array(labels, dtype=object)[rng.integers(0, len(labels), len(X))]
+    ct = ColumnTransformer([("num", MinMaxScaler(), [cols[0]]),
+                            ("oh", OneHotEncoder(handle_unknown="ignore"), [cols[1]]),
+                            ("ord", OrdinalEncoder(), [cols[2]])])
+    model = Pipeline([("ct", ct), ("lr", LogisticRegression(max_iter=300))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(df, y)
+    # sklearn checks names only in fit: a saved model can hold any step / transformer name.
+    model.steps = [(steps[0], ct), (steps[1], model.steps[1][1])]
+    ct.transformers_ = [(steps[2], t, c) if n == "oh" else (n, t, c)
+                        for n, t, c in ct.transformers_]
+    for attr in ("output_indices_", "_transformer_to_input_indices"):
+        setattr(ct, attr, {steps[2] if n == "oh" else n: v for n, v in getattr(ct, attr).items()})
+    assert (model.predict(df) == model.predict(df)).all()  # still a consistent model
+    return model
