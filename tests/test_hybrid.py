@@ -109,14 +109,14 @@ def test_members_are_separate_files_and_link_with_another_model(tmp_path: Path) 
     ests = [("rf", RandomForestClassifier(3, max_depth=3, random_state=0)),
             ("svc", SVC(probability=True, random_state=0)), ("lr", LogisticRegression())]
     a = tinycodegen.compile(VotingClassifier(ests, voting="soft").fit(X, y), name="vote")
-    b = tinycodegen.compile(StackingClassifier(ests).fit(X, y), name="stack")
+    b = tinycodegen.compile(StackingClassifier(ests).fit(X, y), name="stacked")
     assert {"vote_m0.c", "vote_m1.c", "vote_m2.c", "vote.c"} <= set(a.source.files)
     a.write(tmp_path)
     b.write(tmp_path)
     (tmp_path / "main.c").write_text(
-        '#include "vote.h"\n#include "stack.h"\nint main(void)\n{\n'
+        '#include "vote.h"\n#include "stacked.h"\nint main(void)\n{\n'
         "    float x[3] = {0.5f, -1.0f, 2.0f};\n"
-        "    return vote_predict(x) >= 0 && stack_predict(x) >= 0 ? 0 : 1;\n}\n")
+        "    return vote_predict(x) >= 0 && stacked_predict(x) >= 0 ? 0 : 1;\n}\n")
     for cc in ("gcc", "clang"):
         c_files = sorted(str(p) for p in tmp_path.glob("*.c"))
         exe = tmp_path / f"both_{cc}"

@@ -7,7 +7,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from tinycodegen.errors import TinycodegenError
+from tinycodegen.errors import TinycodegenError, one_line
 
 COMMAND_MODULES = ("tinycodegen.commands.compile_cmd", "tinycodegen.commands.check_cmd",
                    "tinycodegen.commands.report_cmd", "tinycodegen.commands.study_cmd",
@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except TinycodegenError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 
+def one_line(text: object) -> str:
+    """``text`` as one printable line: line breaks and other control characters (from model
+    strings quoted in a message: step names, labels) escaped, never sent to the terminal."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
+
+
 class TinycodegenError(Exception):
     """Base class: the CLI prints ``error: <message>`` and exits with status 2."""
 

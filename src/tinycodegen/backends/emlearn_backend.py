@@ -71,7 +71,7 @@ def wrap_emlearn(model: Any, name: str) -> CSource:
         proba = f"{inner}_predict_proba(in, {nz}, out, {nc})"
     c_text = (
         f"/* {name}.c - emlearn {getattr(emlearn, '__version__', '?')} output (float inputs), "
-        "wrapped by tinycodegen. Not exact: see README. */\n"
+        "wrapped by tinycodegen: not exact (comparison backend). */\n"
         f'#include "{name}.h"\n#include "{inner}.h"\n'
         + ('#include "tcg_input.h"\n#include "tcg_preprocess.h"\n' if transform else "")
         + f"\n{transform}\n"
@@ -84,7 +84,8 @@ def wrap_emlearn(model: Any, name: str) -> CSource:
         f"    (void){name}_run(x, out);\n}}\n"
     )
     files = {
-        f"{name}.h": header(split.meta, name, "emlearn", doc=" * emlearn's own rules, unchecked.",
+        f"{name}.h": header(split.meta, name, "emlearn", guarantee="none",
+                            doc=" * emlearn's own rules, unchecked.",
                             decls=extra_decls(split, name)),
         f"{name}.c": c_text,
         f"{inner}.h": generated,
@@ -94,4 +95,4 @@ def wrap_emlearn(model: Any, name: str) -> CSource:
         files.update({h: local_includes((root / h).read_text()) for h in NET_HEADERS})
     files.update(extra_files(split))
     return CSource(name=name, files=files, n_features=split.meta.n_features, n_classes=nc,
-                   backend="emlearn", strict=False)
+                   backend="emlearn", strict=False, guarantee="none")

@@ -89,7 +89,8 @@ def wrap_m2cgen(model: Any, name: str) -> CSource:
     transform, fill = input_code(split, name, "double")
     includes = '#include "tcg_expit.h"\n' if linear else ""
     c_text = (
-        f"/* {name}.c - m2cgen output wrapped by tinycodegen. Not exact: see README. */\n"
+        f"/* {name}.c - m2cgen output wrapped by tinycodegen: not exact (comparison "
+        "backend). */\n"
         f'#include "{name}.h"\n{includes}{renames}\n{code}\n\n{transform}\n'
         f"static int32_t {name}_run(const float *x, float *out, float *dec)\n{{\n"
         f"    double in[{nz}];\n    int32_t i;\n    (void)dec;\n{fill}{body}}}\n\n"
@@ -106,15 +107,15 @@ def wrap_m2cgen(model: Any, name: str) -> CSource:
         decls = DEC_DECL.format(name=name, k=k) + decls
         extra = (f"decision_function:{k}",)
     files = {
-        f"{name}.h": header(split.meta, name, "m2cgen", doc=" * m2cgen's own rules, unchecked.",
-                            decls=decls),
+        f"{name}.h": header(split.meta, name, "m2cgen", guarantee="none",
+                            doc=" * m2cgen's own rules, unchecked.", decls=decls),
         f"{name}.c": c_text,
     }
     if linear:
         files.update(runtime_files(("tcg_proba.h", "tcg_expit.h")))
     files.update(extra_files(split))
     return CSource(name=name, files=files, n_features=split.meta.n_features, n_classes=nc,
-                   backend="m2cgen", strict=False, extra_functions=extra)
+                   backend="m2cgen", strict=False, extra_functions=extra, guarantee="none")
 
 
 def svc_ovo_body(nc: int) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tinycodegen.api import backends, compile
 from tinycodegen.emit import DEFAULT_BACKEND
+from tinycodegen.errors import one_line
 from tinycodegen.modelio import load_model_file
 from tinycodegen.packaging import FORMATS
 from tinycodegen.passes import QUANTIZE_MODES
@@ -44,5 +45,5 @@ def run(args: argparse.Namespace) -> int:
     for path in written:
         print(path)
     for note in compiled.source.notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(f"note: {one_line(note)}", file=sys.stderr)
     return 0

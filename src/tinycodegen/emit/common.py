@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from importlib import resources
 from string import Template
@@ -10,35 +9,12 @@ from string import Template
 import numpy as np
 
 from tinycodegen._version import __version__
-from tinycodegen.errors import InvalidNameError
+from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.ir.base import ModelMeta
+from tinycodegen.names import C_KEYWORDS, comment_text, validate_c_name
 
-C_KEYWORDS = frozenset(
-    "auto break case char const continue default do double else enum extern float for goto if "
-    "inline int long register restrict return short signed sizeof static struct switch typedef "
-    "union unsigned void volatile while _Bool _Complex _Imaginary _Alignas _Alignof _Atomic "
-    "_Generic _Noreturn _Static_assert _Thread_local bool true false asm".split()
-)
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-MAX_NAME = 48
-
-
-def validate_c_name(name: str) -> str:
-    """Return ``name`` if it can prefix every C symbol of a model, else raise one clear error."""
-    if not isinstance(name, str) or not _IDENT.match(name):
-        raise InvalidNameError(
-            f"invalid model name {name!r}: use letters, digits and _, not starting with a digit"
-        )
-    if name in C_KEYWORDS:
-        raise InvalidNameError(f"invalid model name {name!r}: it is a C keyword")
-    if name.startswith("tcg_") or name.startswith("__") or re.match(r"_[A-Z]", name):
-        raise InvalidNameError(
-            f"invalid model name {name!r}: 'tcg_', '__' and '_X' prefixes are reserved"
-        )
-    if len(name) > MAX_NAME:
-        raise InvalidNameError(f"invalid model name {name!r}: longer than {MAX_NAME} characters")
-    return name
-
+__all__ = ["C_KEYWORDS", "GUARANTEES", "CSource", "c_array", "c_double", "c_float", "c_string",
+           "comment_text", "header", "int_type", "render", "validate_c_name", "weakest"]
 
 @dataclass(frozen=True)
 class CSource:
@@ -56,6 +32,15 @@ class CSource:
     # What the C promises against the library (GUARANTEES): the header's wording comes from it.
     guarantee: str = "exact"
 
+    def __post_init__(self) -> None:
+        if self.guarantee not in GUARANTEES:
+            raise ValueError(f"CSource.guarantee {self.guarantee!r} is not one of {GUARANTEES}")
+        head = self.files.get(self.h_file, "")
+        macro = f"#define {self.name.upper()}_GUARANTEE "
+        if macro in head and f'{macro}"{self.guarantee}"' not in head:
+            raise ValueError(f"{self.h_file} states another guarantee than {self.guarantee!r}: "
+                             "pass the same guarantee to header()")
+
     @property
     def c_file(self) -> str:
         return f"{self.name}.c"
@@ -70,6 +55,43 @@ class CSource:
 # unknown BLAS summation order), "reference" (bit-exact to its quantized NumPy reference; the
 # difference from the float model is measured by `check`), "none" (comparison backends).
 GUARANTEES = ("exact", "band", "reference", "none")
+
+# What the header says for each guarantee: (paragraph under the title, predict's comment,
+# predict_proba's comment). The one place that words a model's promise.
+WORDING = {
+    "exact": (
+        "Guarantee: exact. NAME_predict equals sklearn's predict, and NAME_predict_proba\n"
+        " * sklearn's predict_proba rounded to float, for every float32 input.",
+        "exactly as sklearn's predict",
+        "sklearn's predict_proba rounded to float",
+    ),
+    "band": (
+        "Guarantee: equal to sklearn except inside sklearn's own rounding band (its BLAS\n"
+        " * summation order): where sklearn's double score is too close to a decision boundary\n"
+        " * for its last bit to be known, the C decides on the correctly rounded score.\n"
+        " * `python -m tinycodegen check` counts the rows that differ.",
+        "as sklearn's predict except inside its rounding band",
+        "from correctly rounded scores, rounded to float",
+    ),
+    "reference": (
+        "Guarantee: bit-exact to the quantized model's own reference, not to sklearn: the\n"
+        " * integer model may decide differently from the float one on some inputs; the\n"
+        " * difference from sklearn is measured by `python -m tinycodegen check`.",
+        "as the quantized model decides: bit-exact to its reference, not to sklearn",
+        "the quantized model's probabilities",
+    ),
+    "none": (
+        "Guarantee: none, not exact (comparison backend): another tool's arithmetic, wrapped\n"
+        " * in this contract; `python -m tinycodegen check` counts the rows that differ.",
+        "as the comparison backend computes it (not exact)",
+        "the comparison backend's probabilities (not exact)",
+    ),
+}
+
+
+def weakest(guarantees: list[str] | tuple[str, ...]) -> str:
+    """The guarantee of a model made of parts: the weakest part's (order of GUARANTEES)."""
+    return GUARANTEES[max((GUARANTEES.index(g) for g in guarantees), default=0)]
 
 
 def c_float(v: float) -> str:
@@ -95,15 +117,37 @@ def c_double(v: float) -> str:
     return s
 
 
-def c_string(s: str) -> str:
+MAX_LITERAL = 4095  # bytes of one string literal every C99 compiler must accept
+
+
+def c_string(s: object) -> str:
+    """``s`` as a C string literal (UTF-8) that means the same in C99 and C++11: printable ASCII
+    as is, except ``"`` ``\\`` and ``?`` (no trigraph can form) escaped; every other byte as a
+    three-digit octal escape (so a following digit is never absorbed). A NUL, a lone surrogate or
+    more than MAX_LITERAL bytes cannot be a C string: one clear error."""
+    text = str(s)
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UnsupportedModelError(
+            f"the string {text!r} is not valid Unicode (a lone surrogate): it cannot become a "
+            "C string") from None
+    if b"\0" in data:
+        raise UnsupportedModelError(
+            f"the string {text!r} holds a NUL character, which a C string cannot hold")
+    if len(data) > MAX_LITERAL:
+        raise UnsupportedModelError(
+            f"the string {text[:40]!r}... is {len(data)} bytes long; a C string literal holds "
+            f"at most {MAX_LITERAL}")
     out = []
-    for ch in str(s):
-        if ch in '"\\':
+    for b in data:
+        ch = chr(b)
+        if ch in '"\\?':
             out.append("\\" + ch)
-        elif 32 <= ord(ch) < 127:
+        elif 32 <= b < 127:
             out.append(ch)
         else:
-            out.extend(f"\\{b:03o}" for b in ch.encode("utf-8"))
+            out.append(f"\\{b:03o}")
     return '"' + "".join(out) + '"'
 
 
@@ -128,12 +172,17 @@ def c_array(ctype: str, name: str, values: list[str] | np.ndarray, per_line: int
 
 def render(template: str, **subs: object) -> str:
     text = resources.files("tinycodegen.emit").joinpath("templates", template).read_text()
-    return Template(text).substitute({k: str(v) for k, v in subs.items()})
+    # Safety net: ${ESTIMATOR} (a description of the model) is comment text whatever its source.
+    return Template(text).substitute({k: comment_text(v, 10_000) if k == "ESTIMATOR" else str(v)
+                                      for k, v in subs.items()})
 
 
-def header(meta: ModelMeta, name: str, backend: str, *, decls: str = "", doc: str = "") -> str:
-    """The model's public header: the C contract, class labels and feature names."""
+def header(meta: ModelMeta, name: str, backend: str, *, guarantee: str = "exact",
+           decls: str = "", doc: str = "") -> str:
+    """The model's public header: the C contract, class labels and feature names, and the
+    wording of ``guarantee`` (the same word as the CSource's; ``doc`` is fixed text only)."""
     up = name.upper()
+    summary, predict_doc, proba_doc = WORDING[guarantee]
     labels = meta.class_labels
     class_macros = "\n".join(f"#define {up}_CLASS_{i} {c_string(c)}" for i, c in enumerate(labels))
     class_list = ", ".join(f"{up}_CLASS_{i}" for i in range(len(labels)))
@@ -160,6 +209,10 @@ def header(meta: ModelMeta, name: str, backend: str, *, decls: str = "", doc: st
         CLASS_LIST=class_list,
         FEATURE_MACRO=feature_macro,
         NAN_DOC=nan_doc,
+        GUARANTEE=guarantee,
+        GUARANTEE_DOC=summary.replace("NAME_", f"{name}_"),
+        PREDICT_DOC=predict_doc,
+        PROBA_DOC=proba_doc,
         DOC=doc,
         DECLS=decls,
     )

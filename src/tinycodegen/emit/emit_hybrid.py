@@ -5,7 +5,7 @@ does (see :mod:`tinycodegen.ir.hybrid`)."""
 from __future__ import annotations
 
 from tinycodegen._version import __version__
-from tinycodegen.emit.common import CSource, c_array, c_double, header, render
+from tinycodegen.emit.common import CSource, c_array, c_double, header, render, weakest
 from tinycodegen.emit.emit_linear import proba_body
 from tinycodegen.emit.registry import emit, register_emitter
 from tinycodegen.emit.runtime import runtime_files
@@ -27,10 +27,12 @@ void {name}_decision64(const float *x, double *out);
 """
 
 
-def member_sources(ir: HybridIR, name: str) -> tuple[dict[str, str], list[str]]:
-    """Files of every member (emitted as NAME_m<i>) and their header names."""
+def member_sources(ir: HybridIR, name: str) -> tuple[dict[str, str], list[str], str]:
+    """Files of every member (emitted as NAME_m<i>), their header names and the weakest of
+    their guarantees."""
     files: dict[str, str] = {}
     headers = []
+    guarantees = []
     for i, member in enumerate(ir.members):
         src = emit(member, f"{name}_m{i}", "table")
         for fname, text in src.files.items():
@@ -38,7 +40,8 @@ def member_sources(ir: HybridIR, name: str) -> tuple[dict[str, str], list[str]]:
                 raise TinycodegenError(f"hybrid: members disagree on the content of {fname}")
             files[fname] = text
         headers.append(src.h_file)
-    return files, headers
+        guarantees.append(src.guarantee)
+    return files, headers, weakest(guarantees)
 
 
 def accept_body(ir: HybridIR, name: str) -> str:
@@ -139,7 +142,9 @@ def doc_for(ir: HybridIR) -> str:
 
 @register_emitter("hybrid", "table")
 def emit_hybrid(ir: HybridIR, name: str) -> CSource:
-    files, member_headers = member_sources(ir, name)
+    files, member_headers, guarantee = member_sources(ir, name)
+    if ir.mode == "stack":  # the final linear model's scores: as a linear model's
+        guarantee = weakest((guarantee, "band"))
     builder = {"hard": hard_body, "soft": soft_body, "stack": stack_body}[ir.mode]
     tables, body = builder(ir, name)
     runtime = runtime_for(ir)
@@ -158,12 +163,11 @@ def emit_hybrid(ir: HybridIR, name: str) -> CSource:
         assert ir.final is not None
         decls += STACK_DECLS.format(name=name, ns=ir.final.n_scores)
         extra = (f"decision_function:{ir.final.n_scores}",)
-    files[f"{name}.h"] = header(ir.meta, name, "table", decls=decls, doc=doc_for(ir))
+    files[f"{name}.h"] = header(ir.meta, name, "table", guarantee=guarantee, decls=decls,
+                                doc=doc_for(ir))
     files[f"{name}.c"] = c_text
     for fname, text in runtime_files(runtime).items():
         files.setdefault(fname, text)
-    # an SVC member compiled on a BLAS whose ddot order is not replayed: equal up to its band
-    band = any(getattr(m, "dot_exact", True) is False for m in ir.members)
     return CSource(name=name, files=files, n_features=ir.meta.n_features,
                    n_classes=ir.meta.n_classes, backend="table", extra_functions=extra,
-                   guarantee="band" if band else "exact")
+                   guarantee=guarantee)

@@ -184,8 +184,10 @@ def emit_linear(ir: LinearIR, name: str) -> CSource:
     )
     decls = INTERNAL_DECLS.format(name=name, ns=ns, nc=nc) + transform_decls(ir.transform, name)
     doc = doc_for(ir) + ("\n" + transform_doc(ir.transform) if ir.transform is not None else "")
-    files = {f"{name}.h": header(ir.meta, name, "table", decls=decls, doc=doc),
+    files = {f"{name}.h": header(ir.meta, name, "table", guarantee="band", decls=decls,
+                                 doc=doc),
              f"{name}.c": c_text}
     files.update(runtime_files(runtime))
     return CSource(name=name, files=files, n_features=ir.meta.n_features, n_classes=nc,
-                   backend="table", extra_functions=(f"decision_function:{ns}",))
+                   backend="table", extra_functions=(f"decision_function:{ns}",),
+                   guarantee="band")

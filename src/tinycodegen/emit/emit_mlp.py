@@ -235,8 +235,9 @@ def emit_mlp(ir: MLPIR, name: str) -> CSource:
     if ir.transform is not None:
         doc += "\n" + transform_doc(ir.transform)
     decls = DECLS.format(name=name) + transform_decls(ir.transform, name)
-    files = {f"{name}.h": header(ir.meta, name, "table", decls=decls, doc=doc),
+    files = {f"{name}.h": header(ir.meta, name, "table", guarantee="band", decls=decls,
+                                 doc=doc),
              f"{name}.c": c_text}
     files.update(runtime_files(runtime))
     return CSource(name=name, files=files, n_features=ir.meta.n_features,
-                   n_classes=ir.meta.n_classes, backend="table")
+                   n_classes=ir.meta.n_classes, backend="table", guarantee="band")

@@ -8,7 +8,6 @@ from typing import Any
 from tinycodegen._version import __version__
 from tinycodegen.emit.common import CSource, header, render
 from tinycodegen.emit.emit_hybrid import member_sources
-from tinycodegen.emit.emit_qtrees import HEADER_WORDING
 from tinycodegen.emit.registry import register_emitter
 from tinycodegen.emit.runtime import runtime_files
 from tinycodegen.ir.qhybrid import QHybridIR, max_den
@@ -44,7 +43,7 @@ def hard_body(ir: QHybridIR, name: str) -> str:
 
 @register_emitter("qhybrid", "table")
 def emit_qhybrid(ir: QHybridIR, name: str) -> CSource:
-    files, member_headers = member_sources(ir, name)  # type: ignore[arg-type]
+    files, member_headers, _ = member_sources(ir, name)  # type: ignore[arg-type]
     includes = "".join(f'#include "{h}"\n' for h in (*member_headers, *RUNTIME))
     body = soft_body(ir, name) if ir.vote == "soft" else hard_body(ir, name)
     kinds = ", ".join(f"m{i}: {m.meta.estimator} ({m.kind})" for i, m in enumerate(ir.members))
@@ -59,14 +58,13 @@ def emit_qhybrid(ir: QHybridIR, name: str) -> CSource:
             "predict: integer weighted vote counts (sklearn's rule); predict_proba: zeros.")
     doc = (f" * Quantized {ir.mode} {ir.vote} voting over {len(ir)} quantized members "
            f"({kinds});\n * integer weights {wts}. {rule}")
-    head = header(ir.meta, name, f"table, quantized {ir.mode}",
-                  decls=f'\n#define {name.upper()}_QUANTIZE "{ir.mode}"\n', doc=doc)
-    for old, new in HEADER_WORDING:
-        head = head.replace(old, new)
-    files[f"{name}.h"] = head
+    files[f"{name}.h"] = header(ir.meta, name, f"table, quantized {ir.mode}",
+                                guarantee="reference", doc=doc,
+                                decls=f'\n#define {name.upper()}_QUANTIZE "{ir.mode}"\n')
     for fname, text in runtime_files(RUNTIME).items():
         files.setdefault(fname, text)
     notes = (f"quantized {ir.mode} {ir.vote} vote, integer weights {wts}: {kinds}",)
     return CSource(name=name, files=files, n_features=ir.meta.n_features,
-                   n_classes=ir.meta.n_classes, backend="table", notes=notes)
+                   n_classes=ir.meta.n_classes, backend="table", notes=notes,
+                   guarantee="reference")
 

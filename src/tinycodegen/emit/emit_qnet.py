@@ -269,13 +269,13 @@ def emit_qnet(ir: QNetIR, name: str) -> CSource:
            f" * {PROBA_DOC[ir.proba].replace('NAME', 'this model')}")
     if ir.transform is not None:
         doc += "\n" + transform_doc(ir.transform)
-    files = {f"{name}.h": header(ir.meta, name, f"table, quantized {ir.mode}", decls=decls,
-                                 doc=doc),
+    files = {f"{name}.h": header(ir.meta, name, f"table, quantized {ir.mode}",
+                                 guarantee="reference", decls=decls, doc=doc),
              f"{name}.c": c_text}
     files.update(runtime_files(RUNTIME))
     return CSource(name=name, files=files, n_features=ir.meta.n_features,
                    n_classes=ir.meta.n_classes, backend="table", notes=notes_for(ir),
-                   extra_functions=(f"decision_function:{ir.n_outputs}",))
+                   extra_functions=(f"decision_function:{ir.n_outputs}",), guarantee="reference")
 
 
 def notes_for(ir: QNetIR) -> tuple[str, ...]:

@@ -13,7 +13,6 @@ import numpy as np
 from tinycodegen._version import __version__
 from tinycodegen.emit.common import CSource, c_array, c_float, header, int_type, render
 from tinycodegen.emit.emit_qnet import _Writer as InputWriter
-from tinycodegen.emit.emit_qtrees import HEADER_WORDING
 from tinycodegen.emit.registry import register_emitter
 from tinycodegen.emit.runtime import runtime_files
 from tinycodegen.emit.transform import lookups, transform_decls, transform_doc
@@ -186,11 +185,11 @@ def emit_qsvm(ir: QSVMIR, name: str) -> CSource:
               "zeros (the model has no Platt parameters)."))
     if ir.transform is not None:
         doc += "\n" + transform_doc(ir.transform)
-    head = header(ir.meta, name, f"table, quantized {ir.mode}", decls=decls, doc=doc)
-    for old, new in HEADER_WORDING:
-        head = head.replace(old, new)
+    head = header(ir.meta, name, f"table, quantized {ir.mode}", guarantee="reference",
+                  decls=decls, doc=doc)
     files = {f"{name}.h": head, f"{name}.c": c_text}
     files.update(runtime_files(RUNTIME))
     note = f"quantized {ir.mode}: {shape_of(ir)}, input ranges from {ir.stats.get('ranges')}"
     return CSource(name=name, files=files, n_features=ir.meta.n_features,
-                   n_classes=ir.meta.n_classes, backend="table", notes=(note,))
+                   n_classes=ir.meta.n_classes, backend="table", notes=(note,),
+                   guarantee="reference")

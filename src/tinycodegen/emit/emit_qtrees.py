@@ -27,11 +27,6 @@ DECLS = """
 #define ${UNAME}_SCORE_TOTAL ${DEN}u
 int32_t ${NAME}_qscores(const float *x, uint32_t *acc);
 """
-# The shared header describes float models; say what a quantized model computes instead.
-HEADER_WORDING = (
-    ("exactly as sklearn's predict;", "as the quantized scores decide (see below);"),
-    ("sklearn's predict_proba rounded to float;", "the quantized scores over their total;"),
-)
 
 
 def _field_macros(name: str, p: NodePacking) -> str:
@@ -166,14 +161,13 @@ def emit_qtree_table(ir: QuantizedTreeIR, name: str, strategy: str | None = None
     )
     decls = Template(DECLS).substitute(NAME=name, UNAME=name.upper(), MODE=ir.mode,
                                        DEN=ir.denominator)
-    head = header(ir.meta, name, f"table, quantized {ir.mode}", decls=decls, doc=doc)
-    for generic, quantized in HEADER_WORDING:
-        head = head.replace(generic, quantized)
+    head = header(ir.meta, name, f"table, quantized {ir.mode}", guarantee="reference",
+                  decls=decls, doc=doc)
     files = {
         f"{name}.h": head,
         f"{name}.c": render("qtree_table.c.tmpl", **qtree_parts(ir, name, strategy)),
     }
     files.update(runtime_files(RUNTIME))
     return CSource(name=name, files=files, n_features=ir.meta.n_features,
-                   n_classes=ir.meta.n_classes, backend="table",
+                   n_classes=ir.meta.n_classes, backend="table", guarantee="reference",
                    notes=qtree_notes(ir) + (f"inputs: {STRATEGIES[strategy]}",))

@@ -224,9 +224,11 @@ def emit_svc(ir: SVCIR, name: str) -> CSource:
               "ovr: votes plus scaled confidences" if ir.ovr else "one per pair (i, j), i < j")
     decls = DECLS.format(name=name, nc=k, dw=dw, dw_doc=dw_doc)
     decls += transform_decls(ir.transform, name)
-    files = {f"{name}.h": header(ir.meta, name, "table", decls=decls, doc=doc_for(ir)),
+    guarantee = "exact" if ir.dot_exact else "band"
+    files = {f"{name}.h": header(ir.meta, name, "table", guarantee=guarantee, decls=decls,
+                                 doc=doc_for(ir)),
              f"{name}.c": c_text}
     files.update(runtime_files(runtime))
     return CSource(name=name, files=files, n_features=ir.meta.n_features, n_classes=k,
                    backend="table", extra_functions=(f"decision_function:{dw}",),
-                   guarantee="exact" if ir.dot_exact else "band")
+                   guarantee=guarantee)

@@ -201,10 +201,13 @@ def transform_decls(t: InputTransform | None, name: str) -> str:
     up = name.upper()
     lines = ["", "/* Categorical inputs: x[..._INDEX] is the index of the value in ..._CATEGORIES,",
              " * -1 for a value not listed (..._UNSEEN_REJECTED 1: then predict returns -1).",
-             f" * {name}_<column>_code(s) returns that index for a string. */"]
+             f" * {name}_<column>_code(s) returns that index for a string; <column> is derived",
+             " * from the column's name (..._COLUMN, where the model was fitted with names). */"]
     for cat in t.categorical:
         col = f"{up}_{cat.name.upper()}"
         names = ", ".join(c_string(s) for s in cat.labels)
+        if cat.column is not None:
+            lines.append(f"#define {col}_COLUMN {c_string(cat.column)}")
         lines += [f"#define {col}_INDEX {cat.index}",
                   f"#define {col}_N_CATEGORIES {cat.n_categories}",
                   f"#define {col}_CATEGORIES {{ {names} }}",

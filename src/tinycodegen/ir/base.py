@@ -13,6 +13,8 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from tinycodegen.names import comment_text
+
 NanPolicy = Literal["route", "reject"]
 
 
@@ -22,9 +24,13 @@ class ModelMeta:
 
     n_features: int
     classes: tuple[object, ...]
-    estimator: str  # sklearn class name, for comments and reports
+    estimator: str  # sklearn class name (with step names), for comments: see __post_init__
     feature_names: tuple[str, ...] | None = None
     nan_policy: NanPolicy = "reject"  # "route": NaN is a valid input (trees); inf always rejected
+
+    def __post_init__(self) -> None:
+        # The description holds user text (Pipeline step names) and lands in C comments.
+        object.__setattr__(self, "estimator", comment_text(self.estimator))
 
     @property
     def n_classes(self) -> int:

@@ -62,6 +62,7 @@ class CategoricalInput:
     labels: tuple[str, ...]  # category names, index = code
     reject: np.ndarray  # bool (K + 1,): code c is rejected when reject[c + 1]
     values: np.ndarray | None = None  # the fitted categories_ (used to code raw data)
+    column: str | None = None  # the column's own name (fitted with names), as the user wrote it
 
     @property
     def n_categories(self) -> int:
@@ -78,7 +79,7 @@ class InputTransform:
     outputs: tuple[Output, ...] = field(default=())
     categorical: tuple[CategoricalInput, ...] = field(default=())
     sparse_output: bool = False  # the estimator receives a sparse matrix (same values)
-    steps: tuple[str, ...] = field(default=())  # "name: Class" of each step, for comments
+    steps: tuple[str, ...] = field(default=())  # "name: Class" of each step (comment_text)
 
     def __post_init__(self) -> None:
         if len(self.outputs) != self.n_outputs:

@@ -7,7 +7,6 @@ Tree ensembles get the transform folded (``passes.fold_transform``); families wh
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any
 
 import numpy as np
@@ -16,6 +15,7 @@ from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.ir.preprocess import CategoricalInput, InputTransform, NumericOutput
 from tinycodegen.loaders import load_ir, register
 from tinycodegen.loaders.pipeline_steps import Block, Walker, unsupported
+from tinycodegen.names import column_identifiers, comment_text
 
 
 def flat_steps(model: Any) -> list[tuple[str, Any]]:
@@ -32,22 +32,6 @@ def raw_names(model: Any, n_inputs: int) -> tuple[str, ...] | None:
     return None if names is None else tuple(str(n) for n in names[:n_inputs])
 
 
-def c_column_names(names: tuple[str, ...] | None, indices: list[int]) -> dict[int, str]:
-    """A distinct C identifier per column: the sanitized DataFrame column name, or x<i>."""
-    out: dict[int, str] = {}
-    taken: set[str] = set()
-    for i in indices:
-        base = re.sub(r"\W", "_", names[i], flags=re.ASCII) if names else ""
-        if not base or base[0].isdigit():
-            base = f"x{i}" if not base else f"x_{base}"
-        cand = base
-        while cand.upper() in taken:
-            cand = f"{base}_{i}" if cand == base else cand + "_"
-        taken.add(cand.upper())
-        out[i] = cand
-    return out
-
-
 def _label(v: Any) -> str:
     if isinstance(v, float | np.floating):
         return repr(float(v))
@@ -61,7 +45,8 @@ def build_transform(model: Any, steps: list[tuple[str, Any]]) -> InputTransform 
     block = Block([NumericOutput(i) for i in range(n_inputs)])
     for name, est in steps:
         block = walker.step(name, est, block)
-    descr = tuple(f"{n}: {e if isinstance(e, str) else type(e).__name__}" for n, e in steps
+    descr = tuple(comment_text(f"{n}: {e if isinstance(e, str) else type(e).__name__}")
+                  for n, e in steps
                   if e is not None and not (isinstance(e, str) and e == "passthrough"))
     if not descr:
         return None
@@ -74,9 +59,9 @@ def build_transform(model: Any, steps: list[tuple[str, Any]]) -> InputTransform 
             f"Pipeline: input column {col!r} is both encoded as a category and used as a "
             "number; the C input cannot hold both its category index and its value"
         )
-    cnames = c_column_names(names, sorted(walker.cats))
+    cnames = column_identifiers(names, sorted(walker.cats))
     categorical = tuple(
-        CategoricalInput(index=src, name=cnames[src],
+        CategoricalInput(index=src, name=cnames[src], column=names[src] if names else None,
                          labels=tuple(_label(v) for v in cat.values),
                          reject=cat.reject.copy(), values=cat.values)
         for src, cat in sorted(walker.cats.items())

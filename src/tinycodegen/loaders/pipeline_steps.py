@@ -73,7 +73,10 @@ class Walker:
         weights = est.transformer_weights or {}
         parts: list[Block] = []
         for tname, trans, _ in est.transformers_:
-            idx = list(indices.get(tname, []))
+            if tname not in indices:  # renamed after fit: sklearn's own transform fails too
+                raise unsupported(name, est, f"its transformer {tname!r} has no recorded input "
+                                             "columns (the fitted object is inconsistent)")
+            idx = list(indices[tname])
             if (isinstance(trans, str) and trans == "drop") or not idx:
                 continue
             part = self.step(f"{name}/{tname}", trans, Block([block.cols[i] for i in idx],
