@@ -70,7 +70,10 @@ static inline double tcg_fma(double a, double b, double c)
     if (a == 0.0 || b == 0.0) {
         return a * b + c; /* an exact product: IEEE's signed-zero rules */
     }
-    if (!(fa < 0x1p+450 && fb < 0x1p+450 && fa > 0x1p-450 && fb > 0x1p-450 && fc < 0x1p+1000)) {
+    /* 2^450, 2^-450, 2^1000 as decimal literals (exact doubles; C++11 has no hex floats) */
+    if (!(fa < 2.9073548971824276e+135 && fb < 2.9073548971824276e+135 &&
+          fa > 3.4395525670743494e-136 && fb > 3.4395525670743494e-136 &&
+          fc < 1.0715086071862673e+301)) {
         return fma(a, b, c);
     }
     p = a * b;
