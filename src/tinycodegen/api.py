@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,24 +107,49 @@ def compile(model: Any, name: str = "model", backend: str = DEFAULT_BACKEND,
 
 
 def write_files(source: CSource, outdir: Path) -> list[Path]:
-    """Write every file or none: each goes to a temporary name first, then all are renamed."""
+    """Write every file or none, with the permissions the umask gives (as a compiler does).
+
+    Every target is checked first (a directory in the way, a read-only file: one clear error,
+    nothing written); the files are staged in a temporary folder inside ``outdir``, then each
+    existing file is set aside and the new one moved in; if a move fails, the old files are put
+    back, so a failure leaves the folder as it was.
+    """
     try:
         outdir.mkdir(parents=True, exist_ok=True)
         if not os.access(outdir, os.W_OK):
             raise PermissionError(13, "permission denied")
     except OSError as exc:
         raise TinycodegenError(f"cannot write to {outdir}: {exc.strerror or exc}") from None
-    temps: list[tuple[Path, Path]] = []
+    targets = [outdir / fname for fname in source.files]
+    for dest in targets:
+        _check_target(dest)
+    stage = Path(tempfile.mkdtemp(prefix=".tinycodegen-", dir=outdir))
+    moved: list[tuple[Path, Path | None]] = []  # (dest, its old file set aside, or None)
     try:
         for fname, text in source.files.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{fname}.", suffix=".tmp", dir=outdir)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(text)
-            temps.append((Path(tmp), outdir / fname))
-        for tmp, dest in temps:
-            os.replace(tmp, dest)
+            (stage / fname).write_text(text, encoding="utf-8")  # open(): 0666 & ~umask
+        for dest in targets:
+            old = stage / f"{dest.name}.old"
+            if os.path.lexists(dest):
+                os.replace(dest, old)
+                moved.append((dest, old))
+            else:
+                moved.append((dest, None))
+            os.replace(stage / dest.name, dest)
     except OSError as exc:
-        for tmp, _ in temps:
-            tmp.unlink(missing_ok=True)
+        for dest, old in reversed(moved):
+            if old is None:
+                dest.unlink(missing_ok=True)
+            elif os.path.lexists(old):
+                os.replace(old, dest)
         raise TinycodegenError(f"cannot write to {outdir}: {exc.strerror or exc}") from None
-    return [dest for _, dest in temps]
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return targets
+
+
+def _check_target(dest: Path) -> None:
+    if dest.is_dir():
+        raise TinycodegenError(f"cannot write {dest}: a directory is in the way (nothing written)")
+    if dest.exists() and not dest.stat().st_mode & 0o222:
+        raise TinycodegenError(f"cannot write {dest}: the file is read-only (nothing written)")
