@@ -22,6 +22,7 @@ from tinycodegen.emit.common import CSource, header
 from tinycodegen.emit.emit_linear import proba_call
 from tinycodegen.emit.runtime import runtime_files
 from tinycodegen.errors import TinycodegenError
+from tinycodegen.loaders.classes import is_sklearn
 
 DEC_DECL = """
 /* m2cgen's score: sklearn's decision_function ({k} values), rounded to float. */
@@ -81,7 +82,7 @@ def wrap_m2cgen(model: Any, name: str) -> CSource:
     k = split.ir.n_scores if linear else 0
     if linear:
         body = linear_body(split.ir.proba, k, nc, scalar)
-    elif type(split.estimator).__name__ in ("SVC", "NuSVC") and nc > 2:
+    elif is_sklearn(split.estimator, "SVC", "NuSVC") and nc > 2:
         body = svc_ovo_body(nc)
     elif scalar:  # binary decision value: class 1 when positive (m2cgen's own convention)
         body = (

@@ -10,6 +10,7 @@ from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.ir.linear import LinearIR, ProbaKind
 from tinycodegen.ir.numerics import WEIGHT_MAX, WEIGHT_MIN
 from tinycodegen.loaders import register
+from tinycodegen.loaders.classes import sklearn_class
 from tinycodegen.loaders.common import meta_for
 
 LINEAR_CLASSIFIERS = (
@@ -26,7 +27,7 @@ LINEAR_CLASSIFIERS = (
 
 def proba_kind(model: Any, n_scores: int) -> ProbaKind:
     """How sklearn turns this model's scores into predict_proba (sklearn 1.9 rules)."""
-    name = type(model).__name__
+    name = sklearn_class(model)
     if name.startswith("LogisticRegression"):
         return "sigmoid" if n_scores == 1 else "softmax"
     if name == "SGDClassifier":
