@@ -118,8 +118,8 @@ def test_cli_gives_one_line_for_a_look_alike(tmp_path: Path) -> None:
             def predict(self, X):
                 return [0] * len(X)
     """))
-    script = ("import joblib, lookalike; "
-              f"joblib.dump(lookalike.RandomForestClassifier().fit([[0.0], [1.0]], [0, 1]), {str(tmp_path / 'm.joblib')!r})")
+    script = ("import joblib, lookalike; m = lookalike.RandomForestClassifier(); "
+              f"joblib.dump(m.fit([[0.0], [1.0]], [0, 1]), {str(tmp_path / 'm.joblib')!r})")
     env = {"PYTHONPATH": f"{tmp_path}:{':'.join(sys.path)}", "PATH": "/usr/bin:/bin"}
     subprocess.run([sys.executable, "-c", script], check=True, env=env, cwd=tmp_path)
     proc = subprocess.run([sys.executable, "-m", "tinycodegen", "compile",
