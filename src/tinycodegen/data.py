@@ -30,15 +30,16 @@ def load_rows(spec: str, model: Any = None, labels: str = "binary") -> Rows:
     p = Path(spec)
     if not p.is_file():
         raise DataError(f"data {spec!r}: not a file, and not nsl-kdd:<train|train20|test|test21>")
+    if p.suffix == ".csv":  # strict: see data_csv.py
+        from tinycodegen.data_csv import read_csv
+
+        text = {c.index for c in _categorical(model) if c.values.dtype.kind not in "fiub"}
+        X_sk = read_csv(p, model, text)
+        return Rows(X=model_input(model, X_sk), X_sklearn=X_sk, y=None, label=str(p))
+    if p.suffix != ".npy":
+        raise DataError(f"data {spec!r}: use a .npy or .csv file")
     try:
-        if p.suffix == ".npy":
-            arr = np.load(p, allow_pickle=False)
-        elif p.suffix == ".csv":
-            arr = np.genfromtxt(p, delimiter=",", dtype=np.float64)
-            if arr.ndim == 2 and np.isnan(arr[0]).all():
-                arr = arr[1:]  # header row
-        else:
-            raise DataError(f"data {spec!r}: use a .npy or .csv file")
+        arr = np.load(p, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise DataError(f"data {spec!r} cannot be read: {exc}") from None
     arr = np.atleast_2d(arr)
