@@ -13,6 +13,7 @@ import numpy as np
 
 from tinycodegen.backends import comparison_backends, get_wrapper
 from tinycodegen.build import NativeModel, build
+from tinycodegen.data import frame_input
 from tinycodegen.emit import DEFAULT_BACKEND, CSource, emit, native_backends, validate_c_name
 from tinycodegen.errors import TinycodegenError
 from tinycodegen.loaders import load_ir
@@ -51,11 +52,21 @@ class CompiledModel:
             self._native = build(self.source)
         return self._native
 
-    def predict_index(self, X: np.ndarray) -> np.ndarray:
-        """Class index per row as the C returns it (-1 for rejected input)."""
-        return self.native.predict_index(X)
+    def predict_index(self, X: Any) -> np.ndarray:
+        """Class index per row as the C returns it (-1 for rejected input).
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
+        ``X`` (here and in predict, predict_proba, call): an array in the C's input format
+        (float32 values in the model's feature order; a Pipeline's categorical columns as
+        category codes), or a pandas DataFrame of what sklearn's predict takes. A model fitted
+        with feature names takes a DataFrame's columns by name, in any order (sklearn itself
+        raises for reordered columns unless a ColumnTransformer selects them); unknown or
+        missing names raise sklearn's ValueError, mismatched naming gives sklearn's warning
+        (``tinycodegen.data.frame_input``).
+        """
+        return self.native.predict_index(frame_input(self.model, X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels (``classes_``) per row; an error if the C rejects a row."""
         idx = self.predict_index(X)
         bad = np.flatnonzero(idx < 0)
         if len(bad):
@@ -65,11 +76,11 @@ class CompiledModel:
             )
         return self.classes[idx]
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        return self.native.predict_proba(X)
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return self.native.predict_proba(frame_input(self.model, X))
 
-    def call(self, fn: str, X: np.ndarray) -> np.ndarray:
-        return self.native.call_vector(fn, X)
+    def call(self, fn: str, X: Any) -> np.ndarray:
+        return self.native.call_vector(fn, frame_input(self.model, X))
 
     def write(self, outdir: str | Path) -> list[Path]:
         return write_files(self.source, Path(outdir))
