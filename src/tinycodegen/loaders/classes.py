@@ -18,8 +18,8 @@ from tinycodegen.errors import UnsupportedModelError
 # What sklearn calls to predict or transform: a subclass that changes one of these computes
 # something tinycodegen does not read from the fitted attributes.
 PREDICTION_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function",
-                      "transform", "_decision_function", "_predict_proba_lr", "_transform",
-                      "score_samples", "apply", "_hstack", "__sklearn_tags__")
+                      "transform", "score_samples", "_decision_function", "_predict_proba_lr",
+                      "_transform", "_hstack")
 _NOT_ESTIMATORS = ("sklearn.base", "sklearn.utils")
 
 
