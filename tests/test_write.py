@@ -104,3 +104,18 @@ def test_cli_reports_one_line_and_writes_nothing(tmp_path: Path) -> None:
     assert proc.stderr.strip().splitlines() == [
         f"error: cannot write {out / 'm.c'}: a directory is in the way (nothing written)"]
     assert sorted(p.name for p in out.iterdir()) == ["m.c"]
+
+
+def test_a_failed_write_into_a_new_folder_leaves_no_folder(compiled, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    real = os.replace
+
+    def replace(src, dst):
+        if Path(dst).name == "m.c":
+            raise OSError(28, "No space left on device")
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(TinycodegenError, match="No space left on device"):
+        compiled.write(tmp_path / "new")
+    assert not (tmp_path / "new").exists()

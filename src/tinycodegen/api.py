@@ -125,6 +125,7 @@ def write_files(source: CSource, outdir: Path) -> list[Path]:
     existing file is set aside and the new one moved in; if a move fails, the old files are put
     back, so a failure leaves the folder as it was.
     """
+    created = not outdir.exists()
     try:
         outdir.mkdir(parents=True, exist_ok=True)
         if not os.access(outdir, os.W_OK):
@@ -153,6 +154,8 @@ def write_files(source: CSource, outdir: Path) -> list[Path]:
                 dest.unlink(missing_ok=True)
             elif os.path.lexists(old):
                 os.replace(old, dest)
+        if created:  # a folder this call made: nothing of it stays
+            shutil.rmtree(outdir, ignore_errors=True)
         raise TinycodegenError(f"cannot write to {outdir}: {exc.strerror or exc}") from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
