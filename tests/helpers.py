@@ -20,6 +20,18 @@ def sklearn_index(model, X32: np.ndarray) -> np.ndarray:
     return idx(model, X32.astype(np.float64), X32)
 
 
+def trains_on_nan(model) -> bool:
+    """Whether the installed scikit-learn fits this estimator on NaN input (ExtraTrees: from
+    1.6; the oldest supported release, 1.4, refuses)."""
+    from sklearn.base import clone
+
+    try:
+        clone(model).fit([[np.nan], [0.0], [1.0], [2.0]], [0, 1, 1, 0])
+    except ValueError:
+        return False
+    return True
+
+
 def fit_quietly(model, X: np.ndarray, y: np.ndarray):
     """model.fit(X, y) with sklearn's convergence warnings silenced (small random problems)."""
     import warnings

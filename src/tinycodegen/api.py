@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ import numpy as np
 
 from tinycodegen.backends import comparison_backends, get_wrapper
 from tinycodegen.build import NativeModel, build
+from tinycodegen.data import frame_input
 from tinycodegen.emit import DEFAULT_BACKEND, CSource, emit, native_backends, validate_c_name
 from tinycodegen.errors import TinycodegenError
 from tinycodegen.loaders import load_ir
@@ -50,11 +52,21 @@ class CompiledModel:
             self._native = build(self.source)
         return self._native
 
-    def predict_index(self, X: np.ndarray) -> np.ndarray:
-        """Class index per row as the C returns it (-1 for rejected input)."""
-        return self.native.predict_index(X)
+    def predict_index(self, X: Any) -> np.ndarray:
+        """Class index per row as the C returns it (-1 for rejected input).
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
+        ``X`` (here and in predict, predict_proba, call): an array in the C's input format
+        (float32 values in the model's feature order; a Pipeline's categorical columns as
+        category codes), or a pandas DataFrame of what sklearn's predict takes. A model fitted
+        with feature names takes a DataFrame's columns by name, in any order (sklearn itself
+        raises for reordered columns unless a ColumnTransformer selects them); unknown or
+        missing names raise sklearn's ValueError, mismatched naming gives sklearn's warning
+        (``tinycodegen.data.frame_input``).
+        """
+        return self.native.predict_index(frame_input(self.model, X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels (``classes_``) per row; an error if the C rejects a row."""
         idx = self.predict_index(X)
         bad = np.flatnonzero(idx < 0)
         if len(bad):
@@ -64,11 +76,11 @@ class CompiledModel:
             )
         return self.classes[idx]
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        return self.native.predict_proba(X)
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return self.native.predict_proba(frame_input(self.model, X))
 
-    def call(self, fn: str, X: np.ndarray) -> np.ndarray:
-        return self.native.call_vector(fn, X)
+    def call(self, fn: str, X: Any) -> np.ndarray:
+        return self.native.call_vector(fn, frame_input(self.model, X))
 
     def write(self, outdir: str | Path, format: str = "plain") -> list[Path]:
         """Write the C into outdir: the plain folder, or a package (tinycodegen.packaging)."""
@@ -111,26 +123,59 @@ def compile(model: Any, name: str = "model", backend: str = DEFAULT_BACKEND,
 
 
 def write_files(source: CSource, outdir: Path) -> list[Path]:
-    """Write every file or none: each goes to a temporary name first, then all are renamed."""
+    """Write every file or none, with the permissions the umask gives (as a compiler does).
+
+    Every target is checked first (a directory in the way, a read-only file: one clear error,
+    nothing written); the files are staged in a temporary folder inside ``outdir``, then each
+    existing file is set aside and the new one moved in; if a move fails, the old files are put
+    back, so a failure leaves the folder as it was.
+    """
+    created = not outdir.exists()
     try:
         outdir.mkdir(parents=True, exist_ok=True)
         if not os.access(outdir, os.W_OK):
             raise PermissionError(13, "permission denied")
     except OSError as exc:
         raise TinycodegenError(f"cannot write to {outdir}: {exc.strerror or exc}") from None
-    temps: list[tuple[Path, Path]] = []
+    targets = [outdir / fname for fname in source.files]
+    for dest in targets:
+        _check_target(dest, outdir)
+    stage = Path(tempfile.mkdtemp(prefix=".tinycodegen-", dir=outdir))
+    moved: list[tuple[Path, Path | None]] = []  # (dest, its old file set aside, or None)
     try:
         for fname, text in source.files.items():
-            dest = outdir / fname  # fname may name a sub-folder ("src/m.c"): packages
+            staged = stage / fname  # fname may name a sub-folder ("src/m.c"): packages
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            staged.write_text(text, encoding="utf-8")  # open(): 0666 & ~umask
+        for fname, dest in zip(source.files, targets, strict=True):
+            old = stage / f"{fname}.old"
+            if os.path.lexists(dest):
+                os.replace(dest, old)
+                moved.append((dest, old))
+            else:
+                moved.append((dest, None))
             dest.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(text)
-            temps.append((Path(tmp), dest))
-        for tmp, dest in temps:
-            os.replace(tmp, dest)
+            os.replace(stage / fname, dest)
     except OSError as exc:
-        for tmp, _ in temps:
-            tmp.unlink(missing_ok=True)
+        for dest, old in reversed(moved):
+            if old is None:
+                dest.unlink(missing_ok=True)
+            elif os.path.lexists(old):
+                os.replace(old, dest)
+        if created:  # a folder this call made: nothing of it stays
+            shutil.rmtree(outdir, ignore_errors=True)
         raise TinycodegenError(f"cannot write to {outdir}: {exc.strerror or exc}") from None
-    return [dest for _, dest in temps]
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return targets
+
+
+def _check_target(dest: Path, outdir: Path) -> None:
+    for parent in dest.relative_to(outdir).parents:  # a package's sub-folders
+        if (outdir / parent).is_file():
+            raise TinycodegenError(f"cannot write {dest}: {outdir / parent} is a file, not a "
+                                   "folder (nothing written)")
+    if dest.is_dir():
+        raise TinycodegenError(f"cannot write {dest}: a directory is in the way (nothing written)")
+    if dest.exists() and not dest.stat().st_mode & 0o222:
+        raise TinycodegenError(f"cannot write {dest}: the file is read-only (nothing written)")

@@ -162,8 +162,10 @@ def check(compiled: CompiledModel, X: np.ndarray, *, X_sklearn: Any = None, data
         c_proba = compiled.predict_proba(X32)
         want = sk_proba[ok_rows].astype(np.float32)
         got = c_proba[ok_rows]
-        proba_mm = int((got != want).any(axis=1).sum())
-        proba_diff = float(np.abs(got.astype(np.float64) - want).max()) if len(want) else 0.0
+        same = (got == want) | (np.isnan(got) & np.isnan(want))  # NaN where sklearn has NaN
+        proba_mm = int((~same).any(axis=1).sum())
+        gap = np.where(same, 0.0, np.abs(got.astype(np.float64) - want))
+        proba_diff = float(np.nan_to_num(gap, nan=np.inf).max()) if len(want) else 0.0
     ref_mm = fallback = ref_proba_mm = None
     quantize = getattr(compiled, "quantize", None)
     if reference and compiled.ir is not None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tinycodegen.errors import DataError
+from tinycodegen.errors import DataError, FeatureNamesError
 
 
 @dataclass(frozen=True)
@@ -30,15 +31,16 @@ def load_rows(spec: str, model: Any = None, labels: str = "binary") -> Rows:
     p = Path(spec)
     if not p.is_file():
         raise DataError(f"data {spec!r}: not a file, and not nsl-kdd:<train|train20|test|test21>")
+    if p.suffix == ".csv":  # strict: see data_csv.py
+        from tinycodegen.data_csv import read_csv
+
+        text = {c.index for c in _categorical(model) if c.values.dtype.kind not in "fiub"}
+        X_sk = read_csv(p, model, text)
+        return Rows(X=model_input(model, X_sk), X_sklearn=X_sk, y=None, label=str(p))
+    if p.suffix != ".npy":
+        raise DataError(f"data {spec!r}: use a .npy or .csv file")
     try:
-        if p.suffix == ".npy":
-            arr = np.load(p, allow_pickle=False)
-        elif p.suffix == ".csv":
-            arr = np.genfromtxt(p, delimiter=",", dtype=np.float64)
-            if arr.ndim == 2 and np.isnan(arr[0]).all():
-                arr = arr[1:]  # header row
-        else:
-            raise DataError(f"data {spec!r}: use a .npy or .csv file")
+        arr = np.load(p, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise DataError(f"data {spec!r} cannot be read: {exc}") from None
     arr = np.atleast_2d(arr)
@@ -69,6 +71,61 @@ def nsl_kdd_rows(ds: Any, model: Any) -> tuple[Any, np.ndarray]:
             frame[col] = raw[col]
     X_sk = frame[[str(n) for n in names]]
     return X_sk, model_input(model, X_sk)
+
+
+def frame_input(model: Any, X: Any) -> Any:
+    """What ``CompiledModel`` gives the C for ``X``: an array is already the C's input; a
+    pandas DataFrame holds what sklearn's predict takes and is converted by :func:`model_input`.
+
+    Its columns are checked as sklearn checks them, with one difference: a model fitted with
+    feature names takes the columns *by name*, in any order (sklearn raises for a reordered
+    DataFrame, except behind a ColumnTransformer). Unknown or missing names raise sklearn's
+    ValueError (``FeatureNamesError``); names given to a model fitted without them, or no names
+    given to one fitted with them, give sklearn's UserWarning and the columns in order.
+    """
+    if not (hasattr(X, "columns") and hasattr(X, "iloc")):
+        return X
+    from sklearn.utils.validation import _get_feature_names
+
+    given = _get_feature_names(X)  # sklearn's TypeError for mixed str / non-str names
+    fitted = getattr(model, "feature_names_in_", None)
+    cls = type(model).__name__
+    if fitted is None:
+        if given is not None:
+            warnings.warn(f"X has feature names, but {cls} was fitted without feature names",
+                          UserWarning, stacklevel=3)
+        return model_input(model, X)
+    fitted = [str(n) for n in fitted]
+    if given is None:
+        warnings.warn(f"X does not have valid feature names, but {cls} was fitted with "
+                      f"feature names", UserWarning, stacklevel=3)
+        return model_input(model, X.set_axis(fitted, axis=1) if X.shape[1] == len(fitted)
+                           else X.to_numpy())
+    names = [str(n) for n in given]
+    missing = sorted(set(fitted) - set(names))  # sorted, as sklearn lists them
+    if _column_transformer_first(model):  # sklearn selects columns by name, extra ones too
+        if missing:
+            raise FeatureNamesError(f"columns are missing: {set(missing)}")
+    else:
+        unseen = sorted(set(names) - set(fitted))
+        if unseen or missing:
+            raise FeatureNamesError(
+                "The feature names should match those that were passed during fit.\n"
+                + ("Feature names unseen at fit time:\n" + _listed(unseen) if unseen else "")
+                + ("Feature names seen at fit time, yet now missing:\n" + _listed(missing)
+                   if missing else ""))
+    return model_input(model, X[fitted])
+
+
+def _listed(names: list[str]) -> str:
+    shown = [f"- {n}\n" for n in names[:5]]
+    return "".join(shown) + ("- ...\n" if len(names) > 5 else "")
+
+
+def _column_transformer_first(model: Any) -> bool:
+    from tinycodegen.loaders.classes import is_sklearn
+
+    return is_sklearn(model, "Pipeline") and is_sklearn(model.steps[0][1], "ColumnTransformer")
 
 
 def _categorical(model: Any) -> tuple[Any, ...]:

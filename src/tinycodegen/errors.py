@@ -29,6 +29,10 @@ class DataError(TinycodegenError):
     """Data that cannot be used: wrong feature count, unreadable file, bad checksum."""
 
 
+class FeatureNamesError(DataError, ValueError):
+    """DataFrame columns that do not match the model's feature names (sklearn's ValueError)."""
+
+
 class BuildError(TinycodegenError):
     """The C compiler rejected generated code (this is a tinycodegen bug)."""
 

@@ -22,6 +22,7 @@ from tinycodegen.emit.common import CSource, header
 from tinycodegen.emit.emit_linear import proba_call
 from tinycodegen.emit.runtime import runtime_files
 from tinycodegen.errors import TinycodegenError
+from tinycodegen.loaders.classes import is_sklearn
 
 DEC_DECL = """
 /* m2cgen's score: sklearn's decision_function ({k} values), rounded to float. */
@@ -44,6 +45,16 @@ def export(estimator: Any) -> str:
         sys.setrecursionlimit(limit)
 
 
+_COMPOUND = re.compile(r"memcpy\((\w+), \(double\[\]\)\{([^{}]*)\}, (\w+) \* sizeof\(double\)\);")
+
+
+def cxx_compatible(code: str) -> str:
+    """m2cgen's ``memcpy(v, (double[]){...}, n * sizeof(double))``: a compound literal, which
+    C++ lacks; the same copy from a named local array compiles as C99 and as C++11."""
+    return _COMPOUND.sub(
+        r"{ const double lit[] = {\2}; memcpy(\1, lit, \3 * sizeof(double)); }", code)
+
+
 def linear_body(kind: str, k: int, nc: int, scalar: bool) -> str:
     call = "    o[0] = score(in);\n" if scalar else "    score(in, o);\n"
     link = (f"for (i = 0; i < {nc}; ++i) p[i] = 0.0;" if kind == "none"
@@ -62,7 +73,7 @@ def linear_body(kind: str, k: int, nc: int, scalar: bool) -> str:
 @register_wrapper("m2cgen")
 def wrap_m2cgen(model: Any, name: str) -> CSource:
     split = split_model(model)
-    code = export(split.estimator)
+    code = cxx_compatible(export(split.estimator))
     nz, nc = split.ir.meta.n_features, split.meta.n_classes
     funcs = sorted(set(re.findall(r"^\w[\w\s\*]*?\b(\w+)\s*\(", code, flags=re.M)))
     renames = "".join(f"#define {f} {name}_m2c_{f}\n" for f in funcs)
@@ -71,7 +82,7 @@ def wrap_m2cgen(model: Any, name: str) -> CSource:
     k = split.ir.n_scores if linear else 0
     if linear:
         body = linear_body(split.ir.proba, k, nc, scalar)
-    elif type(split.estimator).__name__ in ("SVC", "NuSVC") and nc > 2:
+    elif is_sklearn(split.estimator, "SVC", "NuSVC") and nc > 2:
         body = svc_ovo_body(nc)
     elif scalar:  # binary decision value: class 1 when positive (m2cgen's own convention)
         body = (

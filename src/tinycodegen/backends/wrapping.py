@@ -16,6 +16,7 @@ from tinycodegen.emit.transform import RUNTIME as TRANSFORM_RUNTIME
 from tinycodegen.emit.transform import transform_code, transform_decls
 from tinycodegen.ir.preprocess import InputTransform
 from tinycodegen.loaders import load_ir
+from tinycodegen.loaders.classes import is_sklearn
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ def split_model(model: Any) -> Split:
     meta = load_ir(model).meta
     transform = None
     estimator = model
-    if type(model).__name__ == "Pipeline":
+    if is_sklearn(model, "Pipeline"):
         from tinycodegen.loaders.pipeline import build_transform, flat_steps
 
         steps = flat_steps(model)

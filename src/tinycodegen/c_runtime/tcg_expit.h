@@ -48,4 +48,18 @@ static inline void tcg_proba_ovr(const double *m, int32_t k, double *p)
     tcg_normalize(p, k);
 }
 
+/* One-vs-rest as scikit-learn before 1.8: an all-zero row is 0 / 0 (NaN), as there. */
+static inline void tcg_proba_ovr_nan(const double *m, int32_t k, double *p)
+{
+    int32_t c;
+    double s;
+    for (c = 0; c < k; ++c) {
+        p[c] = tcg_expit(m[c]);
+    }
+    s = tcg_np_sum(p, k);
+    for (c = 0; c < k; ++c) {
+        p[c] = p[c] / s;
+    }
+}
+
 #endif /* TCG_EXPIT_H_INCLUDED */

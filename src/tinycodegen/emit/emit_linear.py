@@ -20,6 +20,8 @@ PROBA_DOC = {
     "sigmoid": "predict_proba: [1 - p, p], p = 1 / (1 + exp(-score)) in double, as scipy's expit.",
     "softmax": "predict_proba: softmax of the scores in double (numpy's order), as sklearn.",
     "ovr": "predict_proba: expit of each score, normalized (one-vs-rest), as sklearn.",
+    "ovr_nan": "predict_proba: expit of each score, normalized (one-vs-rest), as sklearn before "
+               "1.8 (NaN where every expit is 0).",
     "mhuber": "predict_proba: (clip(score, -1, 1) + 1) / 2, normalized, as sklearn.",
 }
 INTERNAL_DECLS = """

@@ -61,8 +61,9 @@ from tinycodegen.ir.numerics import (
 )
 from tinycodegen.ir.preprocess import InputTransform, model_inputs
 
-ProbaKind = Literal["none", "sigmoid", "softmax", "ovr", "mhuber"]
-PROBA_KINDS = ("none", "sigmoid", "softmax", "ovr", "mhuber")
+# "ovr_nan": one-vs-rest as scikit-learn before 1.8 computes it (an all-zero row is 0 / 0)
+ProbaKind = Literal["none", "sigmoid", "softmax", "ovr", "ovr_nan", "mhuber"]
+PROBA_KINDS = ("none", "sigmoid", "softmax", "ovr", "ovr_nan", "mhuber")
 
 
 @dataclass(frozen=True)

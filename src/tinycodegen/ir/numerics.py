@@ -208,6 +208,10 @@ def proba_from_scores(kind: str, m: np.ndarray, n_classes: int) -> np.ndarray:
         return _normalize(p)
     if kind == "ovr":
         return _normalize(expit(m))
+    if kind == "ovr_nan":  # sklearn < 1.8: an all-zero row divides 0 by 0
+        p = np.ascontiguousarray(expit(m), dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            return p / p.sum(axis=1)[:, None]
     raise ValueError(f"unknown probability kind {kind!r}")
 
 

@@ -1,6 +1,8 @@
 """Loaders turn a fitted scikit-learn estimator into an IR (never into C text).
 
-Each family module registers its loader by estimator class name; :func:`load_ir` dispatches.
+Each family module registers its loader by estimator class name; :func:`load_ir` dispatches on
+the name of the scikit-learn class the model really is (``loaders/classes.py``: not a look-alike
+class of the same name, not a subclass that overrides a prediction method).
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ def supported() -> list[str]:
 
 def load_ir(model: Any) -> Any:
     """The IR of a fitted estimator; one clear error for anything unsupported or unfitted."""
+    from tinycodegen.loaders.classes import sklearn_class
+
     _import_families()
-    name = type(model).__name__
+    name = sklearn_class(model)
     loader = _LOADERS.get(name)
     if loader is None:
         raise UnsupportedModelError(
@@ -57,5 +61,5 @@ def _import_families() -> None:
     import pkgutil
 
     for info in pkgutil.iter_modules(__path__):
-        if info.name != "common":
+        if info.name not in ("common", "classes"):
             importlib.import_module(f"{__name__}.{info.name}")

@@ -13,11 +13,14 @@ from typing import Any
 import numpy as np
 
 from tinycodegen.errors import DataError
+from tinycodegen.loaders.classes import is_sklearn, sklearn_class
 from tinycodegen.passes.qnet_common import Calibration
 
 
 def _record(est: Any, cols: list[int], out: np.ndarray) -> None:
-    name = type(est).__name__
+    if isinstance(est, str | None):
+        return
+    name = sklearn_class(est)
     if name == "MinMaxScaler":
         lo, hi = np.asarray(est.data_min_, np.float64), np.asarray(est.data_max_, np.float64)
     elif name == "MaxAbsScaler":
@@ -53,7 +56,7 @@ def scaler_ranges(model: Any) -> np.ndarray | None:
     """float64 (2, n_features): training [min; max] of each raw column, NaN where unknown;
     None for anything but a Pipeline or a voting / stacking ensemble (whose members see the same
     raw columns: the first member recording a column's range gives it)."""
-    if type(model).__name__ not in ("Pipeline", "VotingClassifier", "StackingClassifier"):
+    if not is_sklearn(model, "Pipeline", "VotingClassifier", "StackingClassifier"):
         return None
     n = int(model.n_features_in_)
     out = np.full((2, n), np.nan)

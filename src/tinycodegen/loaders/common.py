@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,9 @@ def feature_names(model: Any) -> tuple[str, ...] | None:
 def probe_nan_policy(model: Any, n_features: int) -> NanPolicy:
     """Ask the estimator itself whether it accepts NaN input (it raises ValueError if not)."""
     try:
-        model.predict(np.full((1, n_features), np.nan))
+        with warnings.catch_warnings():  # "X does not have valid feature names": expected
+            warnings.simplefilter("ignore", UserWarning)
+            model.predict(np.full((1, n_features), np.nan))
     except ValueError:
         return "reject"
     return "route"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,7 @@ from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.ir.linear import LinearIR, ProbaKind
 from tinycodegen.ir.numerics import WEIGHT_MAX, WEIGHT_MIN
 from tinycodegen.loaders import register
+from tinycodegen.loaders.classes import sklearn_class
 from tinycodegen.loaders.common import meta_for
 
 LINEAR_CLASSIFIERS = (
@@ -26,16 +28,44 @@ LINEAR_CLASSIFIERS = (
 
 def proba_kind(model: Any, n_scores: int) -> ProbaKind:
     """How sklearn turns this model's scores into predict_proba (sklearn 1.9 rules)."""
-    name = type(model).__name__
+    name = sklearn_class(model)
     if name.startswith("LogisticRegression"):
-        return "sigmoid" if n_scores == 1 else "softmax"
+        if n_scores == 1:
+            return "sigmoid"
+        return _ovr_kind() if _one_vs_rest_logistic(model) else "softmax"
     if name == "SGDClassifier":
         loss = getattr(model, "loss", "")
         if loss == "log_loss":
-            return "sigmoid" if n_scores == 1 else "ovr"
+            return "sigmoid" if n_scores == 1 else _ovr_kind()
         if loss == "modified_huber":
             return "mhuber"
     return "none"
+
+
+@functools.cache
+def _ovr_kind() -> ProbaKind:
+    """sklearn's one-vs-rest predict_proba: 1.8 on makes a row whose expits are all 0
+    uniform; earlier releases divide 0 by 0 (NaN). Asked of the installed sklearn itself."""
+    from sklearn.linear_model._base import LinearClassifierMixin
+
+    class Probe(LinearClassifierMixin):
+        def decision_function(self, X: Any) -> np.ndarray:
+            return np.full((1, 2), -1e4)
+
+    with np.errstate(all="ignore"):
+        p = Probe()._predict_proba_lr(np.zeros((1, 1)))
+    return "ovr" if np.isfinite(p).all() else "ovr_nan"
+
+
+def _one_vs_rest_logistic(model: Any) -> bool:
+    """scikit-learn releases that still have ``multi_class`` (1.7 and earlier) normalise one-vs-rest
+    sigmoids for ``"ovr"``, and for ``"auto"`` with the liblinear solver; later ones always
+    take the softmax of a multiclass model."""
+    params = model.get_params(deep=False)
+    if "multi_class" not in params:
+        return False
+    mode = params["multi_class"]
+    return mode in ("ovr", "warn") or (mode == "auto" and params.get("solver") == "liblinear")
 
 
 @register(*LINEAR_CLASSIFIERS)

@@ -14,6 +14,7 @@ import numpy as np
 from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.ir.preprocess import CategoricalInput, InputTransform, NumericOutput
 from tinycodegen.loaders import load_ir, register
+from tinycodegen.loaders.classes import is_sklearn, sklearn_class
 from tinycodegen.loaders.pipeline_steps import Block, Walker, unsupported
 from tinycodegen.names import column_identifiers, comment_text
 
@@ -22,7 +23,7 @@ def flat_steps(model: Any) -> list[tuple[str, Any]]:
     """Steps with a Pipeline in last position spliced in (its steps are applied in turn)."""
     steps = list(model.steps)
     name, last = steps[-1]
-    if type(last).__name__ == "Pipeline":
+    if not isinstance(last, str | None) and sklearn_class(last) == "Pipeline":
         return steps[:-1] + [(f"{name}/{n}", e) for n, e in flat_steps(last)]
     return steps
 
@@ -72,7 +73,7 @@ def build_transform(model: Any, steps: list[tuple[str, Any]]) -> InputTransform 
 
 def categorical_inputs(model: Any) -> tuple[CategoricalInput, ...]:
     """The categorical raw columns of a Pipeline (empty for anything else)."""
-    if type(model).__name__ != "Pipeline":
+    if not is_sklearn(model, "Pipeline"):
         return ()
     transform = build_transform(model, flat_steps(model)[:-1])
     return () if transform is None else transform.categorical

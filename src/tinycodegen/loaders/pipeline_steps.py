@@ -18,6 +18,7 @@ import numpy as np
 
 from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.ir.preprocess import CodeOutput, NumericOutput, Op, Opcode, run_ops
+from tinycodegen.loaders.classes import sklearn_class
 
 Sym = NumericOutput | CodeOutput
 SUPPORTED = ("MinMaxScaler", "StandardScaler", "MaxAbsScaler", "OneHotEncoder", "OrdinalEncoder",
@@ -54,9 +55,14 @@ class Walker:
     def step(self, name: str, est: Any, block: Block) -> Block:
         if est is None or (isinstance(est, str) and est == "passthrough"):
             return block
-        cls = type(est).__name__
+        if isinstance(est, str):
+            raise unsupported(name, est)
+        try:
+            cls = sklearn_class(est)
+        except UnsupportedModelError as exc:
+            raise UnsupportedModelError(f"Pipeline step '{name}': {exc}") from None
         handler = getattr(self, f"_{cls}", None)
-        if handler is None or isinstance(est, str):
+        if handler is None:
             raise unsupported(name, est)
         return handler(name, est, block)
 

@@ -45,8 +45,9 @@ def quantize_linear(ir: LinearIR, mode: str, calibration: Calibration | None = N
                        meta.feature_names)
     w, b = fold_inputs(ir.coef, ir.intercept, plan)
     layer, sigma = output_layer(w, b, mode)
-    pm, ps = proba_requant(ir.proba, sigma, mode)
+    proba = "ovr" if ir.proba == "ovr_nan" else ir.proba  # integer sums are never all zero
+    pm, ps = proba_requant(proba, sigma, mode)
     return QNetIR(meta=meta, mode=mode, source="linear", inp=plan.qinput, layers=(layer,),
-                  proba=ir.proba, proba_mult=pm, proba_shift=ps, out_scale=sigma,
+                  proba=proba, proba_mult=pm, proba_shift=ps, out_scale=sigma,
                   transform=ir.transform,
                   stats={"ranges": plan.source})
