@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tinycodegen.errors import BuildError
 from tinycodegen.targets.avr import (
     AVR_CFLAGS,
     AVR_LDFLAGS,
@@ -120,8 +121,15 @@ def build_avr(spec: TargetSpec, c_dir: Path | None, name: str | None, cache: Pat
                 (work / fname).write_bytes(data)
             (work / "tcg_avr_main.c").write_text(main)
             c_files = ["tcg_avr_main.c"] + [n for n, _ in sources if n.endswith(".c")]
-            run_tool([gcc, *flags, "-I.", *c_files, "-o", "image.elf"],
-                     f"building for {spec.name}", work)
+            try:
+                run_tool([gcc, *flags, "-I.", *c_files, "-o", "image.elf"],
+                         f"building for {spec.name}", work)
+            except BuildError as exc:
+                if "computes in IEEE binary64" not in str(exc):
+                    raise
+                raise TargetError(f"n/a on {spec.name}: the model computes in IEEE binary64 "
+                                  "and avr-gcc's double is 32 bits (its C stops the build)"
+                                  ) from None
             try:
                 os.replace(work, out)
             except OSError:  # another process finished the same build first
