@@ -183,6 +183,7 @@ class AvrRunner:
         find_simavr()
         self.image, self.mcu, self.n_features, self.progress = image, mcu, n_features, progress
         self.stack = 0
+        self.overflow = False  # a call used all the RAM between static data and stack
 
     def run(self, X: np.ndarray, function: str, n_out: int = 0, progress: bool = False,
             keep_counts: bool = False) -> RunResult:
@@ -224,7 +225,9 @@ class AvrRunner:
             out = vals.view(np.float32).reshape(n, n_out)
         else:
             out = vals[:, 0].view(np.int32)
-        self.stack = max(self.stack, end[0][0])
+        used, room = end[0]
+        self.overflow |= used >= room or used > 0xFFFF - 0x900  # the paint was overrun
+        self.stack = max(self.stack, used)
         return cycles, out
 
     def shrink(self) -> None:
@@ -277,6 +280,12 @@ def measure_avr(c_dir: Path, name: str, X: np.ndarray, spec: TargetSpec, cache: 
         runner, c_dir, name, X, function=f"{name}_{function}",  # type: ignore[arg-type]
         n_out=n_classes if proba else 0, cache=cache, seed=seed, max_rows=max_rows,
         budget=budget, progress=progress if callable(progress) else None, labels=labels)
+    if runner.overflow:  # outputs and cycles of a corrupted run are not figures
+        note = (f"does not fit: the stack overflows the {mm.ram - size.ram:,} B of RAM left "
+                f"beside {size.ram:,} B of static data ({mm.describe()})")
+        return Measurement(stack_bytes=None, cycles_mean=None, cycles_max=None, rows=0,
+                           sample_note=None, predictions=None, fits=False, fit_note=note,
+                           details=details, **common)
     cyc = res.base_cycles
     note = _fit_note(spec, size.flash, size.ram, runner.stack)
     details.update(elf=str(image.elf), cflags=(*spec.cpu_flags, *AVR_CFLAGS))
