@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "tcg_argmax.h"
+#include "tcg_rom.h"
 
 /* Bit pattern of a float (union punning is defined behaviour in C99). */
 static inline uint32_t tcg_q_bits(float f)
@@ -112,7 +113,7 @@ static inline int tcg_q_category(uint32_t bits, int32_t n, int32_t *code)
     }
     m = (bits & 0x7fffffu) | 0x800000u;
     s = 150u - ex;
-    if ((m & ((1u << s) - 1u)) != 0u || (int32_t)(m >> s) > n - 1) {
+    if ((m & (((uint32_t)1 << s) - 1u)) != 0u || (int32_t)(m >> s) > n - 1) {
         return 0;
     }
     *code = (int32_t)(m >> s);
@@ -173,7 +174,7 @@ static inline int32_t tcg_q_requant32(int32_t acc, int32_t mult, int32_t shift, 
     a = a < -1048575 ? -1048575 : (a > 1048575 ? 1048575 : a);
     h = a >= 0 ? (a >> 10) : ~((~a) >> 10);
     l = a - h * 1024;
-    h = h * mult + (1 << (shift - 11)) + ((l * mult) >> 10);
+    h = h * mult + ((int32_t)1 << (shift - 11)) + ((l * mult) >> 10); /* 16-bit int: AVR */
     return h >= 0 ? (h >> (shift - 10)) : ~((~h) >> (shift - 10));
 }
 

@@ -7,7 +7,15 @@ from collections.abc import Callable
 import numpy as np
 
 from tinycodegen._version import __version__
-from tinycodegen.emit.common import CSource, c_array, c_float, header, int_type, render
+from tinycodegen.emit.common import (
+    ROM_READERS,
+    CSource,
+    c_array,
+    c_float,
+    header,
+    int_type,
+    render,
+)
 from tinycodegen.emit.registry import register_emitter
 from tinycodegen.emit.runtime import runtime_files
 from tinycodegen.emit.transform import indicator, lookups, transform_decls, transform_doc
@@ -131,7 +139,8 @@ class _Writer:
         for g, (j, cat, _, lohi) in enumerate(self.gathers):
             b += layer.weight[:, cat.dst] @ lohi[0]
             diff = self.values(lohi[1] - lohi[0], "int32_t", f"c{j}_d", str, f"pos[{g}]")
-            lines.append(render("qnet_gather.c.tmpl", G=g, OFF=off, DIFF=diff))
+            lines.append(render("qnet_gather.c.tmpl", G=g, OFF=off, DIFF=diff,
+                                W_READ=ROM_READERS[self.w_t]))
             off += len(cat.dst)
         return w, b, "".join(lines)
 
@@ -157,7 +166,8 @@ class _Writer:
             w, b, gather = (self.first_layer() if li == 0 else (layer.weight, layer.bias, ""))
             if int(np.abs(b).max(initial=0)) >= ops.ACC_LIMIT[ir.mode]:
                 raise AssertionError("folded bias outside the accumulator")  # pragma: no cover
-            tabs.append(c_array(self.w_t, f"{name}_w{li}", [str(int(v)) for v in w.ravel()], 16))
+            tabs.append(c_array(self.w_t, f"{name}_w{li}", [str(int(v)) for v in w.ravel()], 16,
+                                rom=True))
             tabs.append(c_array(self.acc_t, f"{name}_b{li}", [str(int(v)) for v in b], 8))
             if last:
                 store, out_t, dst = "out[o] = s;", self.acc_t, "out"
@@ -177,6 +187,7 @@ class _Writer:
                                 ACT="output logits" if last else layer.act, IN_T=in_t,
                                 POS_PARAM="const int32_t *pos, " if li == 0 and ng else "",
                                 OUT_T=out_t, W_T=self.w_t, ACC_T=self.acc_t, GATHER=gather,
+                                W_READ=ROM_READERS[self.w_t],
                                 STORE=store))
             run.append(f"    {name}_layer{li}({src}, {dst});")
             in_t, src = out_t, dst
