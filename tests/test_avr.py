@@ -16,6 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler
 from sklearn.tree import DecisionTreeClassifier
 
 import tinycodegen
@@ -105,6 +108,25 @@ def test_soft_binary64_build_on_host_equals_double_build(example_forest, nsl_tes
     np.testing.assert_array_equal(outs[0][0].view(np.uint32), outs[1][0].view(np.uint32))
     np.testing.assert_array_equal(outs[0][1], outs[1][1])
     np.testing.assert_array_equal(outs[1][1], compiled.predict_index(X))
+
+
+def test_int8_models_on_avr_equal_host(example_forest, nsl_train, rows, cache, tmp_path):
+    """Quantized tables in flash; the int8 MLP's probabilities bit for bit (a 16-bit int
+    shift in the requantization once changed nearly every row on AVR)."""
+    qrf = tinycodegen.compile(example_forest, name="qrf", quantize="int8")
+    m = measure(_write(qrf, tmp_path), "qrf", rows[:120], TARGET, cache_dir=cache)
+    np.testing.assert_array_equal(m.predictions, qrf.predict_index(rows[:120]))
+    assert m.fits and m.ram_bytes == 0
+    with np.errstate(all="ignore"):
+        mlp = fit_quietly(Pipeline([("s", MinMaxScaler()), ("m", MLPClassifier(
+            (16,), max_iter=60, random_state=0))]), nsl_train.X[:5000], nsl_train.y[:5000])
+    qm = tinycodegen.compile(mlp, name="qm", quantize="int8")
+    X = rows[:100]
+    m = measure(_write(qm, tmp_path), "qm", X, TARGET, cache_dir=cache,
+                function="predict_proba")
+    want = qm.predict_proba(X).astype(np.float32)
+    np.testing.assert_array_equal(m.predictions.view(np.uint32), want.view(np.uint32))
+    assert m.fits and m.ram_bytes < 1024  # the weights in flash
 
 
 def test_emlearn_forest_under_the_same_harness(example_forest, rows, cache, tmp_path):
