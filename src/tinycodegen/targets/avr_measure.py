@@ -263,14 +263,15 @@ def measure_avr(c_dir: Path, name: str, X: np.ndarray, spec: TargetSpec, cache: 
                   cycles_range=None, cycle_model=CYCLE_MODEL, ns_per_inference=None)
     cap = min(MAX_BATCH, (mm.flash - size.flash) // (4 * n_features))
     note = _fit_note(spec, size.flash, size.ram + MIN_STACK)
-    if note is None and cap < 1:
-        note = f"does not fit: no flash left for one row beside {size.flash:,} B"
     details = {"function": function, "image_flash": size.flash, "image_ram": size.ram,
                "stub_flash": stub.flash, "stub_ram": stub.ram, "realistic_map": mm.describe(),
                "simavr_batch": cap}
-    if note is not None:
+    if note is not None or cap < 1:
+        fits = note is None
+        note = note or (f"fits, not measured: {mm.flash - size.flash:,} B of flash left, one "
+                        f"row of input needs {4 * n_features:,} B")
         return Measurement(stack_bytes=None, cycles_mean=None, cycles_max=None, rows=0,
-                           sample_note=None, predictions=None, fits=False, fit_note=note,
+                           sample_note=None, predictions=None, fits=fits, fit_note=note,
                            details=details, **common)
     image = build_avr(spec, c_dir, name, cache, proba=proba, cap=cap, sizing=False)
     runner = AvrRunner(image, spec.name, n_features, progress is True)
