@@ -179,6 +179,8 @@ class AvrRunner:
     instruction and cycle columns of the result both hold cycles (simavr counts no
     instructions; the row budget is then a cycle budget)."""
 
+    budget_unit = "cycle"
+
     def __init__(self, image: AvrImage, mcu: str, n_features: int, progress: bool = False):
         find_simavr()
         self.image, self.mcu, self.n_features, self.progress = image, mcu, n_features, progress
