@@ -15,6 +15,7 @@ from tinycodegen.emit.common import (
     header,
     int_type,
     render,
+    rom_read,
 )
 from tinycodegen.emit.registry import register_emitter
 from tinycodegen.emit.runtime import runtime_files
@@ -160,7 +161,7 @@ class _Writer:
             lut = ops.hidden_lut(act, ir.mode)
             tabs.append(f"/* hidden {act} on the requantized pre-activation */\n"
                         + c_array(self.act_type(act), f"{name}_lut",
-                                  [str(int(v)) for v in lut], 16))
+                                  [str(int(v)) for v in lut], 16, rom=True))
         for li, layer in enumerate(ir.layers):
             last = layer.act == "out"
             w, b, gather = (self.first_layer() if li == 0 else (layer.weight, layer.bias, ""))
@@ -208,7 +209,8 @@ class _Writer:
             lo, hi = ops.act_bounds(act, self.ir.mode)
             return f"out[o] = ({out_t}){clamp}({rq}, {lo}, {hi});"
         if self.ir.mode == "int8":
-            return f"out[o] = {self.name}_lut[{clamp}({rq}, -128, 127) + 128];"
+            lut = rom_read(out_t, f"{self.name}_lut", f"{clamp}({rq}, -128, 127) + 128")
+            return f"out[o] = {lut};"
         fn = "tcg_q_interp_s16" if act == "tanh" else "tcg_q_interp_u16"
         return (f"out[o] = ({out_t}){fn}({self.name}_lut, 256, "
                 f"(int64_t)tcg_q_clamp({rq}, -32768, 32768) + 32768);")
@@ -221,10 +223,11 @@ class _Writer:
             return render("qnet_proba_none.c.tmpl", **subs)
         if kind in ("sigmoid", "ovr"):
             self.tables.append(c_array("uint16_t", f"{name}_sig",
-                                       [f"{int(v)}u" for v in ops.sigmoid_table()], 12))
+                                       [f"{int(v)}u" for v in ops.sigmoid_table()], 12,
+                                       rom=True))
         if kind == "softmax":
             self.tables.append(c_array("uint16_t", f"{name}_exp",
-                                       [f"{int(v)}u" for v in ops.exp_table()], 12))
+                                       [f"{int(v)}u" for v in ops.exp_table()], 12, rom=True))
         k = "0" if ir.binary else "k"
         rq = f"tcg_q_requant(acc[{k}], {pm}, {ps})"
         if kind in ("sigmoid", "ovr"):
