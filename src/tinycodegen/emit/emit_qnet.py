@@ -68,17 +68,20 @@ class _Writer:
         arr = np.asarray(values, dtype=np.int64)
         if len(arr) and np.array_equal(arr, arr[0] + np.arange(len(arr))):
             return "i" if arr[0] == 0 else f"{int(arr[0])} + i"
-        self.tables.append(c_array(int_type(0, int(arr.max())), f"{self.name}_{label}",
-                                   [str(int(v)) for v in arr], per_line=16))
-        return f"{self.name}_{label}[i]"
+        return self.table(int_type(0, int(arr.max())), label, [str(int(v)) for v in arr], "i")
+
+    def table(self, ctype: str, label: str, items: list[str], at: str) -> str:
+        """A table (in TCG_ROM when its type has a reader) and the C reading item ``at``."""
+        rom = ctype in ROM_READERS
+        self.tables.append(c_array(ctype, f"{self.name}_{label}", items, 12, rom=rom))
+        return rom_read(ctype, f"{self.name}_{label}", at) if rom else \
+            f"{self.name}_{label}[{at}]"
 
     def values(self, vals: np.ndarray, ctype: str, label: str, lit: Callable[[int], str],
                at: str = "i") -> str:
         if len(vals) and (vals == vals[0]).all():
             return lit(int(vals[0]))
-        self.tables.append(c_array(ctype, f"{self.name}_{label}", [lit(int(v)) for v in vals],
-                                   12))
-        return f"{self.name}_{label}[{at}]"
+        return self.table(ctype, label, [lit(int(v)) for v in vals], at)
 
     def numeric(self) -> str:
         q = self.ir.inp
@@ -107,9 +110,8 @@ class _Writer:
             return ""
         if rej.tolist() == [0]:
             return " || c < 0"
-        self.tables.append(c_array("uint8_t", f"{self.name}_c{j}_rej",
-                                   [f"{int(r)}u" for r in cat.reject], per_line=24))
-        return f" || {self.name}_c{j}_rej[c + 1]"
+        return " || " + self.table("uint8_t", f"c{j}_rej", [f"{int(r)}u" for r in cat.reject],
+                                   "c + 1")
 
     def categorical(self) -> str:
         out = []
@@ -120,15 +122,14 @@ class _Writer:
             if j in gathered:
                 _, _, pos, _ = self.gathers[gathered[j]]
                 w = len(cat.dst)
-                self.tables.append(c_array(int_type(-1, w - 1, unsigned_ok=False),
-                                           f"{self.name}_c{j}_pos",
-                                           [str(int(p)) for p in pos], 24))
-                out.append(render("qnet_onehot.c.tmpl", **subs, G=gathered[j]))
+                at = self.table(int_type(-1, w - 1, unsigned_ok=False), f"c{j}_pos",
+                                [str(int(p)) for p in pos], "c + 1")
+                out.append(render("qnet_onehot.c.tmpl", **subs, G=gathered[j], POS=at))
                 continue
             codes = self.valid_codes(cat)
-            self.tables.append(c_array(self.u_t, f"{self.name}_c{j}_tab",
-                                       [f"{int(v)}u" for v in codes.ravel()], per_line=24))
-            out.append(render("qnet_codetable.c.tmpl", **subs, W=codes.shape[1],
+            tab = self.table(self.u_t, f"c{j}_tab", [f"{int(v)}u" for v in codes.ravel()],
+                             f"(c + 1) * {codes.shape[1]} + i")
+            out.append(render("qnet_codetable.c.tmpl", **subs, W=codes.shape[1], TAB=tab,
                               DST=self.index(self.slot[cat.dst], f"c{j}_dst")))
         return "".join(out)
 
