@@ -156,3 +156,28 @@ def test_double_models_stop_the_avr_build_with_a_clear_error(nsl_train, tmp_path
                            "-o", "lr.o"], cwd=folder, capture_output=True, text=True)
     assert proc.returncode != 0
     assert "computes in IEEE binary64 but this compiler's double is narrower" in proc.stderr
+
+
+ENDLESS = r"""
+#include <avr/io.h>
+#include <stdint.h>
+static void put(char c) { while ((UCSR0A & (1u << UDRE0)) == 0u) {} UDR0 = (uint8_t)c; }
+int main(void)
+{
+    uint8_t i = 0u;
+    UBRR0 = 0u; UCSR0A = (uint8_t)(1u << U2X0); UCSR0B = (uint8_t)(1u << TXEN0);
+    UCSR0C = (uint8_t)(3u << UCSZ00);
+    for (;;) { put('t'); put((char)('0' + (i++ % 10u))); put('\n'); }
+}
+"""
+
+
+def test_run_simavr_stops_an_endless_sketch(tmp_path):
+    from tinycodegen.targets.avr import run_simavr
+
+    (tmp_path / "loop.c").write_text(ENDLESS)
+    subprocess.run(["avr-gcc", "-mmcu=atmega328p", "-Os", "-o", "loop.elf", "loop.c"],
+                   cwd=tmp_path, check=True)
+    assert run_simavr(tmp_path / "loop.elf", until="t3", timeout=30) == ["t0", "t1", "t2", "t3"]
+    lines = run_simavr(tmp_path / "loop.elf", timeout=1)  # no marker: what it printed
+    assert len(lines) > 10 and lines[:2] == ["t0", "t1"]
