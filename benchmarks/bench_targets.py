@@ -167,7 +167,8 @@ def render(report: list[ReportRow], goals: list[Goal], meta: dict[str, Any]) -> 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--targets", default="cortex-m4f", help="comma-separated MCU targets")
+    ap.add_argument("--targets", default="cortex-m4f",
+                    help="comma-separated MCU targets: cortex-m4f, cortex-m0plus, atmega328p")
     ap.add_argument("--models", default=",".join(FLOAT_MODELS))
     ap.add_argument("--budget", type=float, default=DEFAULT_BUDGET,
                     help="emulated instructions per measurement before sampling (0 = all rows)")

@@ -119,7 +119,9 @@ def compile(model: Any, name: str = "model", backend: str = DEFAULT_BACKEND,
             f"not with the comparison backend {backend!r}"
         )
     load_ir(model)  # same clear errors for unsupported or unfitted models
-    return CompiledModel(model=model, source=wrapper(model, name), ir=None)
+    from tinycodegen.emit.double_guard import guard_double
+
+    return CompiledModel(model=model, source=guard_double(wrapper(model, name)), ir=None)
 
 
 def write_files(source: CSource, outdir: Path) -> list[Path]:

@@ -6,9 +6,10 @@
 #ifndef TCG_PREPROCESS_H_INCLUDED
 #define TCG_PREPROCESS_H_INCLUDED
 
+#include <float.h>
 #include <stdint.h>
 
-#define TCG_DBL_MAX 1.7976931348623157e+308
+#define TCG_DBL_MAX DBL_MAX /* 1.7976931348623157e+308 where double is IEEE binary64 */
 #define TCG_PP_NAN (0.0 / 0.0) /* table entries sklearn computes as NaN (e.g. unknown_value) */
 #define TCG_PP_INF (1.0 / 0.0)
 

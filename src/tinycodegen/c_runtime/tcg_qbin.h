@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+#include "tcg_rom.h"
+
 /* The IEEE-754 bits of a float (union type punning, as C99 TC3 allows). */
 static inline uint32_t tcg_f32_bits(float v)
 {
@@ -38,14 +40,14 @@ static inline uint32_t tcg_f32_key(uint32_t u)
     return u ^ ((0u - (u >> 31)) | 0x80000000u);
 }
 
-/* How many of the n ascending keys t[0..n-1] are below key (binary search; few live registers,
- * for small cores). */
+/* How many of the n ascending keys t[0..n-1] (a TCG_ROM table) are below key (binary search;
+ * few live registers, for small cores). */
 static inline uint32_t tcg_count_below(const uint32_t *t, uint32_t n, uint32_t key)
 {
     const uint32_t *p = t;
     while (n > 0u) {
         const uint32_t half = n >> 1;
-        if (p[half] < key) {
+        if (TCG_ROM_U32(&p[half]) < key) {
             p += half + 1u;
             n -= half + 1u;
         } else {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "tcg_argmax.h"
+#include "tcg_rom.h"
 
 /* Bit pattern of a float (union punning is defined behaviour in C99). */
 static inline uint32_t tcg_q_bits(float f)
@@ -112,7 +113,7 @@ static inline int tcg_q_category(uint32_t bits, int32_t n, int32_t *code)
     }
     m = (bits & 0x7fffffu) | 0x800000u;
     s = 150u - ex;
-    if ((m & ((1u << s) - 1u)) != 0u || (int32_t)(m >> s) > n - 1) {
+    if ((m & (((uint32_t)1 << s) - 1u)) != 0u || (int32_t)(m >> s) > n - 1) {
         return 0;
     }
     *code = (int32_t)(m >> s);
@@ -173,7 +174,7 @@ static inline int32_t tcg_q_requant32(int32_t acc, int32_t mult, int32_t shift, 
     a = a < -1048575 ? -1048575 : (a > 1048575 ? 1048575 : a);
     h = a >= 0 ? (a >> 10) : ~((~a) >> 10);
     l = a - h * 1024;
-    h = h * mult + (1 << (shift - 11)) + ((l * mult) >> 10);
+    h = h * mult + ((int32_t)1 << (shift - 11)) + ((l * mult) >> 10); /* 16-bit int: AVR */
     return h >= 0 ? (h >> (shift - 10)) : ~((~h) >> (shift - 10));
 }
 
@@ -187,30 +188,30 @@ static inline int32_t tcg_q_clamp(int64_t v, int32_t lo, int32_t hi)
     return v < lo ? lo : (v > hi ? hi : (int32_t)v);
 }
 
-/* Piecewise-linear table of n + 1 non-decreasing entries at x in [0, 256 n], clamped; one
- * function per entry type. */
-#define TCG_DEFINE_Q_INTERP(NAME, TYPE)                                                       \
+/* Piecewise-linear table (TCG_ROM) of n + 1 non-decreasing entries at x in [0, 256 n],
+ * clamped; one function per entry type. */
+#define TCG_DEFINE_Q_INTERP(NAME, TYPE, READ)                                                 \
     static inline int32_t NAME(const TYPE *t, int32_t n, int64_t x)                           \
     {                                                                                         \
         int32_t seg, frac, t0;                                                                \
         if (x <= 0) {                                                                         \
-            return (int32_t)t[0];                                                             \
+            return (int32_t)READ(&t[0]);                                                      \
         }                                                                                     \
         if (x >= (int64_t)n * 256) {                                                          \
-            return (int32_t)t[n];                                                             \
+            return (int32_t)READ(&t[n]);                                                      \
         }                                                                                     \
         seg = (int32_t)(x >> 8);                                                              \
         frac = (int32_t)(x & 255);                                                            \
-        t0 = (int32_t)t[seg];                                                                 \
-        return t0 + ((((int32_t)t[seg + 1] - t0) * frac + 128) >> 8);                        \
+        t0 = (int32_t)READ(&t[seg]);                                                          \
+        return t0 + ((((int32_t)READ(&t[seg + 1]) - t0) * frac + 128) >> 8);                 \
     }
 
-TCG_DEFINE_Q_INTERP(tcg_q_interp_u16, uint16_t)
-TCG_DEFINE_Q_INTERP(tcg_q_interp_s16, int16_t)
+TCG_DEFINE_Q_INTERP(tcg_q_interp_u16, uint16_t, TCG_ROM_U16)
+TCG_DEFINE_Q_INTERP(tcg_q_interp_s16, int16_t, TCG_ROM_I16)
 
 #undef TCG_DEFINE_Q_INTERP
 
-/* 16-bit sigmoid of a logit r (units of 1/2048) from the half table t (129 entries). */
+/* 16-bit sigmoid of a logit r (units of 1/2048) from the half table t (129 entries, TCG_ROM). */
 static inline int32_t tcg_q_sigmoid(const uint16_t *t, int64_t r)
 {
     const int32_t y = tcg_q_clamp(r, -32768, 32768);

@@ -5,13 +5,15 @@
 #include <stdint.h>
 
 #include "tcg_argmax.h"
+#include "tcg_rom.h"
 
-/* acc[k] += q[k] for k < n: one tree's fixed-point leaf vector added to the class sums. */
+/* acc[k] += q[k] for k < n: one tree's fixed-point leaf vector (a TCG_ROM table) added to
+ * the class sums. */
 static inline void tcg_add_u16(uint32_t *acc, const uint16_t *q, int32_t n)
 {
     int32_t k;
     for (k = 0; k < n; ++k) {
-        acc[k] += q[k];
+        acc[k] += TCG_ROM_U16(&q[k]);
     }
 }
 

@@ -1,4 +1,5 @@
-"""``report MODEL... --target cortex-m4f,cortex-m0plus,host``: flash, RAM, cycles, parity."""
+"""``report MODEL... --target cortex-m4f,cortex-m0plus,atmega328p,host``: flash, RAM, cycles,
+parity."""
 
 from __future__ import annotations
 
@@ -15,15 +16,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="flash, RAM, instructions and cycles per model and target")
     p.add_argument("models", nargs="+", help="fitted model files (.joblib/.pkl/.skops)")
     p.add_argument("--target", default="cortex-m4f,cortex-m0plus,host",
-                   help="comma-separated: cortex-m4f, cortex-m0plus, host")
+                   help="comma-separated: cortex-m4f, cortex-m0plus, atmega328p (Arduino Uno, "
+                   "avr-gcc + simavr), host")
     p.add_argument("--backends", default="table,emlearn,m2cgen",
                    help="comma-separated backends (a backend that cannot take a model is skipped)")
     p.add_argument("--data", default="nsl-kdd:test", help="rows to run (default: all KDDTest+)")
     p.add_argument("--max-rows", type=int, default=None,
                    help="measure a seeded stratified sample of this many rows on the MCU targets")
     p.add_argument("--budget", type=float, default=None,
-                   help="emulated instructions per model, backend and MCU target before the rows "
-                   "become a seeded stratified sample (default 4e7; 0 = every row)")
+                   help="emulated instructions (cycles on atmega328p) per model, backend and MCU "
+                   "target before the rows become a seeded stratified sample (default 4e7; 0 = "
+                   "every row)")
     p.add_argument("--out", default="report", help="folder for report.md, report.json, plots")
     p.add_argument("--json", action="store_true", help="print the JSON instead of Markdown")
     p.set_defaults(func=run)

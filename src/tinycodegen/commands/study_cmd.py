@@ -18,7 +18,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=float, default=None,
                    help="emulated instructions per model and MCU target before its rows become "
                         "a fixed stratified prefix (default 4e7; 0: no limit)")
-    p.add_argument("--targets", default="cortex-m4f,cortex-m0plus")
+    p.add_argument("--targets", default="cortex-m4f,cortex-m0plus",
+                   help="comma-separated MCU targets (also atmega328p, the Arduino Uno: "
+                   "gcc-avr, avr-libc and simavr from Debian)")
     p.add_argument("--only", default=None, help="comma-separated model names (e.g. RF,LR)")
     p.set_defaults(func=run)
 

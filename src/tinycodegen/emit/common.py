@@ -161,13 +161,26 @@ def int_type(lo: int, hi: int, unsigned_ok: bool = True) -> str:
     raise ValueError(f"range [{lo}, {hi}] does not fit 32 bits")
 
 
-def c_array(ctype: str, name: str, values: list[str] | np.ndarray, per_line: int = 12) -> str:
-    """``static const`` array definition, wrapped for reading."""
+def c_array(ctype: str, name: str, values: list[str] | np.ndarray, per_line: int = 12,
+            rom: bool = False) -> str:
+    """``static const`` array definition, wrapped for reading. ``rom``: in program memory on
+    AVR (``TCG_ROM`` from tcg_rom.h; read it only through the ``TCG_ROM_*`` macros)."""
     items = [str(v) for v in values] if len(values) else ["0"]
     lines = []
     for i in range(0, len(items), per_line):
         lines.append("    " + ", ".join(items[i : i + per_line]) + ",")
-    return f"static const {ctype} {name}[{len(items)}] = {{\n" + "\n".join(lines) + "\n};\n"
+    const = "static const TCG_ROM" if rom else "static const"
+    return f"{const} {ctype} {name}[{len(items)}] = {{\n" + "\n".join(lines) + "\n};\n"
+
+
+ROM_READERS = {"uint8_t": "TCG_ROM_U8", "int8_t": "TCG_ROM_I8", "uint16_t": "TCG_ROM_U16",
+               "int16_t": "TCG_ROM_I16", "uint32_t": "TCG_ROM_U32", "int32_t": "TCG_ROM_I32",
+               "float": "TCG_ROM_F32"}
+
+
+def rom_read(ctype: str, array: str, index: str) -> str:
+    """C expression reading ``array[index]`` of a ``c_array(..., rom=True)`` table."""
+    return f"{ROM_READERS[ctype]}(&{array}[{index}])"
 
 
 def render(template: str, **subs: object) -> str:

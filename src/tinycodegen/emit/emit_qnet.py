@@ -7,7 +7,16 @@ from collections.abc import Callable
 import numpy as np
 
 from tinycodegen._version import __version__
-from tinycodegen.emit.common import CSource, c_array, c_float, header, int_type, render
+from tinycodegen.emit.common import (
+    ROM_READERS,
+    CSource,
+    c_array,
+    c_float,
+    header,
+    int_type,
+    render,
+    rom_read,
+)
 from tinycodegen.emit.registry import register_emitter
 from tinycodegen.emit.runtime import runtime_files
 from tinycodegen.emit.transform import indicator, lookups, transform_decls, transform_doc
@@ -59,17 +68,20 @@ class _Writer:
         arr = np.asarray(values, dtype=np.int64)
         if len(arr) and np.array_equal(arr, arr[0] + np.arange(len(arr))):
             return "i" if arr[0] == 0 else f"{int(arr[0])} + i"
-        self.tables.append(c_array(int_type(0, int(arr.max())), f"{self.name}_{label}",
-                                   [str(int(v)) for v in arr], per_line=16))
-        return f"{self.name}_{label}[i]"
+        return self.table(int_type(0, int(arr.max())), label, [str(int(v)) for v in arr], "i")
+
+    def table(self, ctype: str, label: str, items: list[str], at: str) -> str:
+        """A table (in TCG_ROM when its type has a reader) and the C reading item ``at``."""
+        rom = ctype in ROM_READERS
+        self.tables.append(c_array(ctype, f"{self.name}_{label}", items, 12, rom=rom))
+        return rom_read(ctype, f"{self.name}_{label}", at) if rom else \
+            f"{self.name}_{label}[{at}]"
 
     def values(self, vals: np.ndarray, ctype: str, label: str, lit: Callable[[int], str],
                at: str = "i") -> str:
         if len(vals) and (vals == vals[0]).all():
             return lit(int(vals[0]))
-        self.tables.append(c_array(ctype, f"{self.name}_{label}", [lit(int(v)) for v in vals],
-                                   12))
-        return f"{self.name}_{label}[{at}]"
+        return self.table(ctype, label, [lit(int(v)) for v in vals], at)
 
     def numeric(self) -> str:
         q = self.ir.inp
@@ -98,9 +110,8 @@ class _Writer:
             return ""
         if rej.tolist() == [0]:
             return " || c < 0"
-        self.tables.append(c_array("uint8_t", f"{self.name}_c{j}_rej",
-                                   [f"{int(r)}u" for r in cat.reject], per_line=24))
-        return f" || {self.name}_c{j}_rej[c + 1]"
+        return " || " + self.table("uint8_t", f"c{j}_rej", [f"{int(r)}u" for r in cat.reject],
+                                   "c + 1")
 
     def categorical(self) -> str:
         out = []
@@ -111,15 +122,14 @@ class _Writer:
             if j in gathered:
                 _, _, pos, _ = self.gathers[gathered[j]]
                 w = len(cat.dst)
-                self.tables.append(c_array(int_type(-1, w - 1, unsigned_ok=False),
-                                           f"{self.name}_c{j}_pos",
-                                           [str(int(p)) for p in pos], 24))
-                out.append(render("qnet_onehot.c.tmpl", **subs, G=gathered[j]))
+                at = self.table(int_type(-1, w - 1, unsigned_ok=False), f"c{j}_pos",
+                                [str(int(p)) for p in pos], "c + 1")
+                out.append(render("qnet_onehot.c.tmpl", **subs, G=gathered[j], POS=at))
                 continue
             codes = self.valid_codes(cat)
-            self.tables.append(c_array(self.u_t, f"{self.name}_c{j}_tab",
-                                       [f"{int(v)}u" for v in codes.ravel()], per_line=24))
-            out.append(render("qnet_codetable.c.tmpl", **subs, W=codes.shape[1],
+            tab = self.table(self.u_t, f"c{j}_tab", [f"{int(v)}u" for v in codes.ravel()],
+                             f"(c + 1) * {codes.shape[1]} + i")
+            out.append(render("qnet_codetable.c.tmpl", **subs, W=codes.shape[1], TAB=tab,
                               DST=self.index(self.slot[cat.dst], f"c{j}_dst")))
         return "".join(out)
 
@@ -131,7 +141,8 @@ class _Writer:
         for g, (j, cat, _, lohi) in enumerate(self.gathers):
             b += layer.weight[:, cat.dst] @ lohi[0]
             diff = self.values(lohi[1] - lohi[0], "int32_t", f"c{j}_d", str, f"pos[{g}]")
-            lines.append(render("qnet_gather.c.tmpl", G=g, OFF=off, DIFF=diff))
+            lines.append(render("qnet_gather.c.tmpl", G=g, OFF=off, DIFF=diff,
+                                W_READ=ROM_READERS[self.w_t]))
             off += len(cat.dst)
         return w, b, "".join(lines)
 
@@ -151,13 +162,14 @@ class _Writer:
             lut = ops.hidden_lut(act, ir.mode)
             tabs.append(f"/* hidden {act} on the requantized pre-activation */\n"
                         + c_array(self.act_type(act), f"{name}_lut",
-                                  [str(int(v)) for v in lut], 16))
+                                  [str(int(v)) for v in lut], 16, rom=True))
         for li, layer in enumerate(ir.layers):
             last = layer.act == "out"
             w, b, gather = (self.first_layer() if li == 0 else (layer.weight, layer.bias, ""))
             if int(np.abs(b).max(initial=0)) >= ops.ACC_LIMIT[ir.mode]:
                 raise AssertionError("folded bias outside the accumulator")  # pragma: no cover
-            tabs.append(c_array(self.w_t, f"{name}_w{li}", [str(int(v)) for v in w.ravel()], 16))
+            tabs.append(c_array(self.w_t, f"{name}_w{li}", [str(int(v)) for v in w.ravel()], 16,
+                                rom=True))
             tabs.append(c_array(self.acc_t, f"{name}_b{li}", [str(int(v)) for v in b], 8))
             if last:
                 store, out_t, dst = "out[o] = s;", self.acc_t, "out"
@@ -177,6 +189,7 @@ class _Writer:
                                 ACT="output logits" if last else layer.act, IN_T=in_t,
                                 POS_PARAM="const int32_t *pos, " if li == 0 and ng else "",
                                 OUT_T=out_t, W_T=self.w_t, ACC_T=self.acc_t, GATHER=gather,
+                                W_READ=ROM_READERS[self.w_t],
                                 STORE=store))
             run.append(f"    {name}_layer{li}({src}, {dst});")
             in_t, src = out_t, dst
@@ -197,7 +210,8 @@ class _Writer:
             lo, hi = ops.act_bounds(act, self.ir.mode)
             return f"out[o] = ({out_t}){clamp}({rq}, {lo}, {hi});"
         if self.ir.mode == "int8":
-            return f"out[o] = {self.name}_lut[{clamp}({rq}, -128, 127) + 128];"
+            lut = rom_read(out_t, f"{self.name}_lut", f"{clamp}({rq}, -128, 127) + 128")
+            return f"out[o] = {lut};"
         fn = "tcg_q_interp_s16" if act == "tanh" else "tcg_q_interp_u16"
         return (f"out[o] = ({out_t}){fn}({self.name}_lut, 256, "
                 f"(int64_t)tcg_q_clamp({rq}, -32768, 32768) + 32768);")
@@ -210,10 +224,11 @@ class _Writer:
             return render("qnet_proba_none.c.tmpl", **subs)
         if kind in ("sigmoid", "ovr"):
             self.tables.append(c_array("uint16_t", f"{name}_sig",
-                                       [f"{int(v)}u" for v in ops.sigmoid_table()], 12))
+                                       [f"{int(v)}u" for v in ops.sigmoid_table()], 12,
+                                       rom=True))
         if kind == "softmax":
             self.tables.append(c_array("uint16_t", f"{name}_exp",
-                                       [f"{int(v)}u" for v in ops.exp_table()], 12))
+                                       [f"{int(v)}u" for v in ops.exp_table()], 12, rom=True))
         k = "0" if ir.binary else "k"
         rq = f"tcg_q_requant(acc[{k}], {pm}, {ps})"
         if kind in ("sigmoid", "ovr"):

@@ -108,7 +108,7 @@ class _SvmWriter:
         tabs.append(c_array(int_type(0, max(len(ir.pairs) - 1, 0)), f"{name}_pair",
                             _ints(pair), 16))
         tabs.append(c_array("uint16_t", f"{name}_exp",
-                            [f"{int(v)}u" for v in ops.exp_table()], 12))
+                            [f"{int(v)}u" for v in ops.exp_table()], 12, rom=True))
         tabs.append(c_array(self.c_t, f"{name}_coef", _ints(ir.coef), 12))
         tabs.append(c_array("int64_t", f"{name}_rho", [_i64(v) for v in ir.rho], 4))
         return "".join(tabs), start, "".join(gather), sv.shape[1]
@@ -119,7 +119,7 @@ class _SvmWriter:
         if pl is None:
             return render("qsvm_proba_none.c.tmpl", N_CLASSES=ir.meta.n_classes)
         self.tables.append(c_array("uint16_t", f"{name}_sig",
-                                   [f"{int(v)}u" for v in ops.sigmoid_table()], 12))
+                                   [f"{int(v)}u" for v in ops.sigmoid_table()], 12, rom=True))
         return render("qsvm_proba_platt.c.tmpl", NAME=name, UNAME=name.upper(),
                       SIGN="" if pl.sign > 0 else "-", CLAMP=_i64(pl.clamp),
                       MULT=_i64(pl.mult), SHIFT=pl.shift, BIAS=_i64(pl.bias))

@@ -11,7 +11,15 @@ from string import Template
 import numpy as np
 
 from tinycodegen._version import __version__
-from tinycodegen.emit.common import CSource, c_array, c_float, header, int_type, render
+from tinycodegen.emit.common import (
+    ROM_READERS,
+    CSource,
+    c_array,
+    c_float,
+    header,
+    int_type,
+    render,
+)
 from tinycodegen.emit.qtrees_parts import STRATEGIES, bins_parts, keys_parts
 from tinycodegen.emit.registry import register_emitter
 from tinycodegen.emit.runtime import runtime_files
@@ -38,7 +46,7 @@ def _field_macros(name: str, p: NodePacking) -> str:
             lines.append(f"{macro} ((void)(w), 0u)")
         else:
             mask = "" if shift + width == 32 else f" & 0x{(1 << width) - 1:x}u"
-            lines.append(f"{macro} (((w)[{word}] >> {shift}){mask})")
+            lines.append(f"{macro} ((TCG_ROM_U32(&(w)[{word}]) >> {shift}){mask})")
     return "\n".join(lines)
 
 
@@ -53,14 +61,15 @@ def qtree_parts(ir: QuantizedTreeIR, name: str, strategy: str) -> dict[str, obje
     p = pack_nodes(ir, global_bin=strategy == "keys")
     k = ir.meta.n_classes
     nodes = c_array("uint32_t", f"{name}_node", [f"0x{int(v):08x}u" for v in p.node_words],
-                    per_line=8)
+                    per_line=8, rom=True)
     root_t = int_type(0, int(p.root_codes.max(initial=0)))
-    nodes += c_array(root_t, f"{name}_root", [f"{int(v)}u" for v in p.root_codes], per_line=16)
+    nodes += c_array(root_t, f"{name}_root", [f"{int(v)}u" for v in p.root_codes], per_line=16,
+                     rom=True)
     stored = max(k - 1, 0)  # the last class is scale minus the others
     leaf_t = "uint8_t" if ir.mode == "int8" else "uint16_t"
     leaves = c_array(leaf_t, f"{name}_leafq",
-                     [f"{int(v)}u" for v in ir.leaf_q[:, :stored].ravel()], per_line=16)
-    parts = (bins_parts if strategy == "bins" else keys_parts)(ir, name, p)
+                     [f"{int(v)}u" for v in ir.leaf_q[:, :stored].ravel()], per_line=16, rom=True)
+    parts = (bins_parts if strategy == "bins" else keys_parts)(ir, name, p, root_t)
     walk_subs = dict(NAME=name, UNAME=name.upper(), WORDS=p.words, **walk_steps(ir, p))
     walks = []
     for spec in parts.pop("WALK_SPECS"):
@@ -82,6 +91,7 @@ def qtree_parts(ir: QuantizedTreeIR, name: str, strategy: str) -> dict[str, obje
         FIELD_MACROS=_field_macros(name, p),
         WALKS="\n".join(walks),
         DEN=ir.denominator, DEN_F=c_float(np.float32(ir.denominator)), LEAF_T=leaf_t,
+        LEAF_READ=ROM_READERS[leaf_t],
         K_STORED=stored, **parts,
     )
 

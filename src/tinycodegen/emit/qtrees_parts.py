@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinycodegen.emit.common import c_array, int_type, render
+from tinycodegen.emit.common import c_array, int_type, render, rom_read
 from tinycodegen.ir.qtrees import QuantizedTreeIR
 from tinycodegen.ir.qtrees_pack import NodePacking, nan_bits
 
@@ -38,20 +38,25 @@ def nan_left_bits(ir: QuantizedTreeIR) -> np.ndarray:
     return (ir.nan_bin[ir.feature] == 0) | nan_bits(ir)
 
 
-def bins_parts(ir: QuantizedTreeIR, name: str, p: NodePacking) -> dict[str, object]:
+def bins_parts(ir: QuantizedTreeIR, name: str, p: NodePacking,
+               root_t: str) -> dict[str, object]:
     up, bin_t = name.upper(), f"uint{ir.bin_bits}_t"
     keys = threshold_keys(ir.thresholds)
-    tables = c_array("uint32_t", f"{name}_thr", [f"0x{int(v):08x}u" for v in keys], per_line=8)
+    tables = c_array("uint32_t", f"{name}_thr", [f"0x{int(v):08x}u" for v in keys], per_line=8,
+                     rom=True)
     off_t = int_type(0, int(ir.thr_offset[-1]))
-    tables += c_array(off_t, f"{name}_off", [f"{int(v)}u" for v in ir.thr_offset], 16)
+    tables += c_array(off_t, f"{name}_off", [f"{int(v)}u" for v in ir.thr_offset], 16, rom=True)
     if ir.meta.nan_policy == "route":
         tables += "/* the bin NaN takes: 0 (left at every split), m_f (right), or the NaN code */\n"
-        tables += c_array(bin_t, f"{name}_nanbin", [f"{int(v)}u" for v in ir.nan_bin], 16)
-        nan_case = "bins[f] = " + f"{name}_nanbin[f]; /* NaN */"
+        tables += c_array(bin_t, f"{name}_nanbin", [f"{int(v)}u" for v in ir.nan_bin], 16,
+                          rom=True)
+        nan_case = f"bins[f] = {rom_read(bin_t, f'{name}_nanbin', 'f')}; /* NaN */"
     else:
         nan_case = "return 0; /* NaN: rejected, as sklearn rejects it */"
     nanl = f" || (b == {ir.nan_code}u && {up}_NANL(w))" if p.fields["nanl"][2] else ""
-    subs = dict(NAME=name, UNAME=up, BIN_T=bin_t, NAN_CASE=nan_case)
+    subs = dict(NAME=name, UNAME=up, BIN_T=bin_t, NAN_CASE=nan_case,
+                OFF_F=rom_read(off_t, f"{name}_off", "f"),
+                OFF_F1=rom_read(off_t, f"{name}_off", "f + 1"))
     return dict(
         THR_TABLES=tables,
         THR_DOC=f"feature f owns {name}_thr[{name}_off[f] .. {name}_off[f + 1] - 1]",
@@ -59,7 +64,7 @@ def bins_parts(ir: QuantizedTreeIR, name: str, p: NodePacking) -> dict[str, obje
         PREP=render("qtree_prep_bins.c.tmpl", **subs),
         STATE_DECL=f"    {bin_t} vec[{up}_N_FEATURES];\n",
         PREP_CALL=f"{name}_prep(x, vec)",
-        LEAF_CALL=f"{name}_leaf({name}_root[t], vec)",
+        LEAF_CALL=f"{name}_leaf({rom_read(root_t, f'{name}_root', 't')}, vec)",
         WALK_SPECS=[dict(
             FN=f"{name}_leaf", LEAF_PARAMS=f"const {bin_t} *vec",
             WALK_DOC="The leaf that a tree whose root code is v sends the binned input to.",
@@ -68,22 +73,24 @@ def bins_parts(ir: QuantizedTreeIR, name: str, p: NodePacking) -> dict[str, obje
     )
 
 
-def keys_parts(ir: QuantizedTreeIR, name: str, p: NodePacking) -> dict[str, object]:
+def keys_parts(ir: QuantizedTreeIR, name: str, p: NodePacking,
+               root_t: str) -> dict[str, object]:
     up = name.upper()
     keys = threshold_keys(ir.thresholds)
     raw = bool((keys >= 0x80000000).all())  # every threshold >= +0: compare raw bits as int32
     if raw:
         vals = [str(int(v) - 0x80000000) for v in keys]  # the float's own bits, as int32
-        tables = c_array("int32_t", f"{name}_thr", vals, per_line=8)
+        tables = c_array("int32_t", f"{name}_thr", vals, per_line=8, rom=True)
         get = f"            const int32_t b = tcg_f32_ibits(x[{up}_FEAT(w)]);\n"
-        test = f"b <= {name}_thr[{up}_BIN(w)]"
+        test = f"b <= {rom_read('int32_t', f'{name}_thr', f'{up}_BIN(w)')}"
         is_nan = "((uint32_t)b & 0x7fffffffu) > 0x7f800000u"
         key_doc = ("every threshold is >= +0, so the raw bits compare as int32: a negative x, "
                    "-0.0 included, is below all of them")
     else:
-        tables = c_array("uint32_t", f"{name}_thr", [f"0x{int(v):08x}u" for v in keys], 8)
+        tables = c_array("uint32_t", f"{name}_thr", [f"0x{int(v):08x}u" for v in keys], 8,
+                         rom=True)
         get = f"            const uint32_t b = tcg_f32_bits(x[{up}_FEAT(w)]);\n"
-        test = f"tcg_f32_key(b) <= {name}_thr[{up}_BIN(w)]"
+        test = f"tcg_f32_key(b) <= {rom_read('uint32_t', f'{name}_thr', f'{up}_BIN(w)')}"
         is_nan = "(b & 0x7fffffffu) > 0x7f800000u"
         key_doc = "both as tcg_f32_key"
     route = ir.meta.nan_policy == "route"
@@ -91,21 +98,24 @@ def keys_parts(ir: QuantizedTreeIR, name: str, p: NodePacking) -> dict[str, obje
     walks = [dict(FN=f"{name}_leaf", LEAF_PARAMS="const float *x",
                   WALK_DOC="The leaf that a tree whose root code is v sends x to (no NaN in x).",
                   NODE_TEST=f"{get}            const int go = {test};")]
-    call = f"{name}_leaf({name}_root[t], x)"
+    root = rom_read(root_t, f"{name}_root", "t")
+    call = f"{name}_leaf({root}, x)"
     if route:  # a second walk, used only when x holds a NaN
         bits = nan_left_bits(ir)
         go_nan = "0"
         if bits.any():
             packed = np.packbits(bits.astype(np.uint8), bitorder="little")
             extra = "/* bit i: NaN goes left at split i */\n" + c_array(
-                "uint8_t", f"{name}_nanl", [f"0x{b:02x}u" for b in packed], per_line=16)
+                "uint8_t", f"{name}_nanl", [f"0x{b:02x}u" for b in packed], per_line=16,
+                rom=True)
             i = f"(uint32_t)(w - {name}_node)" + (f" / {p.words}u" if p.words > 1 else "")
-            go_nan = f"({name}_nanl[{i} >> 3] >> ({i} & 7u)) & 1u"
+            byte = rom_read("uint8_t", f"{name}_nanl", f"{i} >> 3")
+            go_nan = f"((uint32_t){byte} >> ({i} & 7u)) & 1u"
         walks.append(dict(
             FN=f"{name}_leaf_nan", LEAF_PARAMS="const float *x", UNROLL=False,
             WALK_DOC="The same walk for an x that holds NaN: NaN goes where the split says.",
             NODE_TEST=(f"{get}            const int go = ({is_nan}) ? (int)({go_nan}) : {test};")))
-        call = f"(st > 1 ? {name}_leaf_nan({name}_root[t], x) : {call})"
+        call = f"(st > 1 ? {name}_leaf_nan({root}, x) : {call})"
     nan_case = "st = 2; /* NaN: routed by the splits */" if route else (
         "return 0; /* NaN: rejected, as sklearn rejects it */")
     subs = dict(NAME=name, UNAME=up, NAN_CASE=nan_case, KEY_DOC=key_doc,

@@ -35,7 +35,9 @@ def emit(ir: Any, name: str, backend: str = DEFAULT_BACKEND) -> CSource:
         raise TinycodegenError(
             f"backend {backend!r} cannot compile a {ir.kind} model (available: {have})"
         )
-    return fn(ir, name)
+    from tinycodegen.emit.double_guard import guard_double
+
+    return guard_double(fn(ir, name))
 
 
 def _load() -> None:

@@ -21,13 +21,24 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinycodegen._version import __version__
-from tinycodegen.emit.common import CSource, c_array, c_double, header, int_type, render
+from tinycodegen.emit.common import (
+    ROM_READERS,
+    CSource,
+    c_array,
+    c_double,
+    header,
+    int_type,
+    render,
+    rom_read,
+)
 from tinycodegen.emit.runtime import runtime_files
 from tinycodegen.ir.trees import FIXED_ONE, TreeEnsembleIR
 
-RUNTIME = ("tcg_input.h", "tcg_vote.h")
+RUNTIME = ("tcg_input.h", "tcg_vote.h", "tcg_f64.h")
 PROBA64_DECL = """
-/* sklearn's predict_proba in double, unrounded (no input check): for composite models. */
+/* sklearn's predict_proba in double, unrounded (no input check): for composite models. Not
+ * defined where double is narrower than IEEE binary64 (avr-gcc): there predict and
+ * predict_proba replay binary64 in integer arithmetic (tcg_f64.h) instead. */
 void {name}_proba64(const float *x, double *out);
 """
 
@@ -160,7 +171,7 @@ class Sums:
 
     def add(self, leaf: str) -> str:
         if self.single:
-            return f"a += {self.name}_leaf_q[{leaf}];\n"
+            return f"a += {rom_read('uint16_t', f'{self.name}_leaf_q', leaf)};\n"
         return (f"tcg_add_u16(acc, &{self.name}_leaf_q[({leaf}) * (uint32_t){self.name}_COLS], "
                 f"{self.name}_COLS);\n")
 
@@ -190,10 +201,13 @@ def vote_code(ir: TreeEnsembleIR, name: str, fast_sum: str, *, walk: WalkInput |
     k = ir.meta.n_classes
     q, dropped = columns(ir)
     d = ir.leaf_values.ravel()
-    tables = c_array("uint16_t", f"{name}_leaf_q", [f"{int(v)}u" for v in q.ravel()], 12)
+    tables = c_array("uint16_t", f"{name}_leaf_q", [f"{int(v)}u" for v in q.ravel()], 12,
+                     rom=True)
     counts = ir.leaf_counts
-    if counts is None:
-        tables += c_array("double", f"{name}_leaf_d", [c_double(v) for v in d], max(k, 4))
+    if counts is None:  # binary64 constants: double, or their bits (see tcg_f64.h)
+        bits = np.ascontiguousarray(d, dtype=np.float64).view(np.uint64).tolist()
+        lits = [f"TCG_F64_C(0x{b:016x}, {c_double(v)})" for b, v in zip(bits, d, strict=True)]
+        tables += c_array("tcg_f64", f"{name}_leaf_d", lits, max(k, 2), rom=True)
         acc_template, leaf_doc, count_t = "tree_acc_double.c.tmpl", (
             f"{name}_leaf_d: sklearn's float64 values."), "uint32_t"
     elif ir.count_mode:  # the fast path's table already holds the counts
@@ -204,12 +218,14 @@ def vote_code(ir: TreeEnsembleIR, name: str, fast_sum: str, *, walk: WalkInput |
             "in double.")
     else:
         count_t = int_type(0, int(counts.max(initial=0)))
-        tables += c_array(count_t, f"{name}_leaf_c", [f"{int(v)}u" for v in counts.ravel()], 12)
+        tables += c_array(count_t, f"{name}_leaf_c", [f"{int(v)}u" for v in counts.ravel()], 12,
+                          rom=True)
         acc_template, leaf_doc = "tree_acc_counts.c.tmpl", (
             f"{name}_leaf_c: class counts c; sklearn's value is c[k] / sum(c) in double.")
     slack = ir.fixed_slack
     leaf_expr = leaf_expr or f"{name}_leaf(t, {leaf_args})"
-    subs = dict(NAME=name, UNAME=name.upper(), SLACK=slack, COUNT_T=count_t, LEAF=leaf_expr)
+    subs = dict(NAME=name, UNAME=name.upper(), SLACK=slack, COUNT_T=count_t, LEAF=leaf_expr,
+                COUNT_READ=ROM_READERS[count_t])
     decide = render(
         "tree_decide_exact.c.tmpl" if slack == 0 else "tree_decide_fallback.c.tmpl", **subs
     ).rstrip("\n")

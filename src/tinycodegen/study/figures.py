@@ -66,7 +66,7 @@ def write_figures(results: list, out: Path, splits: list[str]) -> list[Path]:
         ax.axis("off")
     paths.append(_save(fig, out / "confusion_matrices.png"))
     # flash vs cycles per target
-    for target in ("cortex-m4f", "cortex-m0plus"):
+    for target in ("cortex-m4f", "cortex-m0plus", "atmega328p"):
         pts = [(r.spec.name, r.targets[target]) for r in done
                if r.targets.get(target, {}).get("flash") and
                r.targets[target].get("cycles_mean")]

@@ -182,7 +182,8 @@ def measure_targets(compiled: Any, X: np.ndarray, targets: tuple[str, ...], rows
             "cycles_mean": m.cycles_mean, "cycles_max": m.cycles_max,
             "cycles_range": m.cycles_range, "cycle_model": m.cycle_model, "rows": m.rows,
             "sample_note": m.sample_note, "fits": m.fits, "fit_note": m.fit_note,
-            "agrees_with_host": bool(np.array_equal(np.asarray(m.predictions), host[idx])),
+            "agrees_with_host": None if m.predictions is None  # sized only: does not fit
+            else bool(np.array_equal(np.asarray(m.predictions), host[idx])),
         }
 
 

@@ -51,24 +51,31 @@ def model_table(results: list) -> str:
     head = ["model", "parity (C vs sklearn, KDDTest+)", "C vs own reference", "flash M4F",
             "RAM M4F", "stack M4F", "cycles M4F mean/max", "cycles M0+ mean/max", "train s",
             "compile s", "notes"]
+    uno = any("atmega328p" in r.targets for r in results)
+    if uno:
+        head[8:8] = ["flash / RAM / stack Uno", "cycles Uno mean/max"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
         p = r.parity
         m4 = r.targets.get("cortex-m4f", {})
         m0 = r.targets.get("cortex-m0plus", {})
+        avr = r.targets.get("atmega328p", {})
         parity = "—" if not p else f"{p['mismatches']:,} of {p['rows']:,}"
         ref = "—" if not p or p.get("reference_mismatches") is None else \
             f"{p['reference_mismatches']:,}"
-        per_target = [f"{label}: {t[key]}" for label, t in (("M4F", m4), ("M0+", m0))
+        per_target = [f"{label}: {t[key]}" for label, t in (("M4F", m4), ("M0+", m0), ("Uno", avr))
                       for key in ("error", "sample_note", "fit_note") if t and t.get(key)]
         notes = "; ".join(x for x in (r.spec.note, r.error, *per_target) if x)
-        if m4 and m4.get("agrees_with_host") is False:
+        if any(t and t.get("agrees_with_host") is False for t in (m4, m0, avr)):
             notes += "; EMULATOR DISAGREES WITH HOST C"
+        uno_cells = [
+            f"{_f(avr.get('flash'))} / {_f(avr.get('ram'))} / {_f(avr.get('stack'))}",
+            f"{_f(avr.get('cycles_mean'), 0)} / {_f(avr.get('cycles_max'))}"] if uno else []
         rows.append("| " + " | ".join([
             r.spec.name, parity, ref, _f(m4.get("flash")), _f(m4.get("ram")),
             _f(m4.get("stack")),
             f"{_f(m4.get('cycles_mean'), 0)} / {_f(m4.get('cycles_max'))}",
-            f"{_f(m0.get('cycles_mean'), 0)} / {_f(m0.get('cycles_max'))}",
+            f"{_f(m0.get('cycles_mean'), 0)} / {_f(m0.get('cycles_max'))}", *uno_cells,
             "—" if r.train_s is None else f"{r.train_s:.1f}", f"{r.compile_s:.1f}",
             cell(notes) or "—"]) + " |")
     return "\n".join(rows)

@@ -92,22 +92,32 @@ def run_simavr(
     cmd = [simavr, "-m", mcu, "-f", str(int(freq)), str(firmware)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             errors="replace")
-    timer = threading.Timer(timeout, proc.kill)
+    fired = threading.Event()
+
+    def stop() -> None:
+        fired.set()
+        proc.kill()
+
+    timer = threading.Timer(timeout, stop)
     timer.start()
     lines: list[str] = []
+    found = False
     try:
         assert proc.stderr is not None
         for raw in proc.stderr:
-            got = uart_lines(raw)
-            lines += got
-            if until is not None and any(until in line for line in got):
+            for line in uart_lines(raw):
+                lines.append(line)
+                found = until is not None and until in line
+                if found:
+                    break
+            if found:
                 proc.kill()
                 break
     finally:
-        timed_out = not timer.is_alive() and proc.poll() is not None and proc.returncode < 0
         timer.cancel()
         proc.wait()
-    if until is not None and lines and until in lines[-1]:
+    timed_out = fired.is_set()
+    if found:
         return lines
     if timed_out and (until is not None or not lines):
         raise TargetError(f"simavr: {Path(firmware).name} did not finish within {timeout:g} s")

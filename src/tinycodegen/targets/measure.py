@@ -45,8 +45,8 @@ class Measurement:
     flash_bytes: int | None
     ram_bytes: int | None
     stack_bytes: int | None
-    instr_mean: float
-    instr_max: int
+    instr_mean: float | None  # None on AVR (simavr counts cycles, not instructions)
+    instr_max: int | None
     cycles_mean: float | None
     cycles_max: int | None
     cycles_range: tuple[float, float] | None
@@ -77,7 +77,7 @@ def _check_inputs(name: str, X: np.ndarray, function: str, max_rows: int | None)
     return X
 
 
-def _check_features(n_features: int, X: np.ndarray, name: str) -> None:
+def check_features(n_features: int, X: np.ndarray, name: str) -> None:
     if X.shape[1] != n_features:
         raise DataError(f"{name} expects {n_features} features, the data has {X.shape[1]}")
 
@@ -132,7 +132,7 @@ def _measure_mcu(
     em = _emulator(image.elf, spec, cache)
     entry = em.address("tcg_bench_entry")
     n_features, n_classes = em.read_u32(entry + 8, 2)
-    _check_features(n_features, X, name)
+    check_features(n_features, X, name)
     if progress is True:
         print(f"{spec.name}: {name}_{function}", flush=True)
     res, idx, note = run_rows(
@@ -201,7 +201,7 @@ def _measure_host(
     find_valgrind()
     exe = host.build_host(c_dir, name, cache)
     n_features, n_classes = host.host_shape(exe)
-    _check_features(n_features, X, name)
+    check_features(n_features, X, name)
     labels = host.host_outputs(exe, X)
     idx = None if max_rows is None or max_rows >= len(X) else stratified_sample(labels, max_rows)
     rows = X if idx is None else X[idx]
@@ -264,6 +264,8 @@ def measure(
     ``NAME_predict`` (default) or ``NAME_predict_proba``.  ``budget`` (MCU targets):
     emulate a prefix of a fixed stratified row order until this many instructions have
     run (see :mod:`tinycodegen.targets.rows`); ``progress`` may be a callable(done, total).
+    On ``atmega328p`` the figures come from simavr (see :mod:`tinycodegen.targets.avr_measure`)
+    and ``budget`` counts cycles.
     ``labels``: a class per row of X to stratify samples by (default: the host build's
     predictions, which costs a host run).
     """
@@ -274,5 +276,10 @@ def measure(
     if target == "host":
         return _measure_host(c_dir, name, X, cache, max_rows, progress, function, seed)
     spec = TARGET_SPECS[target]
+    if spec.core == "avr":
+        from tinycodegen.targets.avr_measure import measure_avr
+
+        return measure_avr(c_dir, name, X, spec, cache, max_rows, progress, function, seed,
+                           budget, labels)
     return _measure_mcu(c_dir, name, X, spec, cache, max_rows, progress, function, seed, budget,
                         labels)

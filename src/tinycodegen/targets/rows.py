@@ -114,5 +114,5 @@ def run_rows(
     perm = np.argsort(order[:done])
     idx = order[:done][perm]
     note = (f"sample of {done} of {len(X)} rows (prefix of a seeded order {how}, seed {seed}; "
-            f"instruction budget {budget:,})")
+            f"{getattr(em, 'budget_unit', 'instruction')} budget {budget:,})")
     return _take(res, perm), idx.astype(np.int64), note

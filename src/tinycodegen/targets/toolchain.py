@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tinycodegen.errors import TinycodegenError, ToolMissingError
 
-TARGETS = ("cortex-m4f", "cortex-m0plus", "host")
+TARGETS = ("cortex-m4f", "cortex-m0plus", "atmega328p", "host")
 CROSS_GCC = "arm-none-eabi-gcc"
 COMMON_CFLAGS = ("-Os", "-ffunction-sections", "-fdata-sections", "-std=c99")
 FLASH_ORIGIN = 0x00000000
@@ -47,8 +47,8 @@ class TargetSpec:
 
     name: str
     cpu_flags: tuple[str, ...]
-    core: str  # key of tinycodegen.targets.cycles tables
-    uc_cpu: str  # name of the unicorn CPU model constant
+    core: str  # key of tinycodegen.targets.cycles tables ("avr": measured in simavr)
+    uc_cpu: str  # name of the unicorn CPU model constant ("" for AVR)
     realistic: MemoryMap
 
 
@@ -71,6 +71,10 @@ TARGET_SPECS: dict[str, TargetSpec] = {
         "m0plus",
         "UC_CPU_ARM_CORTEX_M0",
         MemoryMap("cortex-m0plus", 256 << 10, 32 << 10),
+    ),
+    # The Arduino Uno: avr-gcc + avr-libc, run in simavr (tinycodegen.targets.avr_measure).
+    "atmega328p": TargetSpec(
+        "atmega328p", ("-mmcu=atmega328p",), "avr", "", MemoryMap("atmega328p", 32 << 10, 2 << 10)
     ),
 }
 
