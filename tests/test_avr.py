@@ -130,7 +130,6 @@ def test_int8_models_on_avr_equal_host(example_forest, nsl_train, rows, cache, t
 
 
 def test_emlearn_forest_under_the_same_harness(example_forest, rows, cache, tmp_path):
-    pytest.importorskip("emlearn")
     compiled = tinycodegen.compile(example_forest, name="rf", backend="emlearn")
     X = rows[:96]
     m = measure(_write(compiled, tmp_path), "rf", X, TARGET, cache_dir=cache)
@@ -147,9 +146,7 @@ def test_oversized_model_is_sized_not_run(example_forest, rows, cache, tmp_path)
 
 
 def test_double_models_stop_the_avr_build_with_a_clear_error(nsl_train, tmp_path):
-    with np.errstate(all="ignore"):  # emlearn's import sets numpy.seterr(all="raise")
-        lr = fit_quietly(LogisticRegression(max_iter=200), nsl_train.X[:2000],
-                         nsl_train.y[:2000])
+    lr = fit_quietly(LogisticRegression(max_iter=200), nsl_train.X[:2000], nsl_train.y[:2000])
     compiled = tinycodegen.compile(lr, name="lr")
     folder = _write(compiled, tmp_path)
     proc = subprocess.run(["avr-gcc", "-mmcu=atmega328p", "-Os", "-std=c99", "-c", "lr.c",
