@@ -7,6 +7,7 @@ bound on how far those double outputs can be from sklearn's, row by row.
   a score is within gamma_{n+1}(2**-53) (|b| + sum |w_i z_i|) of sklearn's (the linear family's
   own band); probabilities move by at most half the largest score difference (sigmoid and
   softmax are 1/4- and 1/2-Lipschitz) plus a few ulps of exp;
+* CalibratedClassifierCV: the band it propagates from its classifiers (0 over exact ones);
 * anything else (MLP): ``APPROX_TOL``, an assumption, not a proof.
 """
 
@@ -50,6 +51,9 @@ def member_outputs(ir: Any, X: np.ndarray, need: str) -> tuple:
         d = ir.sklearn_decision(dec).reshape(n, -1)
         d[bad] = 0.0
         return ref.predict, None, d, np.zeros(d.shape)
+    if ir.kind == "calibrated":  # its own propagated band (0 over exact classifiers)
+        avg, tol, predict, _ = ir.evaluate(X)
+        return predict, avg, None, (tol if need == "predict_proba" else np.zeros((n, 1)))
     ref = ir.reference(X)
     if need == "predict":
         return ref.predict, ref.proba, None, np.zeros((n, 1))
