@@ -33,7 +33,7 @@ import numpy as np
 
 from tinycodegen.ir.base import ModelMeta, Reference
 from tinycodegen.ir.hybrid import margin_unsure
-from tinycodegen.ir.hybrid_members import BITWISE_KINDS, INFLATE, member_outputs
+from tinycodegen.ir.hybrid_members import INFLATE, bitwise, member_outputs
 from tinycodegen.ir.numerics import expit
 
 METHODS = ("sigmoid", "isotonic")
@@ -164,7 +164,7 @@ class CalibratedIR:
     @property
     def exact(self) -> bool:
         """Every member's double outputs are sklearn's (no rounding band to carry)."""
-        return all(m.kind in BITWISE_KINDS for m in self.members)
+        return all(bitwise(m) for m in self.members)
 
     def column(self, i: int) -> int:
         """Binary: which column of member i's response is calibrated (class 1's)."""

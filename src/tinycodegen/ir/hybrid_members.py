@@ -24,6 +24,16 @@ APPROX_TOL = 2.0**-30
 INFLATE = 1.0 + 2.0**-20
 
 
+def bitwise(ir: Any) -> bool:
+    """The member's double predict_proba is sklearn's bit for bit: the bitwise kinds, soft votes
+    of them (np.average replayed) and CalibratedClassifierCV over them."""
+    if ir.kind == "hybrid":
+        return ir.mode == "soft" and all(bitwise(m) for m in ir.members)
+    if ir.kind == "calibrated":
+        return bool(ir.exact)
+    return ir.kind in BITWISE_KINDS
+
+
 def decision_width(ir: Any) -> int:
     if ir.kind == "svc":
         return int(ir.decision_width)
@@ -62,7 +72,7 @@ def member_outputs(ir: Any, X: np.ndarray, need: str) -> tuple:
         return ref.predict, None, d, _score_tol(ir, X)
     if ref.proba is None:
         raise ValueError(f"{ir.kind} member has no predict_proba reference")
-    if ir.kind in BITWISE_KINDS:
+    if bitwise(ir):
         tol = np.zeros(ref.proba.shape)
     elif ir.kind == "linear":
         s = _score_tol(ir, X).max(axis=1, keepdims=True)
