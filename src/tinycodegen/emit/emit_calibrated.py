@@ -79,6 +79,8 @@ def sum_body(ir: CalibratedIR, name: str) -> str:
 
 
 def guarantee_notes(ir: CalibratedIR) -> tuple[str, tuple[str, ...]]:
+    if ir.exact and ir.method == "isotonic":
+        return "exact", ("isotonic calibration replays sklearn's interpolation exactly",)
     if ir.exact:
         return "exact", (
             "calibration replays sklearn in double with exp from the C library; another libm "

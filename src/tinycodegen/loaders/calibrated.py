@@ -66,8 +66,9 @@ def load_calibrated(model: Any) -> CalibratedIR:
     method = model.method
     if method not in METHODS:
         raise UnsupportedModelError(
-            f"{KIND}(method={method!r}) is not supported; supported methods: "
-            f"{', '.join(METHODS)}")
+            f"{KIND}(method={method!r}) is not supported (its softmax and log run numpy's "
+            "vectorised exp/log, whose last bits depend on the CPU and differ from the C "
+            f"library's); supported methods: {', '.join(METHODS)}")
     classes = np.asarray(model.classes_).tolist()
     k = len(classes)
     members, responses, cal_sets = [], [], []
