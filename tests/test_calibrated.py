@@ -19,7 +19,6 @@ from sklearn.ensemble import (
     StackingClassifier,
     VotingClassifier,
 )
-from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
@@ -33,6 +32,11 @@ from svm_helpers import boundary_rows, special_rows
 from tinycodegen.check import check
 from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.ir.calibrated import interp, interp_f32
+
+try:
+    from sklearn.frozen import FrozenEstimator
+except ImportError:  # scikit-learn < 1.6: cv="prefit" instead
+    FrozenEstimator = None
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 
@@ -58,9 +62,11 @@ EXACT = {"dt", "rf", "et", "svc", "svc_lin", "pipe_svc", "pipe_rf", "vote"}
 
 
 def calibrated(inner, method: str, mode: str, X: np.ndarray, y: np.ndarray):
-    if mode == "frozen":
-        frozen = FrozenEstimator(fit_quietly(inner, X, y))
-        return fit_quietly(CalibratedClassifierCV(frozen, method=method), X, y)
+    if mode == "frozen":  # an already fitted classifier, calibrated on (X, y)
+        fitted = fit_quietly(inner, X, y)
+        if FrozenEstimator is None:
+            return fit_quietly(CalibratedClassifierCV(fitted, method=method, cv="prefit"), X, y)
+        return fit_quietly(CalibratedClassifierCV(FrozenEstimator(fitted), method=method), X, y)
     model = CalibratedClassifierCV(inner, method=method, ensemble=mode == "ensemble", cv=3)
     return fit_quietly(model, X, y)
 
@@ -174,6 +180,9 @@ def test_c_builds_strict_and_links_twice(tmp_path: Path) -> None:
         subprocess.run([cc, *STRICT, "-O2", "-ffp-contract=off", "-I", str(tmp_path), *c_files,
                         "-o", str(exe), "-lm"], check=True)
         assert subprocess.run([str(exe)]).returncode == 0
+    for c_file in c_files:  # firmware projects (Arduino) compile C sources as C++
+        subprocess.run(["g++", "-x", "c++", "-std=c++11", *STRICT[1:], "-c", c_file, "-I",
+                        str(tmp_path), "-o", str(tmp_path / "cxx.o")], check=True)
     subprocess.run(["arm-none-eabi-gcc", *STRICT, "-mcpu=cortex-m4", "-mthumb", "-O2",
                     "-ffp-contract=off", "-c", str(tmp_path / "cal_iso.c"), "-I", str(tmp_path),
                     "-o", str(tmp_path / "iso.o")], check=True)
@@ -233,17 +242,21 @@ def test_refusals_are_one_clear_error() -> None:
     rng = np.random.default_rng(5)
     X = rng.normal(size=(120, 3)).astype(np.float32)
     y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.8)
-    iso = CalibratedClassifierCV(make_pipeline(MinMaxScaler(), SVC()), method="isotonic", cv=3)
+    iso = CalibratedClassifierCV(make_pipeline(MinMaxScaler(), LinearSVC()), method="isotonic",
+                                 cv=3)
     with pytest.raises(UnsupportedModelError, match="only binary sigmoid calibration"):
         tinycodegen.compile(fit_quietly(iso, X, y > 0), name="q", quantize="int8")
     tree = CalibratedClassifierCV(DecisionTreeClassifier(max_depth=3), cv=3)
     with pytest.raises(UnsupportedModelError, match="calibrated on its predict_proba"):
         tinycodegen.compile(fit_quietly(tree, X, y > 0), name="q", quantize="int8",
                             calibration=X)
-    temp = CalibratedClassifierCV(DecisionTreeClassifier(max_depth=3), method="temperature",
-                                  cv=3)
-    with pytest.raises(UnsupportedModelError, match="method='temperature'"):
-        tinycodegen.compile(fit_quietly(temp, X, y), name="t")
+    import sklearn.calibration
+
+    if hasattr(sklearn.calibration, "_TemperatureScaling"):  # scikit-learn >= 1.8
+        temp = CalibratedClassifierCV(DecisionTreeClassifier(max_depth=3), method="temperature",
+                                      cv=3)
+        with pytest.raises(UnsupportedModelError, match="method='temperature'"):
+            tinycodegen.compile(fit_quietly(temp, X, y), name="t")
     y4 = y + 2 * (X[:, 2] > 0.5)
     ovo = CalibratedClassifierCV(SVC(decision_function_shape="ovo"), cv=3)
     with pytest.raises(UnsupportedModelError, match="decision_function_shape='ovr'"):
