@@ -75,6 +75,10 @@ def load_calibrated(model: Any) -> CalibratedIR:
     for f, cc in enumerate(model.calibrated_classifiers_):
         est = unwrap(cc.estimator)
         label = f"{KIND} classifier {f} ({type(est).__name__})"
+        last = est.steps[-1][1] if type(est).__name__ == "Pipeline" else est
+        if k > 2 and getattr(last, "decision_function_shape", "ovr") == "ovo":
+            raise UnsupportedModelError(f"{label}: calibrating one-vs-one decision values is not "
+                                        "supported (use decision_function_shape='ovr')")
         try:
             ir = load_ir(est)
         except UnsupportedModelError as exc:
