@@ -161,6 +161,21 @@ def test_in_pipelines_and_as_voting_and_stacking_members() -> None:
         assert report.proba_mismatches == 0, report.to_text()
 
 
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+@pytest.mark.parametrize("k", [2, 3])
+def test_around_a_fitted_stacking_classifier(method: str, k: int) -> None:
+    """sklearn calibrates a StackingClassifier only once fitted (FrozenEstimator / prefit): on
+    its final estimator's decision_function, which the C computes correctly rounded (band)."""
+    rng = np.random.default_rng(k)
+    X = rng.normal(size=(150, 4)).astype(np.float32)
+    y = (X[:, 0] + 0.7 * X[:, 1] + 0.5 * rng.normal(size=150) > 0).astype(int)
+    y[X[:, 2] > 1.0] = k - 1
+    stack = StackingClassifier([("dt", DecisionTreeClassifier(max_depth=3, random_state=0)),
+                                ("lr", LogisticRegression())], cv=3)
+    model = calibrated(stack, method, "frozen", X, y)
+    assert_parity(model, rows_for(model, X, rng), False)
+
+
 def test_c_builds_strict_and_links_twice(tmp_path: Path) -> None:
     rng = np.random.default_rng(2)
     X = rng.normal(size=(120, 3)).astype(np.float32)

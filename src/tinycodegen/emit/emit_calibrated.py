@@ -10,6 +10,7 @@ from tinycodegen.emit.emit_hybrid import PLAIN_KINDS, member_sources
 from tinycodegen.emit.registry import register_emitter
 from tinycodegen.emit.runtime import runtime_files
 from tinycodegen.ir.calibrated import CLIP_TOP, CalibratedIR, Calibrator
+from tinycodegen.ir.hybrid_members import decision_width
 
 RUNTIME = ("tcg_input.h", "tcg_argmax.h", "tcg_calib.h", "tcg_proba.h")
 DECLS = """
@@ -49,8 +50,7 @@ def member_func(ir: CalibratedIR, i: int, name: str) -> tuple[str, str]:
     if resp == "predict_proba":
         call, width = "proba64", k
     else:
-        call, width = "decision64", int(member.decision_width if member.kind == "svc"
-                                        else member.n_scores)
+        call, width = "decision64", decision_width(member)
     tables, lines = [], []
     for c, cal in enumerate(ir.calibrators[i]):
         col = ir.column(i) if k == 2 else c

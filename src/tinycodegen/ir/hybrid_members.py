@@ -39,6 +39,8 @@ def decision_width(ir: Any) -> int:
         return int(ir.decision_width)
     if ir.kind == "linear":
         return int(ir.n_scores)
+    if ir.kind == "hybrid" and ir.mode == "stack":  # the final estimator's scores
+        return int(ir.final.n_scores)
     raise ValueError(f"{ir.kind} members have no decision_function")
 
 
@@ -61,6 +63,10 @@ def member_outputs(ir: Any, X: np.ndarray, need: str) -> tuple:
         d = ir.sklearn_decision(dec).reshape(n, -1)
         d[bad] = 0.0
         return ref.predict, None, d, np.zeros(d.shape)
+    if ir.kind == "hybrid" and need == "decision_function":  # stacking: final scores
+        m, band, bad = ir.stack_scores(X)
+        pred = ir.reference(X).predict
+        return pred, None, np.where(bad[:, None], 0.0, m), np.where(bad[:, None], 0.0, band)
     if ir.kind == "calibrated":  # its own propagated band (0 over exact classifiers)
         avg, tol, predict, _ = ir.evaluate(X)
         return predict, avg, None, (tol if need == "predict_proba" else np.zeros((n, 1)))

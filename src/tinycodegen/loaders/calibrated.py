@@ -88,11 +88,12 @@ def load_calibrated(model: Any) -> CalibratedIR:
                 f"{label} predicts classes {list(ir.meta.classes)}, not the calibrated model's "
                 f"{classes} (a fold without every class)")
         resp = response_method(est)
-        if resp == "decision_function" and ir.kind not in DECISION_KINDS:
+        stack = ir.kind == "hybrid" and ir.mode == "stack"
+        if resp == "decision_function" and ir.kind not in DECISION_KINDS and not stack:
             raise UnsupportedModelError(
                 f"{label}: its decision_function (which calibration uses) is not compiled for "
                 f"{ir.kind} models; supported inner models with a decision_function: linear "
-                "models and SVCs")
+                "models, SVCs and StackingClassifiers")
         width = _width(ir, resp, k)
         cals = tuple(calibrator(c, i) for i, c in enumerate(cc.calibrators))
         if width != (1 if k == 2 else k) or len(cals) != width:
