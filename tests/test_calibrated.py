@@ -146,7 +146,8 @@ def test_in_pipelines_and_as_voting_and_stacking_members() -> None:
         make_pipeline(StandardScaler(), CalibratedClassifierCV(SVC(), cv=3)),
         make_pipeline(MinMaxScaler(), CalibratedClassifierCV(
             RandomForestClassifier(4, max_depth=3, random_state=0), method="isotonic", cv=3)),
-        VotingClassifier([("cal", CalibratedClassifierCV(SVC(), cv=3, ensemble=False)),
+        VotingClassifier([("cal", CalibratedClassifierCV(make_pipeline(StandardScaler(), SVC()),
+                                                         cv=3, ensemble=False)),
                           ("rf", RandomForestClassifier(3, max_depth=3, random_state=0))],
                          voting="soft", weights=[2, 1]),
         StackingClassifier([("cal", CalibratedClassifierCV(DecisionTreeClassifier(max_depth=3),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from tinycodegen._version import __version__
 from tinycodegen.emit.common import CSource, c_array, c_double, c_float, header, render
-from tinycodegen.emit.emit_hybrid import PLAIN_KINDS, member_sources
+from tinycodegen.emit.emit_hybrid import member_sources, rejects
 from tinycodegen.emit.registry import register_emitter
 from tinycodegen.emit.runtime import runtime_files
 from tinycodegen.ir.calibrated import CLIP_TOP, CalibratedIR, Calibrator
@@ -21,11 +21,11 @@ void {name}_proba64(const float *x, double *out);
 
 
 def accept_body(ir: CalibratedIR, name: str) -> str:
-    if all(m.kind in PLAIN_KINDS and getattr(m, "transform", None) is None for m in ir.members):
-        nan_ok = 1 if ir.meta.nan_policy == "route" else 0
-        return f"    return tcg_input_ok(x, {ir.meta.n_features}, {nan_ok});\n"
-    return "".join(f"    if ({name}_m{i}_predict(x) < 0) {{\n        return 0;\n    }}\n"
-                   for i in range(len(ir))) + "    return 1;\n"
+    conds = [c for c, _ in rejects(ir, name)]
+    if len(conds) == 1 and conds[0].startswith("!tcg_input_ok"):
+        return f"    return {conds[0][1:]};\n"
+    return "".join(f"    if ({c}) {{\n        return 0;\n    }}\n" for c in conds) + \
+        "    return 1;\n"
 
 
 def calibrator_code(cal: Calibrator, arg: str, table: str) -> tuple[str, str]:
@@ -98,7 +98,9 @@ def emit_calibrated(ir: CalibratedIR, name: str) -> CSource:
         t, f = member_func(ir, i, name)
         tables.append(t)
         funcs.append(f)
-    includes = "".join(f'#include "{h}"\n' for h in (*member_headers, *RUNTIME))
+    nested = [h for _, h in rejects(ir, name)]
+    heads = dict.fromkeys((*member_headers, *nested, *RUNTIME))  # in order, once each
+    includes = "".join(f'#include "{h}"\n' for h in heads)
     c_text = render("calibrated.c.tmpl", NAME=name, UNAME=name.upper(), VERSION=__version__,
                     METHOD=ir.method, N_MEMBERS=len(ir), INCLUDES=includes,
                     N_CLASSES=ir.meta.n_classes, TABLES="".join(tables),
