@@ -9,10 +9,12 @@ from tinycodegen.emit.common import CSource, c_array, c_double, c_float, header,
 from tinycodegen.emit.emit_hybrid import member_sources, rejects
 from tinycodegen.emit.registry import register_emitter
 from tinycodegen.emit.runtime import runtime_files
+from tinycodegen.emit.transform import transform_code
 from tinycodegen.ir.calibrated import CLIP_TOP, CalibratedIR, Calibrator
 from tinycodegen.ir.hybrid_members import decision_width
 
-RUNTIME = ("tcg_input.h", "tcg_argmax.h", "tcg_calib.h", "tcg_proba.h")
+RUNTIME = ("tcg_input.h", "tcg_argmax.h", "tcg_calib.h", "tcg_proba.h", "tcg_preprocess.h")
+TRANSFORM_KINDS = ("svc", "linear", "mlp")  # their predict rejects iff NAME_input does
 DECLS = """
 /* Internal, for composite models: predict_proba in double, unrounded (zeros for rejected
  * input). */
@@ -20,12 +22,30 @@ void {name}_proba64(const float *x, double *out);
 """
 
 
-def accept_body(ir: CalibratedIR, name: str) -> str:
+def accept_code(ir: CalibratedIR, name: str) -> tuple[str, str]:
+    """(private transform copies, body of NAME_accept). A classifier behind a transform rejects
+    exactly when its transform does (``NAME_input``): a private copy of that check costs far
+    less than the classifier's predict (an SVC's kernels); others are asked by predict."""
     conds = [c for c, _ in rejects(ir, name)]
     if len(conds) == 1 and conds[0].startswith("!tcg_input_ok"):
-        return f"    return {conds[0][1:]};\n"
-    return "".join(f"    if ({c}) {{\n        return 0;\n    }}\n" for c in conds) + \
-        "    return 1;\n"
+        return "", f"    return {conds[0][1:]};\n"
+    copies: dict[int, str] = {}  # id(transform) -> C function prefix (shared transforms once)
+    code, conds, width = [], [], 0
+    for i, m in enumerate(ir.members):
+        t = getattr(m, "transform", None)
+        if m.kind not in TRANSFORM_KINDS or t is None:
+            conds += [c for c, _ in rejects(m, f"{name}_m{i}")]
+            continue
+        if id(t) not in copies:
+            copies[id(t)] = f"{name}_t{len(copies)}"
+            code.append(transform_code(t, copies[id(t)], ir.meta.n_features,
+                                       with_lookups=False))
+        conds.append(f"!{copies[id(t)]}_input(x, z)")
+        width = max(width, t.n_outputs)
+    body = "".join(f"    if ({c}) {{\n        return 0;\n    }}\n" for c in conds)
+    if width:
+        body = f"    double z[{width}];\n" + body
+    return "".join(code), body + "    return 1;\n"
 
 
 def calibrator_code(cal: Calibrator, arg: str, table: str) -> tuple[str, str]:
@@ -101,10 +121,11 @@ def emit_calibrated(ir: CalibratedIR, name: str) -> CSource:
     nested = [h for _, h in rejects(ir, name)]
     heads = dict.fromkeys((*member_headers, *nested, *RUNTIME))  # in order, once each
     includes = "".join(f'#include "{h}"\n' for h in heads)
+    checks, accept = accept_code(ir, name)
     c_text = render("calibrated.c.tmpl", NAME=name, UNAME=name.upper(), VERSION=__version__,
                     METHOD=ir.method, N_MEMBERS=len(ir), INCLUDES=includes,
-                    N_CLASSES=ir.meta.n_classes, TABLES="".join(tables),
-                    ACCEPT_BODY=accept_body(ir, name), MEMBER_FUNCS="".join(funcs),
+                    N_CLASSES=ir.meta.n_classes, TABLES="".join(tables) + checks,
+                    ACCEPT_BODY=accept, MEMBER_FUNCS="".join(funcs),
                     SUM_BODY=sum_body(ir, name))
     # Only fixed words here: estimator names can carry user strings (Pipeline step names).
     kinds = ", ".join(f"m{i}: {m.kind} {r}" for i, (m, r)
