@@ -277,3 +277,30 @@ def test_refusals_are_one_clear_error() -> None:
     ovo = CalibratedClassifierCV(SVC(decision_function_shape="ovo"), cv=3)
     with pytest.raises(UnsupportedModelError, match="decision_function_shape='ovr'"):
         tinycodegen.compile(fit_quietly(ovo, X, y4), name="o")
+
+
+def test_cli_compiles_and_checks_a_skops_file(tmp_path: Path) -> None:
+    """The .skops format (trusted sklearn/numpy types only) holds a calibrated model; compile and
+    check take it; an impossible --quantize is one error line, nothing written."""
+    import skops.io as sio
+
+    from test_cli import one_error_line, run_cli
+
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(120, 3)).astype(np.float32)
+    y = (X[:, 0] - X[:, 2] > 0).astype(int)
+    model = CalibratedClassifierCV(RandomForestClassifier(3, max_depth=3, random_state=0),
+                                   method="isotonic", cv=3).fit(X, y)
+    path = tmp_path / "cal.skops"
+    sio.dump(model, path)
+    np.savetxt(tmp_path / "rows.csv", X, delimiter=",")
+    out = tmp_path / "out"
+    assert run_cli("compile", str(path), "-o", str(out), "--name", "cal").returncode == 0
+    assert {"cal.c", "cal.h", "cal_m0.c", "cal_m2.c", "tcg_calib.h"} <= {
+        p.name for p in out.iterdir()}
+    proc = run_cli("check", str(path), "--data", str(tmp_path / "rows.csv"))
+    assert proc.returncode == 0 and "PASS" in proc.stdout
+    bad = run_cli("compile", str(path), "-o", str(tmp_path / "q"), "--name", "q",
+                  "--quantize", "int8")
+    assert bad.returncode == 2 and "only binary sigmoid calibration" in one_error_line(bad)
+    assert not (tmp_path / "q").exists() or not any((tmp_path / "q").iterdir())
