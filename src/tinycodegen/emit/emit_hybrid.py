@@ -4,6 +4,8 @@ does (see :mod:`tinycodegen.ir.hybrid`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from tinycodegen._version import __version__
 from tinycodegen.emit.common import CSource, c_array, c_double, header, render, weakest
 from tinycodegen.emit.emit_linear import proba_body
@@ -44,14 +46,27 @@ def member_sources(ir: HybridIR, name: str) -> tuple[dict[str, str], list[str], 
     return files, headers, weakest(guarantees)
 
 
+def rejects(member: Any, prefix: str) -> list[tuple[str, str]]:
+    """(C condition, header declaring it): one condition true when ``member`` (emitted as
+    ``prefix``) rejects x. A CalibratedClassifierCV member is asked through its own members (or
+    the plain input check): its predict would run the whole calibrated model to answer."""
+    if member.kind != "calibrated":
+        return [(f"{prefix}_predict(x) < 0", f"{prefix}.h")]
+    if all(m.kind in PLAIN_KINDS and getattr(m, "transform", None) is None
+           for m in member.members):
+        nan_ok = 1 if member.meta.nan_policy == "route" else 0
+        return [(f"!tcg_input_ok(x, {member.meta.n_features}, {nan_ok})", "tcg_input.h")]
+    return [c for j, m in enumerate(member.members) for c in rejects(m, f"{prefix}_m{j}")]
+
+
 def accept_body(ir: HybridIR, name: str) -> str:
     plain = all(m.kind in PLAIN_KINDS and getattr(m, "transform", None) is None
                 for m in ir.members)
     if plain:
         nan_ok = 1 if ir.meta.nan_policy == "route" else 0
         return f"    return tcg_input_ok(x, {ir.meta.n_features}, {nan_ok});\n"
-    lines = [f"    if ({name}_m{i}_predict(x) < 0) {{\n        return 0;\n    }}\n"
-             for i in range(len(ir))]
+    lines = [f"    if ({cond}) {{\n        return 0;\n    }}\n"
+             for i, m in enumerate(ir.members) for cond, _ in rejects(m, f"{name}_m{i}")]
     if ir.mode == "stack" and ir.passthrough:  # the raw row reaches the final model
         lines.insert(0, f"    if (!tcg_input_ok(x, {ir.meta.n_features}, 0)) {{\n"
                         "        return 0;\n    }\n")
@@ -148,7 +163,9 @@ def emit_hybrid(ir: HybridIR, name: str) -> CSource:
     builder = {"hard": hard_body, "soft": soft_body, "stack": stack_body}[ir.mode]
     tables, body = builder(ir, name)
     runtime = runtime_for(ir)
-    includes = "".join(f'#include "{h}"\n' for h in (*member_headers, *runtime))
+    nested = [h for i, m in enumerate(ir.members) for _, h in rejects(m, f"{name}_m{i}")]
+    heads = dict.fromkeys((*member_headers, *nested, *runtime))  # in order, once each
+    includes = "".join(f'#include "{h}"\n' for h in heads)
     accept = ""
     if ir.mode != "hard":
         accept = render("hybrid_accept.c.tmpl", NAME=name, ACCEPT_BODY=accept_body(ir, name))

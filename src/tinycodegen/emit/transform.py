@@ -24,10 +24,13 @@ _BINARY = {Opcode.MUL: "*", Opcode.ADD: "+", Opcode.SUB: "-", Opcode.DIV: "/"}
 
 
 def transform_code(transform: InputTransform | None, name: str, n_features: int, *,
-                   final_check: bool = True, out: str = "double") -> str:
+                   final_check: bool = True, out: str = "double", with_lookups: bool = True
+                   ) -> str:
     """``NAME_input``; ``final_check``: also reject a NaN or infinite z (every estimator but
     trees, which check float32(z) themselves). ``out="float"``: z is ``float *`` and receives
-    float(z), rounded once from the double result (what sklearn hands a tree)."""
+    float(z), rounded once from the double result (what sklearn hands a tree).
+    ``with_lookups=False``: without the public ``NAME_<column>_code`` functions (a private copy
+    of a transform whose model already exports them)."""
     if transform is None:
         return (
             f"static int {name}_input(const float *x, double *z)\n{{\n"
@@ -41,7 +44,8 @@ def transform_code(transform: InputTransform | None, name: str, n_features: int,
         "transform.c.tmpl", NAME=name, STEPS="; ".join(transform.steps) or "identity", ZTYPE=out,
         N_INPUTS=transform.n_inputs, N_OUTPUTS=transform.n_outputs,
         FINAL_DOC=", or a NaN or infinite result" if final_check else "",
-        TABLES="".join(w.tables), LOOKUPS=lookups(transform, name), BODY="".join(w.body),
+        TABLES="".join(w.tables), LOOKUPS=lookups(transform, name) if with_lookups else "",
+        BODY="".join(w.body),
     )
 
 

@@ -8,6 +8,7 @@ bound on how far those double outputs can be from sklearn's, row by row.
   a score is within gamma_{n+1}(2**-53) (|b| + sum |w_i z_i|) of sklearn's (the linear family's
   own band); probabilities move by at most half the largest score difference (sigmoid and
   softmax are 1/4- and 1/2-Lipschitz) plus a few ulps of exp;
+* CalibratedClassifierCV: the band it propagates from its classifiers (0 over exact ones);
 * anything else (MLP): ``APPROX_TOL``, an assumption, not a proof.
 """
 
@@ -24,11 +25,23 @@ APPROX_TOL = 2.0**-30
 INFLATE = 1.0 + 2.0**-20
 
 
+def bitwise(ir: Any) -> bool:
+    """The member's double predict_proba is sklearn's bit for bit: the bitwise kinds, soft votes
+    of them (np.average replayed) and CalibratedClassifierCV over them."""
+    if ir.kind == "hybrid":
+        return ir.mode == "soft" and all(bitwise(m) for m in ir.members)
+    if ir.kind == "calibrated":
+        return bool(ir.exact)
+    return ir.kind in BITWISE_KINDS
+
+
 def decision_width(ir: Any) -> int:
     if ir.kind == "svc":
         return int(ir.decision_width)
     if ir.kind == "linear":
         return int(ir.n_scores)
+    if ir.kind == "hybrid" and ir.mode == "stack":  # the final estimator's scores
+        return int(ir.final.n_scores)
     raise ValueError(f"{ir.kind} members have no decision_function")
 
 
@@ -51,6 +64,13 @@ def member_outputs(ir: Any, X: np.ndarray, need: str) -> tuple:
         d = ir.sklearn_decision(dec).reshape(n, -1)
         d[bad] = 0.0
         return ref.predict, None, d, np.zeros(d.shape)
+    if ir.kind == "hybrid" and need == "decision_function":  # stacking: final scores
+        m, band, bad = ir.stack_scores(X)
+        pred = ir.reference(X).predict
+        return pred, None, np.where(bad[:, None], 0.0, m), np.where(bad[:, None], 0.0, band)
+    if ir.kind == "calibrated":  # its own propagated band (0 over exact classifiers)
+        avg, tol, predict, _ = ir.evaluate(X)
+        return predict, avg, None, (tol if need == "predict_proba" else np.zeros((n, 1)))
     ref = ir.reference(X)
     if need == "predict":
         return ref.predict, ref.proba, None, np.zeros((n, 1))
@@ -59,7 +79,7 @@ def member_outputs(ir: Any, X: np.ndarray, need: str) -> tuple:
         return ref.predict, None, d, _score_tol(ir, X)
     if ref.proba is None:
         raise ValueError(f"{ir.kind} member has no predict_proba reference")
-    if ir.kind in BITWISE_KINDS:
+    if bitwise(ir):
         tol = np.zeros(ref.proba.shape)
     elif ir.kind == "linear":
         s = _score_tol(ir, X).max(axis=1, keepdims=True)

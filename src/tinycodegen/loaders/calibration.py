@@ -36,6 +36,11 @@ def _record(est: Any, cols: list[int], out: np.ndarray) -> None:
         for member in getattr(est, "estimators_", ()):  # every member sees the raw columns
             _record(member, cols, out)
         return
+    elif name in ("CalibratedClassifierCV", "FrozenEstimator"):
+        inner = [c.estimator for c in getattr(est, "calibrated_classifiers_", ())]
+        for member in inner or [getattr(est, "estimator", None)]:
+            _record(member, cols, out)
+        return
     elif name == "ColumnTransformer":
         indices = est._transformer_to_input_indices
         for tname, trans, _ in est.transformers_:
@@ -56,7 +61,8 @@ def scaler_ranges(model: Any) -> np.ndarray | None:
     """float64 (2, n_features): training [min; max] of each raw column, NaN where unknown;
     None for anything but a Pipeline or a voting / stacking ensemble (whose members see the same
     raw columns: the first member recording a column's range gives it)."""
-    if not is_sklearn(model, "Pipeline", "VotingClassifier", "StackingClassifier"):
+    if not is_sklearn(model, "Pipeline", "VotingClassifier", "StackingClassifier",
+                      "CalibratedClassifierCV"):
         return None
     n = int(model.n_features_in_)
     out = np.full((2, n), np.nan)

@@ -104,6 +104,9 @@ def attach(ir: Any, transform: InputTransform, model: Any, final_name: str, fina
         feature_names=raw_names(model, transform.n_inputs),
         estimator=f"Pipeline({', '.join(transform.steps)}, {final_name}: {ir.meta.estimator})",
     )
+    if ir.kind == "calibrated":  # every fitted classifier takes the transformed input
+        members = tuple(attach(m, transform, model, final_name, final) for m in ir.members)
+        return dataclasses.replace(ir, members=members, meta=meta)
     if ir.kind == "tree_ensemble":
         from tinycodegen.passes.fold_transform import fold_into_trees
 
