@@ -5,7 +5,15 @@ sklearn does (see :mod:`tinycodegen.ir.calibrated`)."""
 from __future__ import annotations
 
 from tinycodegen._version import __version__
-from tinycodegen.emit.common import CSource, c_array, c_double, c_float, header, render
+from tinycodegen.emit.common import (
+    CSource,
+    c_array,
+    c_double,
+    c_float,
+    header,
+    render,
+    weakest,
+)
 from tinycodegen.emit.emit_hybrid import member_sources, rejects
 from tinycodegen.emit.registry import register_emitter
 from tinycodegen.emit.runtime import runtime_files
@@ -112,7 +120,7 @@ def guarantee_notes(ir: CalibratedIR) -> tuple[str, tuple[str, ...]]:
 
 @register_emitter("calibrated", "table")
 def emit_calibrated(ir: CalibratedIR, name: str) -> CSource:
-    files, member_headers = member_sources(ir, name)  # type: ignore[arg-type]
+    files, member_headers, member_guarantee = member_sources(ir, name)  # type: ignore[arg-type]
     tables, funcs = [], []
     for i in range(len(ir)):
         t, f = member_func(ir, i, name)
@@ -132,11 +140,13 @@ def emit_calibrated(ir: CalibratedIR, name: str) -> CSource:
                       in enumerate(zip(ir.members, ir.responses, strict=True)))
     doc = (f" * CalibratedClassifierCV(method={ir.method}) over {len(ir)} classifier(s) ({kinds}),"
            "\n * calibrated, normalised and averaged as sklearn does (tinycodegen.ir.calibrated).")
-    files[f"{name}.h"] = header(ir.meta, name, "table", decls=DECLS.format(name=name), doc=doc)
+    guarantee, notes = guarantee_notes(ir)
+    guarantee = weakest((guarantee, member_guarantee))  # e.g. an SVC on an unknown BLAS: band
+    files[f"{name}.h"] = header(ir.meta, name, "table", guarantee=guarantee,
+                                decls=DECLS.format(name=name), doc=doc)
     files[f"{name}.c"] = c_text
     for fname, text in runtime_files(RUNTIME).items():
         files.setdefault(fname, text)
-    guarantee, notes = guarantee_notes(ir)
     return CSource(name=name, files=files, n_features=ir.meta.n_features,
                    n_classes=ir.meta.n_classes, backend="table", notes=notes,
                    guarantee=guarantee)
