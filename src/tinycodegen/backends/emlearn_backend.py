@@ -76,7 +76,9 @@ def wrap_emlearn(model: Any, name: str) -> CSource:
         + ('#include "tcg_input.h"\n#include "tcg_preprocess.h"\n' if transform else "")
         + f"\n{transform}\n"
         f"static int32_t {name}_run(const float *x, float *out)\n{{\n"
-        f"    float in[{nz}];\n    int32_t i;\n{fill}"
+        + (f"    float in[{nz}];\n    int32_t i;\n{fill}" if transform else
+           "    const float *in = x; /* no preprocessing: emlearn reads x, as its users call it */\n")
+        +
         f"    if (out != 0) (void){proba};\n"
         f"    return {inner}_predict(in, {nz});\n}}\n\n"
         f"int32_t {name}_predict(const float *x)\n{{\n    return {name}_run(x, 0);\n}}\n\n"
