@@ -2,8 +2,8 @@
 
 Every split node is one record (``uint32_t``, or ``uint64_t`` for very large forests) holding
 three fields: the index of its (feature, threshold) pair and the codes of its two children. A
-child code ``c < L`` (``L`` = number of distinct leaf vectors) is leaf ``c``; ``c >= L`` is split
-node ``c - L``. Pairs are deduplicated: ``NAME_pkey`` holds each pair's int32 key (see
+child code ``c < N`` (``N`` = number of split nodes) is split node ``c``; ``c >= N`` is leaf
+vector ``c - N``. Pairs are deduplicated: ``NAME_pkey`` holds each pair's int32 key (see
 ``trees_common``: raw float bits, or ordered keys), ``NAME_pfeat`` its feature. One walk step is a
 record load, the pair's feature and key, the input and one compare; the tables are
 ``static const TCG_ROM`` (read through ``TCG_ROM_*``: program memory on AVR).
@@ -64,7 +64,7 @@ def pack(ir: TreeEnsembleIR) -> Packed:
 
     def code(c: np.ndarray) -> np.ndarray:
         c = c.astype(np.int64)
-        return np.where(c >= 0, c + n_leaves, ~c).astype(np.uint64)
+        return np.where(c >= 0, c, ir.n_nodes + ~c).astype(np.uint64)
 
     pb, cb = _bits(len(pairs)), _bits(n_leaves + ir.n_nodes)
     left, right = code(ir.left), code(ir.right)
@@ -99,13 +99,13 @@ def node_tables(ir: TreeEnsembleIR, name: str, p: Packed) -> str:
 def _subs(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput) -> dict[str, object]:
     ft = int_type(0, max(ir.meta.n_features - 1, 0))
     code_t = int_type(0, int(p.roots.max(initial=0)))
-    L = f"{p.n_leaves}u"
+    L = f"{ir.n_nodes}u"
     if p.per_node == 1:
-        rec = f"const uint32_t r = TCG_ROM_U32(&{name}_rec[c - {L}]);"
+        rec = f"const uint32_t r = TCG_ROM_U32(&{name}_rec[c]);"
         pair, left = f"r & {(1 << p.pair_bits) - 1}u", f"(r >> {p.pair_bits}) & {(1 << p.child_bits) - 1}u"
         right = f"r >> {p.pair_bits + p.child_bits}"
     else:
-        rec = f"const uint32_t j = 3u * (c - {L});"
+        rec = f"const uint32_t j = 3u * c;"
         pair, left = f"TCG_ROM_U32(&{name}_rec[j])", f"TCG_ROM_U32(&{name}_rec[j + 1u])"
         right = f"TCG_ROM_U32(&{name}_rec[j + 2u])"
     return dict(NAME=name, IN_T=walk.in_t, L=L, REC=rec, PAIR=pair, LEFT=left, RIGHT=right,
@@ -126,7 +126,7 @@ def walk_code(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput,
         sm = sums(ir, name)
         out += "\n" + render("tree_packed_sum.c.tmpl", N_TREES=ir.n_trees,
                              STEPS=indent(steps, 12), DECL=indent(sm.decl, 4),
-                             ADD=indent(sm.add("c"), 8), STORE=indent(sm.store, 4), **s)
+                             ADD=indent(sm.add(f"c - {ir.n_nodes}u"), 8), STORE=indent(sm.store, 4), **s)
     return out
 
 

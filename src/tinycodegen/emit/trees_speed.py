@@ -1,0 +1,58 @@
+"""The ``speed`` layout for tree ensembles: predict's trees as straight-line code that adds
+each leaf's fixed-point values where the walk ends (no leaf ids, no table reads on the fast
+path), after the whole-vector input check.
+
+Each test compares an int32 (raw float bits or key, see ``trees_common``) with a constant and
+jumps to the child that more training weight reached, so the likelier path falls through. Rows
+holding NaN that some node sends left, ``proba64`` and the float64 replay walk the packed records
+of the ``size`` layout (``trees_packed``), which this layout carries as well.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinycodegen.emit.common import CSource, render
+from tinycodegen.emit.registry import register_emitter
+from tinycodegen.emit.trees_common import columns, indent, sums, walk_input
+from tinycodegen.emit.trees_inline import _chunks, _tree_lines
+from tinycodegen.emit.trees_packed import packed_source
+from tinycodegen.ir.trees import TreeEnsembleIR
+
+
+def _leaf_adder(q: np.ndarray):  # type: ignore[no-untyped-def]
+    def lines(leaf: int) -> list[str]:
+        return [f"    a{j} += {int(v)}u;" for j, v in enumerate(q[leaf]) if v]
+
+    return lines
+
+
+def sum_code(ir: TreeEnsembleIR, name: str) -> str:
+    """``NAME_sum(v, acc)``: fixed-point sums over all trees as code (one function per chunk of
+    trees, ``trees_inline._chunks``)."""
+    walk = walk_input(ir, name, "table")
+    q, _ = columns(ir)
+    n_cols = q.shape[1]
+    adder = _leaf_adder(q)
+    funcs, calls = [], []
+    sm = sums(ir, name)
+    ptr = "&a" if sm.single else "acc"
+    for c, trees in enumerate(_chunks(ir)):
+        body: list[str] = []
+        for t in trees:
+            body += _tree_lines(ir, t, walk, set(), leaf_lines=adder, tail="", nan_w=False)
+        decl = ", ".join(f"a{j} = 0u" for j in range(n_cols))
+        store = "\n".join(f"    s[{j}] += a{j};" for j in range(n_cols))
+        funcs.append(render("tree_speed_chunk.c.tmpl", NAME=name, C=c, IN_T=walk.in_t,
+                            FIRST=trees.start, LAST=trees.stop - 1, DECL=decl,
+                            BODY="\n".join(body), STORE=store))
+        calls.append(f"    {name}_sum{c}(v, {ptr});")
+    return "\n" + "\n".join(funcs) + render(
+        "tree_speed_sum.c.tmpl", NAME=name, IN_T=walk.in_t, DECL=indent(sm.decl, 4),
+        CALLS="\n".join(calls), STORE=indent(sm.store, 4))
+
+
+@register_emitter("tree_ensemble", "speed")
+def emit_speed(ir: TreeEnsembleIR, name: str) -> CSource:
+    return packed_source(ir, name, "speed", extra_code=sum_code(ir, name), own_sum=False,
+                         doc="predict's trees as code; packed records for NaN rows and proba")
