@@ -85,9 +85,11 @@ def _reader(ctype: str) -> str:
 def node_tables(ir: TreeEnsembleIR, name: str, p: Packed) -> str:
     ft = int_type(0, max(ir.meta.n_features - 1, 0))
     code_t = int_type(0, int(p.roots.max(initial=0)))
-    out = c_array("TCG_ROM uint32_t", f"{name}_rec", [f"0x{int(r):x}u" for r in p.words], 8)
-    out += c_array(f"TCG_ROM {ft}", f"{name}_pfeat", p.pair_feat.tolist(), per_line=24)
-    out += c_array("TCG_ROM int32_t", f"{name}_pkey", [str(int(k)) for k in p.pair_key], 8)
+    out = ""
+    if ir.n_nodes:
+        out += c_array("TCG_ROM uint32_t", f"{name}_rec", [f"0x{int(r):x}u" for r in p.words], 8)
+        out += c_array(f"TCG_ROM {ft}", f"{name}_pfeat", p.pair_feat.tolist(), per_line=24)
+        out += c_array("TCG_ROM int32_t", f"{name}_pkey", [str(int(k)) for k in p.pair_key], 8)
     out += c_array(f"TCG_ROM {code_t}", f"{name}_root", p.roots.tolist(), per_line=16)
     if nan_left_used(ir):
         bits = np.packbits(ir.nan_left.astype(np.uint8), bitorder="little")
@@ -117,6 +119,15 @@ def walk_code(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput,
     """``NAME_leaf`` (one tree, NaN stand-ins honoured) and, with ``with_sum``, ``NAME_sum``
     (all trees, fixed-point sums: predict's fast path)."""
     s = _subs(ir, name, p, walk)
+    if ir.n_nodes == 0:  # every tree is one leaf: no walk, the root codes are the leaves
+        s.update(GET="(void)v", STEP="")
+        out = "\n" + render("tree_packed_leaves_only.c.tmpl", **s)
+        if with_sum:
+            sm = sums(ir, name)
+            out += "\n" + render("tree_packed_sum_leaves.c.tmpl", N_TREES=ir.n_trees,
+                                 DECL=indent(sm.decl, 4), ADD=indent(sm.add("c"), 8),
+                                 STORE=indent(sm.store, 4), **s)
+        return out
     leaf_step = render("tree_packed_nan.c.tmpl" if nan_left_used(ir) else
                        "tree_packed_step.c.tmpl", **s)
     out = "\n" + render("tree_packed_leaf.c.tmpl", STEP=indent(leaf_step, 8), **s)

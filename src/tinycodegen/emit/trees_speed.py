@@ -39,8 +39,11 @@ def sum_code(ir: TreeEnsembleIR, name: str) -> str:
     ptr = "&a" if sm.single else "acc"
     for c, trees in enumerate(_chunks(ir)):
         body: list[str] = []
+        used: set[str] = set()
         for t in trees:
-            body += _tree_lines(ir, t, walk, set(), leaf_lines=adder, tail="", nan_w=False)
+            body += _tree_lines(ir, t, walk, used, leaf_lines=adder, tail="", nan_w=False)
+        if "v" not in used:
+            body.insert(0, "    (void)v;")
         decl = ", ".join(f"a{j} = 0u" for j in range(n_cols))
         store = "\n".join(f"    s[{j}] += a{j};" for j in range(n_cols))
         funcs.append(render("tree_speed_chunk.c.tmpl", NAME=name, C=c, IN_T=walk.in_t,
