@@ -27,7 +27,6 @@ from tinycodegen.emit.trees_common import (
     tree_source,
     walk_input,
 )
-from tinycodegen.errors import TinycodegenError
 from tinycodegen.ir.trees import TreeEnsembleIR
 
 UNROLL = 4  # walk steps per loop pass in NAME_sum (fewer taken branches on Cortex-M)
@@ -104,10 +103,11 @@ def _subs(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput) -> dict[str
     L = f"{ir.n_nodes}u"
     if p.per_node == 1:
         rec = f"const uint32_t r = TCG_ROM_U32(&{name}_rec[c]);"
-        pair, left = f"r & {(1 << p.pair_bits) - 1}u", f"(r >> {p.pair_bits}) & {(1 << p.child_bits) - 1}u"
+        pair = f"r & {(1 << p.pair_bits) - 1}u"
+        left = f"(r >> {p.pair_bits}) & {(1 << p.child_bits) - 1}u"
         right = f"r >> {p.pair_bits + p.child_bits}"
     else:
-        rec = f"const uint32_t j = 3u * c;"
+        rec = "const uint32_t j = 3u * c;"
         pair, left = f"TCG_ROM_U32(&{name}_rec[j])", f"TCG_ROM_U32(&{name}_rec[j + 1u])"
         right = f"TCG_ROM_U32(&{name}_rec[j + 2u])"
     return dict(NAME=name, IN_T=walk.in_t, L=L, REC=rec, PAIR=pair, LEFT=left, RIGHT=right,
@@ -137,7 +137,8 @@ def walk_code(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput,
         sm = sums(ir, name)
         out += "\n" + render("tree_packed_sum.c.tmpl", N_TREES=ir.n_trees,
                              STEPS=indent(steps, 12), DECL=indent(sm.decl, 4),
-                             ADD=indent(sm.add(f"c - {ir.n_nodes}u"), 8), STORE=indent(sm.store, 4), **s)
+                             ADD=indent(sm.add(f"c - {ir.n_nodes}u"), 8),
+                             STORE=indent(sm.store, 4), **s)
     return out
 
 

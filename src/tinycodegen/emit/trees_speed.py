@@ -10,6 +10,8 @@ of the ``size`` layout (``trees_packed``), which this layout carries as well.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from tinycodegen.emit.common import CSource, render
@@ -20,7 +22,7 @@ from tinycodegen.emit.trees_packed import packed_source
 from tinycodegen.ir.trees import TreeEnsembleIR
 
 
-def _leaf_adder(q: np.ndarray):  # type: ignore[no-untyped-def]
+def _leaf_adder(q: np.ndarray) -> Callable[[int], list[str]]:
     def lines(leaf: int) -> list[str]:
         return [f"    a{j} += {int(v)}u;" for j, v in enumerate(q[leaf]) if v]
 
