@@ -11,6 +11,7 @@ record load, the pair's feature and key, the input and one compare; the tables a
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -152,10 +153,10 @@ def fast_sum_code(ir: TreeEnsembleIR, name: str) -> str:
 
 
 def packed_source(ir: TreeEnsembleIR, name: str, backend: str, *, extra_code: str = "",
-                  own_sum: bool = True, doc: str = "") -> CSource:
+                  own_sum: bool = True, doc: str = "", scan: str = "tcg_scan") -> CSource:
     """C of a packed-record model; ``extra_code`` (after the tables) may define ``NAME_sum``
-    itself (``own_sum=False``)."""
-    walk = walk_input(ir, name, "table")
+    itself (``own_sum=False``) and the input check ``scan``."""
+    walk = dataclasses.replace(walk_input(ir, name, "table"), scan=scan)
     p = pack(ir)
     code = walk_code(ir, name, p, walk, with_sum=own_sum) + extra_code
     src = tree_source(ir, name, backend, "tree_packed.c.tmpl", walk=walk,

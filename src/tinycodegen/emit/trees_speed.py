@@ -57,7 +57,21 @@ def sum_code(ir: TreeEnsembleIR, name: str) -> str:
         CALLS="\n".join(calls), STORE=indent(sm.store, 4))
 
 
+UNROLL_SCAN = 64  # models with up to this many features get an unrolled input check
+
+
+def scan_code(ir: TreeEnsembleIR, name: str) -> str:
+    n = ir.meta.n_features
+    terms = [f"TCG_NONFINITE(tcg_bits(x[{i}]))" for i in range(n)]
+    lines = [" | ".join(terms[i:i + 3]) for i in range(0, n, 3)]
+    return "\n" + render("tree_speed_scan.c.tmpl", NAME=name, UNAME=name.upper(),
+                         TERMS="        " + "\n        | ".join(lines))
+
+
 @register_emitter("tree_ensemble", "speed")
 def emit_speed(ir: TreeEnsembleIR, name: str) -> CSource:
-    return packed_source(ir, name, "speed", extra_code=sum_code(ir, name), own_sum=False,
-                         doc="predict's trees as code; packed records for NaN rows and proba")
+    unrolled = 0 < ir.meta.n_features <= UNROLL_SCAN
+    code = sum_code(ir, name) + (scan_code(ir, name) if unrolled else "")
+    return packed_source(ir, name, "speed", extra_code=code, own_sum=False,
+                         doc="predict's trees as code; packed records for NaN rows and proba",
+                         scan=f"{name}_scan" if unrolled else "tcg_scan")
