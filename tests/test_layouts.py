@@ -111,3 +111,29 @@ def test_cli_compile_optimize(tmp_path: Path) -> None:
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "bad").exists()
+
+
+@pytest.mark.parametrize("n_features", [9, 4])
+def test_thumb2_input_check_on_the_emulator(n_features: int, tmp_path: Path) -> None:
+    """The speed layout's load-multiple and carry check (Thumb-2 assembly) rejects +-inf and
+    routes NaN on a Cortex-M4F exactly as the host C does (blocks of four values and a tail)."""
+    from tinycodegen.targets import measure
+
+    rng = np.random.default_rng(n_features)
+    X = rng.normal(size=(400, n_features)).astype(F32)
+    X[rng.random(X.shape) < 0.05] = np.nan
+    model = RandomForestClassifier(5, max_depth=5, random_state=0, n_jobs=1).fit(
+        X, (np.nan_to_num(X[:, 0]) + np.nan_to_num(X[:, -1]) > 0).astype(int))
+    compiled = tinycodegen.compile(model, name="th2", optimize="speed")
+    assert "ldmia" in compiled.source.files["th2.c"]
+    compiled.write(tmp_path)
+    rows = rng.normal(size=(48, n_features)).astype(F32)
+    specials = np.array([np.inf, -np.inf, np.nan, 3.4028235e38, -3.4028235e38, -0.0, 1e-45],
+                        dtype=F32)
+    for i in range(40):  # one special value at every position, then a few at random
+        rows[i, i % n_features] = specials[i % len(specials)]
+    rows[40:44][rng.random((4, n_features)) < 0.5] = np.inf
+    host = compiled.predict_index(rows)
+    assert (host[np.isinf(rows).any(axis=1)] == -1).all() and (host >= 0).sum() > 20
+    m = measure(tmp_path, "th2", rows, "cortex-m4f")
+    assert np.array_equal(np.asarray(m.predictions), host)

@@ -60,12 +60,25 @@ def sum_code(ir: TreeEnsembleIR, name: str) -> str:
 UNROLL_SCAN = 64  # models with up to this many features get an unrolled input check
 
 
+def _asm_lines(n: int) -> list[str]:
+    """Thumb-2: count the values of x[0..n) whose exponent is all ones (see the template)."""
+    out = []
+    for _ in range(n // 4):
+        out.append("ldmia %[p]!, {r4, r5, r6, r8}")
+        for r in ("r4", "r5", "r6", "r8"):
+            out += [f"cmn %[k], {r}, lsl #1", "adc %[bad], %[bad], #0"]
+    for _ in range(n % 4):
+        out += ["ldr r4, [%[p]], #4", "cmn %[k], r4, lsl #1", "adc %[bad], %[bad], #0"]
+    return [f'        "{line}\\n\\t"' for line in out]
+
+
 def scan_code(ir: TreeEnsembleIR, name: str) -> str:
     n = ir.meta.n_features
     terms = [f"TCG_NONFINITE(tcg_bits(x[{i}]))" for i in range(n)]
     lines = [" | ".join(terms[i:i + 3]) for i in range(0, n, 3)]
     return "\n" + render("tree_speed_scan.c.tmpl", NAME=name, UNAME=name.upper(),
-                         TERMS="        " + "\n        | ".join(lines))
+                         TERMS="        " + "\n        | ".join(lines),
+                         ASM="\n".join(_asm_lines(n)))
 
 
 @register_emitter("tree_ensemble", "speed")
