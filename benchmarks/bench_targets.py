@@ -7,7 +7,9 @@ Primary comparison, like for like: each tool gets the model it supports on the i
 give it. Bare trees (``RF-raw``: RandomForest 10 x depth 8, ``DT-raw``: a depth-8 tree) trained
 on raw NSL-KDD features (no scaler: a tree needs none, and that is how an emlearn or m2cgen user
 feeds one), through the speed and size layouts, the table and inline backends, emlearn (float)
-and m2cgen. Beside it, labelled as such, the study's Pipelines (tinycodegen.study.models: MinMax /
+and m2cgen; a bare LogisticRegression (``LR-scaled``) on the MinMax-scaled vector that its
+m2cgen user computes before calling the C (emlearn has no LR). Beside it, labelled as such,
+the study's Pipelines (tinycodegen.study.models: MinMax /
 one-hot preprocessing in front; the anchors, which have no preprocessing of their own, are given
 tinycodegen's in double). Every KDDTest+ row is checked against sklearn on the host and measured
 on each target (tinycodegen.report.collect: cross-compiled harness, unicorn, TRM cycle tables;
@@ -36,9 +38,11 @@ from tinycodegen.report.render import as_json
 
 ANCHORS = ("emlearn", "m2cgen")
 TREE_KINDS = ("tree", "tree_ensemble")
-BARE_MODELS = ("RF-raw", "DT-raw")  # like for like: raw features, no Pipeline
+# Like for like: raw features for trees; for LR (m2cgen's linear model) the MinMax-scaled
+# vector an m2cgen user computes before calling the C.
+BARE_MODELS = ("RF-raw", "DT-raw", "LR-scaled")
 FLOAT_MODELS = (*BARE_MODELS, "RF", "DT", "LR", "SVM", "MLP", "Hybrid")
-QUICK_MODELS = ("DT-raw", "LR")
+QUICK_MODELS = ("DT-raw", "LR-scaled")
 TREE_BACKENDS = ("speed", "size", "table", "inline")
 
 
@@ -81,7 +85,19 @@ def bare_model(name: str, X: Any, y: Any, seed: int = 0) -> Any:
 
     if name == "RF-raw":
         return RandomForestClassifier(10, max_depth=8, random_state=seed, n_jobs=1).fit(X, y)
+    if name == "LR-scaled":
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(max_iter=2000).fit(X, y)
     return DecisionTreeClassifier(max_depth=8, random_state=seed).fit(X, y)
+
+
+def scaled(train_X: Any, X: Any) -> Any:
+    """X MinMax-scaled with train_X's ranges, as float32 (what the user feeds the C)."""
+    from sklearn.preprocessing import MinMaxScaler
+
+    scaler = MinMaxScaler().fit(np.asarray(train_X, dtype=np.float64))
+    return scaler.transform(np.asarray(X, dtype=np.float64)).astype(np.float32)
 
 
 def _f(v: float | None, digits: int = 0) -> str:
@@ -152,11 +168,13 @@ def run(names: tuple[str, ...], targets: tuple[str, ...], budget: int | None,
     full, test = load_data(rows, seed)
     report: list[ReportRow] = []
     bare = [n for n in names if n in BARE_MODELS]
-    if bare:  # like for like: sklearn and every tool see the raw float32 features
-        X = np.asarray(full.X, dtype=np.float32)
-        models = [(n, bare_model(n, X, full.y, seed)) for n in bare]
-        report += collect(models, test.X, targets=targets, backends=(*TREE_BACKENDS, *ANCHORS),
-                          budget=budget, backends_for=backends_for)
+    for n in bare:  # like for like: sklearn and every tool see the same float32 vector
+        X, Xt = np.asarray(full.X, dtype=np.float32), np.asarray(test.X, dtype=np.float32)
+        if n == "LR-scaled":
+            X, Xt = scaled(full.X, X), scaled(full.X, Xt)
+        report += collect([(n, bare_model(n, X, full.y, seed))], Xt, targets=targets,
+                          backends=(*TREE_BACKENDS, *ANCHORS), budget=budget,
+                          backends_for=backends_for)
     models = []
     for i, spec in enumerate(specs(names), 1):
         print(f"[{i}] training {spec.name} (cached by content hash) ...", file=sys.stderr,
