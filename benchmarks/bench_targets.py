@@ -37,7 +37,7 @@ from tinycodegen.report.goals import Goal, judge
 from tinycodegen.report.render import as_json
 
 ANCHORS = ("emlearn", "m2cgen")
-TREE_KINDS = ("tree", "tree_ensemble")
+TREE_KINDS = ("tree", "tree_ensemble", "pipeline_tree")
 # Like for like: raw features for trees; for LR (m2cgen's linear model) the MinMax-scaled
 # vector an m2cgen user computes before calling the C.
 BARE_MODELS = ("RF-raw", "DT-raw", "LR-scaled")
@@ -73,8 +73,7 @@ def specs(names: tuple[str, ...]) -> list[Any]:
 def backends_for(model: Any) -> tuple[str, ...]:
     from tinycodegen.loaders import load_ir
 
-    native = TREE_BACKENDS if load_ir(model).kind == "tree_ensemble" else (
-        ("table", "inline") if load_ir(model).kind in TREE_KINDS else ("table",))
+    native = TREE_BACKENDS if load_ir(model).kind in TREE_KINDS else ("table",)
     return (*native, *ANCHORS)
 
 
