@@ -60,7 +60,7 @@ def test_forest_too_large_for_32_bit_records(layout: str) -> None:
     X = rng.normal(size=(1500, 6)).astype(F32)
     y = np.array(["a", "b", "c"])[(X[:, 0] + rng.normal(size=1500) > 0).astype(int)
                                   + (X[:, 1] > 1)]
-    model = RandomForestClassifier(60, random_state=0, n_jobs=1).fit(X, y)
+    model = RandomForestClassifier(12, random_state=0, n_jobs=1).fit(X, y)
     p = pack(load_ir(model))
     assert p.per_node == 3  # the three fields no longer fit in one 32-bit word
     compiled = tinycodegen.compile(model, name=f"big_{layout}", optimize=layout)
