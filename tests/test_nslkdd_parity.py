@@ -14,7 +14,7 @@ from helpers import REPO, STRICT, sklearn_index
 from tinycodegen.check import check
 
 
-@pytest.mark.parametrize("backend", ["table", "inline"])
+@pytest.mark.parametrize("backend", ["table", "inline", "speed", "size"])
 @pytest.mark.parametrize("split", ["nsl_test", "nsl_test21"])
 def test_example_forest_full_parity(example_forest, backend: str, split: str, request) -> None:
     ds = request.getfixturevalue(split)
@@ -26,7 +26,7 @@ def test_example_forest_full_parity(example_forest, backend: str, split: str, re
     assert report.reference_mismatches == 0
 
 
-@pytest.mark.parametrize("backend", ["table", "inline"])
+@pytest.mark.parametrize("backend", ["table", "inline", "speed", "size"])
 def test_sanitizers_over_all_test_rows(example_forest, nsl_test, tmp_path: Path,
                                        backend: str) -> None:
     """ASan + UBSan build of the generated C, run over every KDDTest+ row plus NaN/inf rows."""

@@ -170,8 +170,8 @@ def probe_rows(model, X_fit, compiled, rng: np.random.Generator) -> np.ndarray:
     return np.concatenate(rows).astype(np.float32)
 
 
-def assert_parity(model, X_fit, rng) -> None:
-    compiled = tinycodegen.compile(model, name="pipe")
+def assert_parity(model, X_fit, rng, optimize: str | None = None) -> None:
+    compiled = tinycodegen.compile(model, name="pipe", optimize=optimize)
     X = probe_rows(model, X_fit, compiled, rng)
     report = check(compiled, X, X_sklearn=sklearn_input(model, X))
     assert report.mismatches == 0, report.to_text()
@@ -184,6 +184,13 @@ def assert_parity(model, X_fit, rng) -> None:
 @given(case=pipelines("tree"))
 def test_random_pipelines_before_trees_match_sklearn(case) -> None:
     assert_parity(*case)
+
+
+@pytest.mark.parametrize("optimize", ["speed", "size"])
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=pipelines("tree"))
+def test_random_pipelines_before_tree_layouts_match_sklearn(optimize: str, case) -> None:
+    assert_parity(*case, optimize=optimize)
 
 
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])

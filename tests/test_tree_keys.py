@@ -75,7 +75,7 @@ def _rows(model, rng: np.random.Generator, n: int) -> np.ndarray:
     return X
 
 
-@pytest.mark.parametrize("backend", ["table", "inline"])
+@pytest.mark.parametrize("backend", ["table", "inline", "speed", "size"])
 @pytest.mark.parametrize("signed", [False, True])
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_negative_zero_thresholds_and_nan_bit_patterns(backend: str, signed: bool,
@@ -97,7 +97,7 @@ def test_negative_zero_thresholds_and_nan_bit_patterns(backend: str, signed: boo
     assert (idx[~np.isinf(X).any(axis=1)] >= 0).all()  # NaN (any bit pattern) is routed
 
 
-@pytest.mark.parametrize("backend", ["table", "inline"])
+@pytest.mark.parametrize("backend", ["table", "inline", "speed", "size"])
 @pytest.mark.parametrize("signed", [False, True])
 def test_reject_policy_returns_minus_one_for_any_nan(backend: str, signed: bool) -> None:
     ir = load_ir(_model(signed, 2, seed=3))
@@ -135,7 +135,7 @@ int main(int argc, char **argv)
 """
 
 
-@pytest.mark.parametrize("backend", ["table", "inline"])
+@pytest.mark.parametrize("backend", ["table", "inline", "speed", "size"])
 @pytest.mark.parametrize("signed", [False, True])
 def test_proba64_walks_nan_and_inf_like_sklearn(backend: str, signed: bool,
                                                 tmp_path: Path) -> None:
@@ -190,12 +190,14 @@ def test_strict_builds_of_every_variant(cc: str, tmp_path: Path) -> None:
     for ir in _variant_irs():
         for policy in ("route", "reject"):
             variant = dataclasses.replace(ir, meta=dataclasses.replace(ir.meta, nan_policy=policy))
-            for backend in ("table", "inline"):
+            for backend in ("table", "inline", "speed", "size"):
                 name = f"v{n}"
                 n += 1
                 for fname, text in emit(variant, name, backend).files.items():
                     (tmp_path / fname).write_text(text)
-                for opt in ("-O1", "-Os", "-O2", "-O3"):  # inlining, hence warnings, differ
+                opts = ("-O1", "-Os", "-O2", "-O3") if backend in ("table", "inline") else (
+                    "-Os", "-O3")  # the layouts: the extremes of inlining (test time)
+                for opt in opts:  # inlining, hence warnings, differ
                     proc = subprocess.run([cc, *flags, opt, "-c", str(tmp_path / f"{name}.c"),
                                            "-o", str(tmp_path / f"{name}.o")],
                                           capture_output=True, text=True)

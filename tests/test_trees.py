@@ -79,7 +79,7 @@ def forests(draw):
     return model.fit(X.astype(np.float32), labels), rng
 
 
-@pytest.mark.parametrize("backend", ["table", "inline"])
+@pytest.mark.parametrize("backend", ["table", "inline", "speed", "size"])
 @settings(max_examples=14, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=forests())
 def test_random_forests_match_sklearn(backend: str, case) -> None:
@@ -124,7 +124,7 @@ def test_fixed_point_slack_triggers_exact_fallback() -> None:
     assert report.mismatches == 0 and report.proba_mismatches == 0
 
 
-@pytest.mark.parametrize("backend", ["table", "inline"])
+@pytest.mark.parametrize("backend", ["table", "inline", "speed", "size"])
 def test_single_leaf_and_single_class_models(backend: str) -> None:
     X = np.array([[0.0, 1.0], [1.0, 2.0], [2.0, 0.5]], dtype=np.float32)
     one_class = DecisionTreeClassifier().fit(X, ["only", "only", "only"])

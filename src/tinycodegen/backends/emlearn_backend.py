@@ -19,6 +19,8 @@ from tinycodegen.backends.wrapping import extra_decls, extra_files, input_code, 
 from tinycodegen.emit.common import CSource, header
 from tinycodegen.errors import TinycodegenError
 
+# Without preprocessing emlearn reads x itself, as its users call it (no copy in the timing).
+DIRECT = "    const float *in = x;\n"
 NET_HEADERS = ("eml_net.h", "eml_common.h", "eml_net_common.h", "eml_log.h")
 
 
@@ -76,8 +78,8 @@ def wrap_emlearn(model: Any, name: str) -> CSource:
         + ('#include "tcg_input.h"\n#include "tcg_preprocess.h"\n' if transform else "")
         + f"\n{transform}\n"
         f"static int32_t {name}_run(const float *x, float *out)\n{{\n"
-        f"    float in[{nz}];\n    int32_t i;\n{fill}"
-        f"    if (out != 0) (void){proba};\n"
+        + (f"    float in[{nz}];\n    int32_t i;\n{fill}" if transform else DIRECT)
+        + f"    if (out != 0) (void){proba};\n"
         f"    return {inner}_predict(in, {nz});\n}}\n\n"
         f"int32_t {name}_predict(const float *x)\n{{\n    return {name}_run(x, 0);\n}}\n\n"
         f"void {name}_predict_proba(const float *x, float *out)\n{{\n"

@@ -8,6 +8,7 @@ from tinycodegen.api import backends, compile
 from tinycodegen.check import check
 from tinycodegen.data import load_rows
 from tinycodegen.emit import DEFAULT_BACKEND
+from tinycodegen.emit.registry import OPTIMIZE_MODES
 from tinycodegen.modelio import load_model_file
 from tinycodegen.passes import QUANTIZE_MODES
 
@@ -21,6 +22,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--name", default="model")
     p.add_argument("--backend", default=DEFAULT_BACKEND,
                    help=f"one of {', '.join(backends())} (default: {DEFAULT_BACKEND})")
+    p.add_argument("--optimize", choices=OPTIMIZE_MODES, default=None,
+                   help="tree ensembles: speed (trees as code) or size (packed node records); "
+                        "default: the table backend")
     p.add_argument("--quantize", choices=QUANTIZE_MODES, default=None,
                    help="compile a quantized (integer) version of the model: int8 or int16")
     p.add_argument("--calibration", default=None, metavar="DATA",
@@ -34,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     model = load_model_file(args.model)
     calibration = load_rows(args.calibration, model).X if args.calibration else None
     compiled = compile(model, name=args.name, backend=args.backend,
-                       quantize=args.quantize, calibration=calibration)
+                       quantize=args.quantize, optimize=args.optimize, calibration=calibration)
     rows = load_rows(args.data, model, labels=args.labels)
     report = check(compiled, rows.X, X_sklearn=rows.X_sklearn, data=rows.label, y=rows.y)
     print(report.to_json() if args.json else report.to_text())

@@ -9,6 +9,7 @@ from pathlib import Path
 from tinycodegen.api import backends, compile
 from tinycodegen.emit import DEFAULT_BACKEND
 from tinycodegen.errors import one_line
+from tinycodegen.emit.registry import OPTIMIZE_MODES
 from tinycodegen.modelio import load_model_file
 from tinycodegen.packaging import FORMATS
 from tinycodegen.passes import QUANTIZE_MODES
@@ -21,6 +22,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--name", default="model", help="C identifier prefixing every symbol")
     p.add_argument("--backend", default=DEFAULT_BACKEND,
                    help=f"one of {', '.join(backends())} (default: {DEFAULT_BACKEND})")
+    p.add_argument("--optimize", choices=OPTIMIZE_MODES, default=None,
+                   help="tree ensembles: speed (trees as code) or size (packed node records); "
+                        "default: the table backend")
     p.add_argument("--quantize", choices=QUANTIZE_MODES, default=None,
                    help="compile a quantized (integer) version of the model: int8 or int16")
     p.add_argument("--calibration", default=None, metavar="DATA",
@@ -40,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
         rows = load_rows(args.calibration, model).X
     compiled = compile(model, name=args.name, backend=args.backend,
-                       quantize=args.quantize, calibration=rows)
+                       quantize=args.quantize, optimize=args.optimize, calibration=rows)
     written = compiled.write(Path(args.out), format=args.format)
     for path in written:
         print(path)

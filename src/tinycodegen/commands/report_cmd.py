@@ -18,8 +18,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--target", default="cortex-m4f,cortex-m0plus,host",
                    help="comma-separated: cortex-m4f, cortex-m0plus, atmega328p (Arduino Uno, "
                    "avr-gcc + simavr), host")
-    p.add_argument("--backends", default="table,emlearn,m2cgen",
-                   help="comma-separated backends (a backend that cannot take a model is skipped)")
+    p.add_argument("--backends", default="table,speed,size,emlearn,m2cgen",
+                   help="comma-separated backends (a backend that cannot take a model is skipped; "
+                        "speed and size are tree layouts)")
     p.add_argument("--data", default="nsl-kdd:test", help="rows to run (default: all KDDTest+)")
     p.add_argument("--max-rows", type=int, default=None,
                    help="measure a seeded stratified sample of this many rows on the MCU targets")

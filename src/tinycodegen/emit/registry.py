@@ -12,6 +12,9 @@ from tinycodegen.errors import TinycodegenError
 Emitter = Callable[[Any, str], CSource]
 _EMITTERS: dict[tuple[str, str], Emitter] = {}
 DEFAULT_BACKEND = "table"
+# Layouts ``--optimize`` picks for IR kinds that register them (tree ensembles); others keep
+# their one native layout.
+OPTIMIZE_MODES = ("speed", "size")
 
 
 def register_emitter(kind: str, backend: str) -> Callable[[Emitter], Emitter]:

@@ -53,6 +53,7 @@ class WalkInput:
     need_w: bool  # a second array with NaN -> TCG_NAN_LEFT (inline backend, NaN-left nodes)
     need_st: bool  # the walks need to know that v holds NaN stand-ins (table backend)
     n_features: int
+    scan: str = "tcg_scan"  # the input check: tcg_scan or a model's own unrolled NAME_scan
 
     @property
     def in_t(self) -> str:
@@ -116,7 +117,7 @@ def inputs_code(w: WalkInput) -> str:
     nan_doc = "kv (NaN -> TCG_NAN_RIGHT)" + (", kw (NaN -> TCG_NAN_LEFT)" if w.need_w else "")
     if w.raw:
         fill = f"        tcg_nan_fill(x, kw, {w.n}, TCG_NAN_LEFT);\n" if w.need_w else ""
-        return render("tree_inputs_raw.c.tmpl", NAME=w.name, UNAME=w.name.upper(),
+        return render("tree_inputs_raw.c.tmpl", NAME=w.name, UNAME=w.name.upper(), SCAN=w.scan,
                       KW_PARAM=kw_param, NAN_DOC=nan_doc, KW_FILL=fill).rstrip("\n")
     swap = (f"    if ((st & 2) != 0) {{\n        tcg_key_swap(kv, kw, {w.n}, TCG_NAN_RIGHT, "
             "TCG_NAN_LEFT);\n    }\n") if w.need_w else ""
@@ -137,7 +138,7 @@ def proba_inputs(w: WalkInput) -> str:
 def predict_code(w: WalkInput) -> tuple[str, str]:
     """(body of NAME_predict, NAME_predict_special or "")."""
     kw_fill = f"    tcg_nan_fill(x, kw, {w.n}, TCG_NAN_LEFT);\n" if w.need_w else ""
-    subs = dict(NAME=w.name, UNAME=w.name.upper(), REJECT_MASK=1 if w.route else 3,
+    subs = dict(NAME=w.name, UNAME=w.name.upper(), REJECT_MASK=1 if w.route else 3, SCAN=w.scan,
                 ARRAYS=w.arrays(), KW_ARG=", kw" if w.need_w else "", KW_FILL=kw_fill,
                 FAST_ARGS=w.args("x", "x", "0"), NAN_ARGS=w.args("kv", "kw", "st"),
                 KEY_ARGS=w.args("kv", "(st & 2) != 0 ? kw : kv", "st"))
@@ -268,6 +269,7 @@ def vote_code(ir: TreeEnsembleIR, name: str, fast_sum: str, *, walk: WalkInput |
         PREDICT_BODY=body,
         PREDICT_SPECIAL=special,
         REJECT_MASK=1 if walk.route else 3,
+        SCAN=walk.scan,
     )
 
 

@@ -11,6 +11,8 @@ The walk uses an explicit stack: no Python recursion, any depth. Each test compa
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tinycodegen.emit.common import CSource, int_type, render
 from tinycodegen.emit.registry import register_emitter
 from tinycodegen.emit.trees_common import (
@@ -29,9 +31,15 @@ CHUNK_NODES = 4096  # ... and at most about this many split nodes (compile time 
 UNROLL_SUM = 32  # up to this many trees, predict's sum is written out tree by tree
 
 
-def _tree_lines(ir: TreeEnsembleIR, t: int, walk: WalkInput, used: set[str]) -> list[str]:
-    """Statements walking tree t, ending with ``leaf[t] = id`` and a jump past the tree."""
-    nan_left = nan_left_used(ir)
+def _tree_lines(ir: TreeEnsembleIR, t: int, walk: WalkInput, used: set[str],
+                leaf_lines: Callable[[int], list[str]] | None = None,
+                tail: str | None = None, nan_w: bool = True) -> list[str]:
+    """Statements walking tree t, ending with ``leaf[t] = id`` and a jump past the tree.
+    ``leaf_lines(id)`` and ``tail`` replace ``id = <id>;`` and ``leaf[t] = id;``; with
+    ``nan_w=False`` every node reads v (NaN stand-ins then go right everywhere)."""
+    nan_left = nan_w and nan_left_used(ir)
+    leaf_lines = leaf_lines or (lambda i: [f"    id = {i}u;"])
+    tail = f"    leaf[{t}] = id;" if tail is None else tail
     keys, weight = ir.threshold_keys, ir.child_weight
     done = f"t{t}_done"
     lines = [f"    /* tree {t} */"]
@@ -42,11 +50,13 @@ def _tree_lines(ir: TreeEnsembleIR, t: int, walk: WalkInput, used: set[str]) -> 
         if label is not None:
             lines.append(f"{label}:")
         if node < 0:
-            lines.append(f"    id = {~node}u;")
+            lines += leaf_lines(~node)
             if stack:
                 lines.append(f"    goto {done};")
-            else:  # the last leaf falls through to the store (no label in a one-leaf tree)
-                lines.append(f"{done}:\n    leaf[{t}] = id;" if counter else f"    leaf[{t}] = id;")
+            elif counter:  # the last leaf falls through to the tail (no label in a one-leaf tree)
+                lines.append(f"{done}:" + (f"\n{tail}" if tail else ";"))
+            elif tail:
+                lines.append(tail)
             continue
         src = "w" if nan_left and ir.nan_left[node] else "v"  # w holds NaN as TCG_NAN_LEFT
         used.add(src)

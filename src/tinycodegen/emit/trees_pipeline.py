@@ -68,5 +68,5 @@ def _register(backend: str) -> None:
         lambda ir, name: emit_pipeline_tree(ir, name, backend))
 
 
-for _backend in ("table", "inline"):
+for _backend in ("table", "inline", "speed", "size"):
     _register(_backend)

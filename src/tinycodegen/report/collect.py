@@ -102,7 +102,7 @@ def collect(models: list[tuple[str, Any]], X: np.ndarray, *, X_sklearn: Any = No
     X = np.ascontiguousarray(X, dtype=np.float32)
     rows: list[ReportRow] = []
     jobs = [(label, m, b) for label, m in models
-            for b in (backends if backends_for is None else backends_for(m))]
+            for b in (backends if backends_for is None else backends_for(m)) if _has(m, b)]
     order_labels: dict[str, np.ndarray] = {}  # one row order per model: comparable samples
     for j, (label, model, backend) in enumerate(jobs, 1):
         head = f"[{j}/{len(jobs)}] {label} / {backend}"
@@ -140,6 +140,22 @@ def collect(models: list[tuple[str, Any]], X: np.ndarray, *, X_sklearn: Any = No
             done_line(f"{head} / {target}", row)
             rows.append(row)
     return rows
+
+
+def _has(model: Any, backend: str) -> bool:
+    """False for a native layout the model's kind does not have (``speed`` / ``size`` are tree
+    layouts): such rows are left out rather than reported as n/a."""
+    from tinycodegen.emit import native_backends
+    from tinycodegen.emit.registry import OPTIMIZE_MODES
+
+    if backend not in OPTIMIZE_MODES:
+        return True
+    from tinycodegen.loaders import load_ir
+
+    try:
+        return backend in native_backends(load_ir(model).kind)
+    except TinycodegenError:
+        return True  # reported as n/a with the loader's reason
 
 
 def _fill(row: ReportRow, m: Any, host_pred: np.ndarray) -> None:

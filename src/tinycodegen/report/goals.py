@@ -1,7 +1,9 @@
-"""Issue 4's performance targets, judged from the measured report rows.
+"""Goals against the anchors measured in the same run, judged from the report rows.
 
-Per model, MCU target and native backend: flash <= 0.5x m2cgen's, flash <= emlearn's float
-build, mean cycles <= 0.7x the fastest anchor's (emlearn or m2cgen), and 0 mismatches against
+Tree layouts (``speed``, ``size``) are judged against emlearn's float build on the same target
+(``LAYOUT_GOALS``: e.g. the speed layout's mean cycles <= 0.8x emlearn's on a Cortex-M4F, the
+size layout's flash <= 0.7x emlearn's). Other native backends: flash <= 0.5x m2cgen's, flash <=
+emlearn's, mean cycles <= 0.7x the fastest anchor's. Every native row: 0 mismatches against
 sklearn with the emulator agreeing with the host C. Each goal keeps the two measured numbers
 it compares, so its ratio is reproducible from the table, and says by how much it is missed.
 """
@@ -17,6 +19,16 @@ ANCHORS = ("emlearn", "m2cgen")
 FLASH_VS_M2CGEN = 0.5
 FLASH_VS_EMLEARN = 1.0
 CYCLES_VS_FASTEST = 0.7
+# (layout, target) -> [(field, limit vs emlearn)]; targets not listed get no layout goal.
+LAYOUT_GOALS: dict[tuple[str, str], list[tuple[str, float]]] = {
+    ("speed", "cortex-m4f"): [("cycles_mean", 0.8)],
+    ("speed", "cortex-m0plus"): [("cycles_mean", 0.35)],
+    ("speed", "atmega328p"): [("cycles_mean", 0.5)],
+    ("size", "cortex-m4f"): [("flash_bytes", 0.7), ("cycles_mean", 1.3)],
+    ("size", "cortex-m0plus"): [("flash_bytes", 0.7)],
+    ("size", "atmega328p"): [("flash_bytes", 0.7)],
+}
+_FIELD = {"cycles_mean": ("mean cycles", "cycles"), "flash_bytes": ("flash", "bytes")}
 
 
 @dataclass(frozen=True)
@@ -89,6 +101,14 @@ def judge(rows: list[ReportRow]) -> list[Goal]:
         fastest = min(measured.values(), key=lambda r: r.cycles_mean or 0.0, default=None)
         for native in (r for r in group if r.backend not in ANCHORS):
             if native.note and native.note.startswith("n/a"):
+                continue
+            if native.backend in {layout for layout, _ in LAYOUT_GOALS}:
+                for field, limit in LAYOUT_GOALS.get((native.backend, target), []):
+                    what, unit = _FIELD[field]
+                    out.append(_ratio_goal(native, by.get("emlearn"), "emlearn", field, limit,
+                                           f"{what} <= {limit}x emlearn", unit,
+                                           _why(group, "emlearn")))
+                out.append(_parity_goal(native))
                 continue
             out.append(_ratio_goal(native, by.get("m2cgen"), "m2cgen", "flash_bytes",
                                    FLASH_VS_M2CGEN, f"flash <= {FLASH_VS_M2CGEN}x m2cgen",

@@ -41,8 +41,8 @@ def markdown(rows: list[ReportRow]) -> str:
 
     judged = goals.markdown(goals.judge(rows))
     if judged:
-        out += ("\n\nIssue-4 targets (native vs the anchors measured in this run; ratios are "
-                "native / anchor):\n\n" + judged)
+        out += ("\n\nGoals against the anchors measured in this run (ratios are native / "
+                "anchor):\n\n" + judged)
     invalid = [r for r in rows if r.emulator_agrees is False]
     if invalid:
         out += "\n\n**INVALID:** emulated predictions differ from the host C for: " + ", ".join(
