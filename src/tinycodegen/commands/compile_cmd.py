@@ -8,8 +8,8 @@ from pathlib import Path
 
 from tinycodegen.api import backends, compile
 from tinycodegen.emit import DEFAULT_BACKEND
-from tinycodegen.errors import one_line
 from tinycodegen.emit.registry import OPTIMIZE_MODES
+from tinycodegen.errors import one_line
 from tinycodegen.modelio import load_model_file
 from tinycodegen.packaging import FORMATS
 from tinycodegen.passes import QUANTIZE_MODES
