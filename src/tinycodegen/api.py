@@ -14,6 +14,7 @@ from tinycodegen.backends import comparison_backends, get_wrapper
 from tinycodegen.build import NativeModel, build
 from tinycodegen.emit import DEFAULT_BACKEND, CSource, emit, native_backends, validate_c_name
 from tinycodegen.errors import TinycodegenError
+from tinycodegen.ir.detect import estimator_classes
 from tinycodegen.loaders import load_ir
 from tinycodegen.passes import quantize as quantize_ir
 
@@ -42,7 +43,7 @@ class CompiledModel:
 
     @property
     def classes(self) -> np.ndarray:
-        return np.asarray(self.model.classes_)
+        return estimator_classes(self.model)
 
     @property
     def native(self) -> NativeModel:

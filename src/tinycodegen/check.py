@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from tinycodegen.api import CompiledModel
+from tinycodegen.ir.detect import estimator_classes
 
 
 @dataclass
@@ -91,7 +92,7 @@ class CheckReport:
 
 def sklearn_index(model: Any, X_sk: Any, X32: np.ndarray) -> np.ndarray:
     """sklearn's predicted class index per row; -1 where sklearn rejects the row."""
-    classes = list(np.asarray(model.classes_).tolist())
+    classes = list(estimator_classes(model).tolist())
     lookup = {c: i for i, c in enumerate(classes)}
     finite = np.isfinite(X32).all(axis=1)
     out = np.full(X32.shape[0], -1, dtype=np.int32)
@@ -154,7 +155,7 @@ def check(compiled: CompiledModel, X: np.ndarray, *, X_sklearn: Any = None, data
     ok_rows = sk_idx >= 0
     if proba and hasattr(model, "predict_proba") and ok_rows.any():
         try:
-            sk_proba = np.full((len(X32), len(model.classes_)), np.nan)
+            sk_proba = np.full((len(X32), len(estimator_classes(model))), np.nan)
             sk_proba[ok_rows] = model.predict_proba(_take(X_sk, np.flatnonzero(ok_rows)))
         except (AttributeError, ValueError):
             sk_proba = None
@@ -177,7 +178,7 @@ def check(compiled: CompiledModel, X: np.ndarray, *, X_sklearn: Any = None, data
     acc_c = acc_sk = None
     if y is not None:
         acc_c, acc_sk = _accuracy(model, c_idx, y), _accuracy(model, sk_idx, y)
-    classes = np.asarray(model.classes_).tolist()
+    classes = estimator_classes(model).tolist()
     examples = []
     for i in diff[:max_examples]:
         examples.append({
@@ -209,7 +210,7 @@ def check(compiled: CompiledModel, X: np.ndarray, *, X_sklearn: Any = None, data
 
 def _accuracy(model: Any, idx: np.ndarray, y: np.ndarray) -> float:
     """Share of rows whose predicted label equals y (a rejected row, -1, is never right)."""
-    classes = np.asarray(model.classes_)
+    classes = estimator_classes(model)
     y = np.asarray(y)
     pred = classes[np.clip(idx, 0, None)]
     right = (pred == y) & (idx >= 0)

@@ -55,6 +55,7 @@ class CSource:
     notes: tuple[str, ...] = field(default=())
     # What the C promises against the library (GUARANTEES): the header's wording comes from it.
     guarantee: str = "exact"
+    proba: bool = True  # exports NAME_predict_proba (outlier detectors do not)
 
     @property
     def c_file(self) -> str:
@@ -131,7 +132,15 @@ def render(template: str, **subs: object) -> str:
     return Template(text).substitute({k: str(v) for k, v in subs.items()})
 
 
-def header(meta: ModelMeta, name: str, backend: str, *, decls: str = "", doc: str = "") -> str:
+PROBA_DECL = """
+/* {up}_N_CLASSES probabilities, sklearn's predict_proba rounded to float; all 0 for
+ * rejected input. */
+void {name}_predict_proba(const float *x, float *out);
+"""
+
+
+def header(meta: ModelMeta, name: str, backend: str, *, decls: str = "", doc: str = "",
+           proba: bool = True) -> str:
     """The model's public header: the C contract, class labels and feature names."""
     up = name.upper()
     labels = meta.class_labels
@@ -142,11 +151,10 @@ def header(meta: ModelMeta, name: str, backend: str, *, decls: str = "", doc: st
         feature_macro = f"#define {up}_FEATURE_NAMES {{ {feats} }}"
     else:
         feature_macro = f"/* fitted without feature names: {meta.n_features} inputs */"
-    nan_doc = (
-        "NaN is a valid input (routed as sklearn routes it); +-inf returns -1."
-        if meta.nan_policy == "route"
-        else "NaN or +-inf anywhere in x returns -1 (sklearn rejects such input)."
-    )
+    nan_doc = {
+        "route": "NaN is a valid input (routed as sklearn routes it); +-inf returns -1.",
+        "accept": "NaN and +-inf are valid inputs (sklearn accepts and routes them).",
+    }.get(meta.nan_policy, "NaN or +-inf anywhere in x returns -1 (sklearn rejects such input).")
     return render(
         "header.h.tmpl",
         NAME=name,
@@ -161,5 +169,5 @@ def header(meta: ModelMeta, name: str, backend: str, *, decls: str = "", doc: st
         FEATURE_MACRO=feature_macro,
         NAN_DOC=nan_doc,
         DOC=doc,
-        DECLS=decls,
+        DECLS=(PROBA_DECL.format(name=name, up=up) if proba else "") + decls,
     )
