@@ -33,6 +33,8 @@ class CheckReport:
     accuracy_c: float | None = None  # when labels are known; rejected rows count as wrong
     accuracy_sklearn: float | None = None
     notes: list[str] = field(default_factory=list)
+    # Detectors: rows whose C decision_function / score_samples != float32(sklearn's)
+    score_mismatches: dict[str, int] | None = None
 
     @property
     def ok(self) -> bool:
@@ -64,6 +66,8 @@ class CheckReport:
                 f"proba      {self.proba_mismatches} rows differ from float32(sklearn), "
                 f"max |diff| {self.proba_max_abs_diff:.3g}"
             )
+        for fn, n in (self.score_mismatches or {}).items():
+            lines.append(f"{fn[:10]:<10} {n} rows differ from float32(sklearn)")
         if self.reference_mismatches is not None:
             lines.append(
                 f"reference  {self.reference_mismatches} rows differ from the IR reference"
@@ -187,7 +191,11 @@ def check(compiled: CompiledModel, X: np.ndarray, *, X_sklearn: Any = None, data
             "sklearn": classes[sk_idx[i]] if sk_idx[i] >= 0 else "rejected",
             "sklearn_proba": None if sk_proba is None else [float(v) for v in sk_proba[i]],
         })
+    scores = None
+    if proba:
+        scores = score_mismatches(compiled, X32, X_sk, ok_rows)
     return CheckReport(
+        score_mismatches=scores,
         name=compiled.name,
         backend=compiled.backend,
         estimator=type(model).__name__,
@@ -206,6 +214,24 @@ def check(compiled: CompiledModel, X: np.ndarray, *, X_sklearn: Any = None, data
         accuracy_sklearn=acc_sk,
         notes=list(compiled.source.notes),
     )
+
+
+def score_mismatches(compiled: CompiledModel, X32: np.ndarray, X_sk: Any, ok_rows: np.ndarray
+                     ) -> dict[str, int] | None:
+    """Per scalar entry point (a detector's decision_function, score_samples): rows where the
+    C's float differs from sklearn's value rounded to float32 (rows sklearn accepts)."""
+    from tinycodegen.build import scalar_functions
+
+    fns = [fn for fn in scalar_functions(compiled.source) if hasattr(compiled.model, fn)]
+    if not fns:
+        return None
+    rows = np.flatnonzero(ok_rows)
+    out = {}
+    for fn in fns:
+        want = np.asarray(getattr(compiled.model, fn)(_take(X_sk, rows))).astype(np.float32)
+        got = compiled.call(fn, X32[rows])[:, 0]
+        out[fn] = int((got != want).sum())
+    return out
 
 
 def _accuracy(model: Any, idx: np.ndarray, y: np.ndarray) -> float:

@@ -15,8 +15,7 @@ from tinycodegen.ir.iforest import IsolationForestIR
 from tinycodegen.ir.trees import float_keys
 
 STEP = """    const int32_t a = kv[{name}_feat[i]];
-    const uint32_t u = (uint32_t)i;
-    i = a <= {name}_thr[i]{nan} ? {name}_left[i] : {name}_right[i];
+{u}    i = a <= {name}_thr[i]{nan} ? {name}_left[i] : {name}_right[i];
 """
 NAN = " || (a == TCG_NAN_RIGHT && (({name}_nanl[u >> 3] >> (u & 7u)) & 1u) != 0u)"
 
@@ -31,12 +30,13 @@ def _tables(ir: IsolationForestIR, name: str) -> tuple[str, str]:
     t += c_array(child_t, f"{name}_left", ir.left.tolist() or [0], per_line=16)
     t += c_array(child_t, f"{name}_right", ir.right.tolist() or [0], per_line=16)
     t += c_array(child_t, f"{name}_roots", ir.roots.tolist(), per_line=16)
-    step = STEP.format(name=name, nan="")
+    step = STEP.format(name=name, nan="", u="")
     if ir.nan_left.any():
         bits = np.packbits(ir.nan_left.astype(np.uint8), bitorder="little")
         t += "/* bit i: NaN at node i goes left (sklearn's missing_go_to_left) */\n"
         t += c_array("uint8_t", f"{name}_nanl", [f"0x{b:02x}u" for b in bits], per_line=12)
-        step = STEP.format(name=name, nan=NAN.format(name=name))
+        step = STEP.format(name=name, nan=NAN.format(name=name),
+                           u="    const uint32_t u = (uint32_t)i;\n")
     return t, "".join("        " + line + "\n" for line in step.splitlines())
 
 
