@@ -59,11 +59,11 @@ def emit_iforest(ir: IsolationForestIR, name: str) -> CSource:
                     OFFSET=c_double(ir.offset))
     doc = (
         f" * IsolationForest: {ir.n_trees} tree(s), {ir.n_nodes} split nodes. predict equals\n"
-        " * sklearn's for every float input (the leaf path lengths summed in double in tree order,\n"
-        " * as sklearn, then one double compare: no power needed). decision_function and\n"
-        " * score_samples use pow() from <math.h> (link with -lm): sklearn's float32 values unless\n"
-        " * numpy's power and the C library's differ in the double's last bit where it matters\n"
-        " * for the float rounding (rare; python -m tinycodegen check counts such rows).\n"
+        " * sklearn's for every float input (the leaf path lengths summed in double in tree\n"
+        " * order, as sklearn, then one double compare: no power needed). decision_function\n"
+        " * and score_samples use pow() from <math.h> (link with -lm): sklearn's float32\n"
+        " * values unless numpy's power and the C library's differ in the double's last bit\n"
+        " * where it matters for the float rounding (rare; `check` counts such rows).\n"
         f" * RAM: {4 * ir.meta.n_features} bytes of stack (ordered integer keys of x).\n"
     )
     files = {

@@ -14,6 +14,10 @@ from typing import Any
 import numpy as np
 
 from tinycodegen.ir.base import ModelMeta, NanPolicy
+from tinycodegen.ir.preprocess import InputTransform, model_inputs
+
+# Summation orders of SciPy's distance loops (``tcg_dot_<order>`` in tcg_detect.h)
+DIST_ORDERS = ("lanes2", "sequential")
 
 CLASSES: tuple[int, int] = (-1, 1)
 SCORE_FUNCTIONS = ("decision_function", "score_samples")
@@ -41,6 +45,36 @@ def detector_meta(n_features: int, estimator: str, feature_names: tuple[str, ...
                   nan_policy: NanPolicy) -> ModelMeta:
     return ModelMeta(n_features=n_features, classes=CLASSES, estimator=estimator,
                      feature_names=feature_names, nan_policy=nan_policy)
+
+
+def detector_inputs(transform: InputTransform | None, X: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """(rejected rows, float64 estimator inputs with rejected rows zeroed): the C rejects a row
+    whose input or transformed vector holds NaN or +-inf, as sklearn's validation does."""
+    z = model_inputs(transform, np.asarray(X, dtype=np.float32))
+    bad = ~np.isfinite(z).all(axis=1)
+    z[bad] = 0.0
+    return bad, z
+
+
+def dist_dot(a: np.ndarray, b: np.ndarray, order: str) -> np.ndarray:
+    """Row-wise sum a[:, j] * b[:, j] in float64 in ``order`` (see DIST_ORDERS)."""
+    n = a.shape[1]
+    if order == "sequential":
+        s = np.zeros(a.shape[0])
+        for j in range(n):
+            s = s + a[:, j] * b[:, j]
+        return s
+    if order != "lanes2":
+        raise ValueError(f"unknown order {order!r}")
+    s0, s1 = np.zeros(a.shape[0]), np.zeros(a.shape[0])
+    for j in range(0, n - 1, 2):
+        s0 = s0 + a[:, j] * b[:, j]
+        s1 = s1 + a[:, j + 1] * b[:, j + 1]
+    s0 = s0 + s1
+    if n % 2:
+        s0 = s0 + a[:, n - 1] * b[:, n - 1]
+    return s0
 
 
 def predict_from_decision(decision: np.ndarray) -> np.ndarray:
