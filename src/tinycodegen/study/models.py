@@ -82,6 +82,25 @@ def hybrid(trees: int, depth: int) -> Callable[[int], Any]:
     return build
 
 
+def iforest(seed: int) -> Any:
+    from sklearn.ensemble import IsolationForest
+
+    # trees need no scaling; the loader's codes go in as they are
+    return IsolationForest(random_state=seed, n_jobs=1)
+
+
+def ocsvm(seed: int) -> Any:
+    from sklearn.svm import OneClassSVM
+
+    return _pipe("scale", OneClassSVM(nu=0.05, gamma="scale"))
+
+
+def envelope(seed: int) -> Any:
+    from sklearn.covariance import EllipticEnvelope
+
+    return _pipe("scale", EllipticEnvelope(contamination=0.05, random_state=seed))
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
@@ -92,6 +111,7 @@ class ModelSpec:
     train_rows: int | None = None  # fixed stratified subsample of KDDTrain+ (SVC training cost)
     note: str = ""
     miss_note: str = ""  # tiny models: why a target is missed, shown when it is
+    detector: bool = False  # outlier detector: fitted on the normal rows only, no labels
 
 
 SPECS: tuple[ModelSpec, ...] = (
@@ -114,4 +134,14 @@ SPECS: tuple[ModelSpec, ...] = (
               note="the MLP with int8 weights and integer arithmetic"),
     ModelSpec("Tiny Hybrid", "Hybrid SVM+RF", True, hybrid(5, 6), quantize="int8",
               train_rows=5_000, note="tiny members; SVC trained on a 5,000-row sample"),
+    # The unsupervised half: detectors fitted on KDDTrain+'s normal rows only (attack =
+    # outlier); ROC AUC from -decision_function.
+    ModelSpec("IForest", "Isolation Forest", False, iforest, detector=True,
+              note="unsupervised: 100 trees fitted on KDDTrain+ normal rows only"),
+    ModelSpec("OC-SVM", "One-class SVM", False, ocsvm, detector=True, train_rows=2_000,
+              note="unsupervised: MinMax + RBF OneClassSVM (nu 0.05) on 2,000 normal rows"),
+    ModelSpec("EllipticEnv", "Elliptic Envelope", False, envelope, detector=True,
+              train_rows=5_000,
+              note="unsupervised: MinMax + EllipticEnvelope (contamination 0.05) on 5,000 "
+              "normal rows"),
 )
