@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from tinycodegen.api import CompiledModel
-from tinycodegen.ir.detect import estimator_classes
+from tinycodegen.ir.detect import estimator_classes, is_detector
 
 
 @dataclass
@@ -180,6 +180,8 @@ def check(compiled: CompiledModel, X: np.ndarray, *, X_sklearn: Any = None, data
             c_p = compiled.predict_proba(X32)
             ref_proba_mm = int((c_p != ref.proba.astype(np.float32)).any(axis=1).sum())
     acc_c = acc_sk = None
+    if y is not None and is_detector(model):  # NSL-KDD labels: 0 = normal (inlier), else attack
+        y = np.where(np.asarray(y) == 0, 1, -1)
     if y is not None:
         acc_c, acc_sk = _accuracy(model, c_idx, y), _accuracy(model, sk_idx, y)
     classes = estimator_classes(model).tolist()

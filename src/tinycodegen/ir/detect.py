@@ -87,7 +87,8 @@ def header_decls(name: str) -> str:
 /* No {name}_predict_proba: sklearn's outlier detectors have none. {name}_predict returns 0 for
  * an outlier (sklearn -1), 1 for an inlier (sklearn 1), -1 for rejected input. */
 #define {name.upper()}_NO_PREDICT_PROBA 1
-/* sklearn's decision_function (< 0: outlier), rounded to float; NaN for rejected input. */
+/* sklearn's decision_function (lower: more abnormal; its sign decides predict), rounded to
+ * float; NaN for rejected input. */
 float {name}_decision_function(const float *x);
 /* sklearn's score_samples (lower: more abnormal), rounded to float; NaN for rejected input. */
 float {name}_score_samples(const float *x);
