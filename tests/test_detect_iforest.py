@@ -15,9 +15,8 @@ from tinycodegen.loaders.iforest import power_cut
 F32_MAX = np.finfo(np.float32).max
 
 
-def edge_rows(compiled, rng: np.random.Generator, n_rows: int) -> np.ndarray:
+def edge_rows(ir, rng: np.random.Generator, n_rows: int) -> np.ndarray:
     """Rows from each feature's thresholds, their float32 neighbours and special values."""
-    ir = compiled.ir
     nf = ir.meta.n_features
     X = np.empty((n_rows, nf), dtype=np.float32)
     special = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, F32_MAX, -F32_MAX, 1e-45],
@@ -65,7 +64,7 @@ def forests(draw):
 def test_random_isolation_forests_match_sklearn(case) -> None:
     model, rng = case
     compiled = tinycodegen.compile(model, name="iso")
-    assert_parity(model, edge_rows(compiled, rng, 300))
+    assert_parity(model, edge_rows(compiled.ir, rng, 300))
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -109,3 +108,42 @@ def test_nsl_kdd_all_rows(split: str, nsl_train, nsl_test, nsl_test21) -> None:
     data = nsl_test if split == "test" else nsl_test21
     model = IsolationForest(random_state=0).fit(nsl_train.X[nsl_train.y == 0])
     assert_parity(model, data.X)
+
+
+@pytest.mark.parametrize("mode", ["int8", "int16"])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=forests())
+def test_quantized_equals_its_reference(mode: str, case) -> None:
+    model, rng = case
+    compiled = tinycodegen.compile(model, name="qiso", quantize=mode)
+    X = edge_rows(compiled.ir.base, rng, 300)
+    report = check(compiled, X)
+    assert report.ok and report.reference_mismatches == 0, report.to_text()
+    score, dec = compiled.ir.scores(X)
+    np.testing.assert_array_equal(compiled.call("score_samples", X)[:, 0],
+                                  score.astype(np.float32))
+    np.testing.assert_array_equal(compiled.call("decision_function", X)[:, 0],
+                                  dec.astype(np.float32))
+
+
+def test_quantized_cut_is_the_integer_rule() -> None:
+    # rows whose integer sum is exactly at the cut and one below: inlier and outlier
+    X = np.random.default_rng(7).normal(size=(400, 3)).astype(np.float32)
+    model = IsolationForest(n_estimators=10, random_state=0).fit(X)
+    ir = tinycodegen.compile(model, name="qiso", quantize="int8").ir
+    s0 = int(ir.sums(X[:1])[0])  # offset_ moved so that the cut is exactly row 0's sum
+    depth_cut = (s0 - 0.5) / ir.scale - ir.base.n_trees
+    model.offset_ = -(2.0 ** (-depth_cut / ir.base.denominator))
+    compiled = tinycodegen.compile(model, name="qiso", quantize="int8")
+    sums = compiled.ir.sums(X)
+    assert compiled.ir.cut == s0 and compiled.predict_index(X[:1])[0] == 1
+    assert ((sums < s0) == (compiled.predict_index(X) == 0)).all()
+
+
+def test_quantized_nsl_kdd(nsl_train, nsl_test) -> None:
+    model = IsolationForest(random_state=0).fit(nsl_train.X[nsl_train.y == 0])
+    for mode, differ in (("int8", 13), ("int16", 0)):
+        report = check(tinycodegen.compile(model, name="qiso", quantize=mode), nsl_test.X,
+                       y=nsl_test.y)
+        assert report.ok and report.reference_mismatches == 0, report.to_text()
+        assert report.mismatches == differ, report.to_text()  # vs float sklearn: reported

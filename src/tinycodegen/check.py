@@ -39,7 +39,7 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         if self.quantize:
-            return self.reference_mismatches == 0 and self.reference_proba_mismatches == 0
+            return self.reference_mismatches == 0 and self.reference_proba_mismatches in (0, None)
         return self.mismatches == 0 and not self.reference_mismatches
 
     def to_dict(self) -> dict[str, Any]:
