@@ -138,6 +138,8 @@ SPECS: tuple[ModelSpec, ...] = (
     # outlier); ROC AUC from -decision_function.
     ModelSpec("IForest", "Isolation Forest", False, iforest, detector=True,
               note="unsupervised: 100 trees fitted on KDDTrain+ normal rows only"),
+    ModelSpec("Tiny IForest", "Isolation Forest", True, iforest, quantize="int8", detector=True,
+              note="the IsolationForest with 8-bit fixed-point path lengths, integer sum and cut"),
     ModelSpec("OC-SVM", "One-class SVM", False, ocsvm, detector=True, train_rows=2_000,
               note="unsupervised: MinMax + RBF OneClassSVM (nu 0.05) on 2,000 normal rows"),
     ModelSpec("EllipticEnv", "Elliptic Envelope", False, envelope, detector=True,
