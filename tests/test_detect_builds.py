@@ -90,3 +90,53 @@ def test_cortex_m4f_emulator_agrees(tmp_path: Path) -> None:
         m = measure(folder, name, T, "cortex-m4f", max_rows=12, cache_dir=tmp_path / "cache")
         assert m.flash_bytes > 0
         assert (np.asarray(m.predictions) == c.predict_index(T[m.row_indices])).all()
+
+
+SAN_MAIN = """#include <stdio.h>
+#include MODEL_H
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+int main(int argc, char **argv)
+{
+    float x[N_FEATURES], s[2];
+    FILE *in = fopen(argv[1], "rb"), *out = fopen(argv[2], "wb");
+    int32_t c;
+    if (argc != 3 || in == NULL || out == NULL) {
+        return 2;
+    }
+    while (fread(x, sizeof(float), N_FEATURES, in) == N_FEATURES) {
+        c = CAT(PREFIX, _predict)(x);
+        s[0] = CAT(PREFIX, _decision_function)(x);
+        s[1] = CAT(PREFIX, _score_samples)(x);
+        fwrite(&c, sizeof c, 1, out);
+        fwrite(s, sizeof(float), 2, out);
+    }
+    fclose(in);
+    fclose(out);
+    return 0;
+}
+"""
+
+
+def test_sanitizers_over_every_row(tmp_path: Path) -> None:
+    compiled, T = detectors()
+    T = T.copy()
+    T[0, 0], T[1, 1], T[2, 2] = np.nan, np.inf, -np.inf
+    (tmp_path / "main.c").write_text(SAN_MAIN)
+    (tmp_path / "rows.bin").write_bytes(np.ascontiguousarray(T, np.float32).tobytes())
+    rec = np.dtype([("c", "<i4"), ("s", "<f4", (2,))])
+    for name, c in compiled.items():
+        folder = tmp_path / name
+        c.write(folder)
+        exe = folder / "san"
+        run(["gcc", "-std=c99", "-O1", "-g", "-fsanitize=address,undefined",
+             "-fno-sanitize-recover=all", "-ffp-contract=off", "-I", str(folder),
+             f'-DMODEL_H="{name}.h"', f"-DPREFIX={name}", f"-DN_FEATURES={T.shape[1]}",
+             str(tmp_path / "main.c"), str(folder / f"{name}.c"), "-o", str(exe), "-lm"])
+        proc = subprocess.run([str(exe), str(tmp_path / "rows.bin"), str(folder / "out.bin")],
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0 and "runtime error" not in proc.stderr, proc.stderr[-2000:]
+        out = np.frombuffer((folder / "out.bin").read_bytes(), dtype=rec)
+        assert (out["c"] == c.predict_index(T)).all()
+        for k, fn in enumerate(("decision_function", "score_samples")):
+            np.testing.assert_array_equal(out["s"][:, k], c.call(fn, T)[:, 0])
