@@ -20,6 +20,10 @@ STEP = """    const int32_t a = kv[{name}_feat[i]];
 {u}    i = a <= {name}_thr[i]{nan} ? {name}_left[i] : {name}_right[i];
 """
 NAN = " || (a == TCG_NAN_RIGHT && (({name}_nanl[u >> 3] >> (u & 7u)) & 1u) != 0u)"
+DOUBLE_GUARD = """#if defined(__SIZEOF_DOUBLE__) && __SIZEOF_DOUBLE__ != 8
+#error "needs a 64-bit double (sklearn's double arithmetic is replayed; avr-gcc: -mdouble=64)"
+#endif
+"""
 SCORE_DOC = (
     " * decision_function and score_samples use pow() from <math.h> (link with -lm):\n"
     " * {what} unless numpy's power and the C library's differ in\n"
@@ -86,8 +90,9 @@ def emit_iforest(ir: IsolationForestIR, name: str) -> CSource:
         + SCORE_DOC.format(what="sklearn's float32 values")
     )
     leaf = c_array("double", f"{name}_leaf", [c_double(v) for v in ir.leaf_value], 4)
-    return _source(ir, name, doc, "exact", LEAF_DOC="sklearn's (node depth + average path length("
-                   "n_node_samples)) - 1.0, in double.", LEAF_TABLE=leaf, ACC_T="double",
+    return _source(ir, name, doc, "exact", DOUBLE_GUARD=DOUBLE_GUARD,
+                   LEAF_DOC="sklearn's (node depth + average path length(n_node_samples)) "
+                   "- 1.0, in double.", LEAF_TABLE=leaf, ACC_T="double",
                    SUM_DOC="sklearn's depths: the leaf values summed in double in tree order.",
                    EXPONENT=_exponent(ir, f"{name}_depths(x)"), PREDICT=predict)
 
@@ -106,7 +111,7 @@ def emit_qiforest(ir: QuantizedIsolationForestIR, name: str) -> CSource:
         "difference from sklearn.\n"
         + SCORE_DOC.format(what="the quantized reference's values")
     )
-    return _source(base, name, doc, "reference",
+    return _source(base, name, doc, "reference", DOUBLE_GUARD="",
                    LEAF_DOC=f"round((path length term + 1) * {ir.scale}).",
                    LEAF_TABLE=leaf, ACC_T="uint32_t",
                    SUM_DOC="integer sum of the fixed-point leaf terms over the trees.",
