@@ -1,5 +1,6 @@
 """The detectors' C under every compiler: gcc, clang, C++11 strict, arm-none-eabi-gcc (predictions
-in the Cortex-M4F emulator equal the host C's), and three detectors linked into one program."""
+in the Cortex-M4F emulator equal the host C's), sanitizers, and the detectors linked into one
+program."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.covariance import EllipticEnvelope
 from sklearn.ensemble import IsolationForest
+from sklearn.neighbors import LocalOutlierFactor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import OneClassSVM
@@ -32,6 +34,8 @@ def detectors() -> tuple[dict, np.ndarray]:
         "det_if": IsolationForest(n_estimators=20, random_state=0).fit(Xn),
         "det_ee": make_pipeline(StandardScaler(), EllipticEnvelope(random_state=0)).fit(X),
         "det_oc": OneClassSVM(nu=0.1).fit(sp.csr_matrix(X)),
+        "det_lof": LocalOutlierFactor(n_neighbors=10, novelty=True,
+                                      algorithm="kd_tree").fit(X),
     }
     T = np.concatenate([X, X * 3]).astype(np.float32)
     return {n: tinycodegen.compile(m, name=n) for n, m in models.items()}, T
@@ -65,15 +69,16 @@ def test_strict_builds_everywhere(tmp_path: Path) -> None:
             assert (clang.call_vector(fn, T) == c.call(fn, T)).all()
 
 
-def test_three_detectors_link_into_one_program(tmp_path: Path) -> None:
+def test_detectors_link_into_one_program(tmp_path: Path) -> None:
     compiled, T = detectors()
     for c in compiled.values():
         c.write(tmp_path)
     main = tmp_path / "main.c"
     main.write_text(
-        '#include "det_if.h"\n#include "det_ee.h"\n#include "det_oc.h"\n'
+        '#include "det_if.h"\n#include "det_ee.h"\n#include "det_oc.h"\n#include "det_lof.h"\n'
         "int main(void)\n{\n    const float x[4] = {0.5f, -1.0f, 2.0f, 0.0f};\n"
-        "    return (det_if_predict(x) + det_ee_predict(x) + det_oc_predict(x)) >= 0 ? 0 : 1;\n"
+        "    return (det_if_predict(x) + det_ee_predict(x) + det_oc_predict(x)\n"
+        "            + det_lof_predict(x)) >= 0 ? 0 : 1;\n"
         "}\n")
     srcs = [str(main)] + [str(tmp_path / f"{n}.c") for n in compiled]
     run(["gcc", *STRICT, "-O2", "-ffp-contract=off", "-I", str(tmp_path), *srcs,
