@@ -101,6 +101,13 @@ def envelope(seed: int) -> Any:
     return _pipe("scale", EllipticEnvelope(contamination=0.05, random_state=seed))
 
 
+def lof(seed: int) -> Any:
+    from sklearn.neighbors import LocalOutlierFactor
+
+    # a KD-tree: sklearn's brute force sums distances through BLAS (not replayed)
+    return _pipe("scale", LocalOutlierFactor(novelty=True, algorithm="kd_tree"))
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
@@ -148,5 +155,8 @@ SPECS: tuple[ModelSpec, ...] = (
     ModelSpec("EllipticEnv", "Elliptic Envelope", False, envelope, detector=True,
               train_rows=5_000,
               note="unsupervised: MinMax + EllipticEnvelope (contamination 0.05) on 5,000 "
+              "normal rows"),
+    ModelSpec("LOF", "Local Outlier Factor", False, lof, detector=True, train_rows=2_000,
+              note="unsupervised: MinMax + LocalOutlierFactor(novelty, k 20) storing 2,000 "
               "normal rows"),
 )
