@@ -93,3 +93,21 @@ def test_nsl_kdd_all_rows(nsl_train, nsl_test, nsl_test21) -> None:
     model = OneClassSVM(nu=0.05, gamma="scale").fit(sp.csr_matrix(Xs))
     for data in (nsl_test, nsl_test21):
         assert_parity(model, scale.transform(data.X).astype(np.float32))
+
+
+@pytest.mark.parametrize("kernel", ["rbf", "linear"])
+@pytest.mark.parametrize("mode", ["int8", "int16"])
+def test_quantized_equals_its_reference(kernel: str, mode: str) -> None:
+    rng = np.random.default_rng(5)
+    X = (rng.normal(size=(200, 1)) * 3 + 1).astype(np.float32)
+    model = make_pipeline(MinMaxScaler(), OneClassSVM(kernel=kernel, nu=0.2)).fit(X)
+    compiled = tinycodegen.compile(model, name="qoc", quantize=mode)
+    T = np.concatenate([X, X * 2 - 1, [[np.nan], [np.inf]]]).astype(np.float32)
+    report = check(compiled, T)
+    assert report.ok and report.reference_mismatches == 0, report.to_text()
+    assert compiled.source.guarantee == "reference"
+    score, dec = compiled.ir.scores(T)
+    for fn, want in (("decision_function", dec), ("score_samples", score)):
+        got = compiled.call(fn, T)[:, 0]
+        np.testing.assert_array_equal(got.view(np.uint32), want.astype(np.float32).view(np.uint32))
+    assert (compiled.predict_index(T[-2:]) == -1).all()
