@@ -153,6 +153,9 @@ SPECS: tuple[ModelSpec, ...] = (
               "leaf terms and their soft-float sum (M0+ cycles about halved)."),
     ModelSpec("OC-SVM", "One-class SVM", False, ocsvm, detector=True, train_rows=2_000,
               note="unsupervised: MinMax + RBF OneClassSVM (nu 0.05) on 2,000 normal rows"),
+    ModelSpec("Tiny OC-SVM", "One-class SVM", True, ocsvm, quantize="int8", detector=True,
+              train_rows=2_000, note="the OneClassSVM with int8 input codes and coefficients, "
+              "a 16-bit kernel table, integer sums"),
     ModelSpec("EllipticEnv", "Elliptic Envelope", False, envelope, detector=True,
               train_rows=5_000,
               note="unsupervised: MinMax + EllipticEnvelope (contamination 0.05) on 5,000 "
