@@ -38,7 +38,9 @@ def detectors() -> tuple[dict, np.ndarray]:
                                       algorithm="kd_tree").fit(X),
     }
     T = np.concatenate([X, X * 3]).astype(np.float32)
-    return {n: tinycodegen.compile(m, name=n) for n, m in models.items()}, T
+    out = {n: tinycodegen.compile(m, name=n) for n, m in models.items()}
+    out["det_qif"] = tinycodegen.compile(models["det_if"], name="det_qif", quantize="int8")
+    return out, T
 
 
 def run(cmd: list[str]) -> None:
@@ -62,7 +64,8 @@ def test_strict_builds_everywhere(tmp_path: Path) -> None:
              "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-ffp-contract=off", "-c", src,
              "-o", str(folder / "c.o")])
         report = check(c, T)
-        assert report.mismatches == 0 and report.reference_mismatches == 0, report.to_text()
+        assert report.reference_mismatches == 0, report.to_text()
+        assert report.mismatches == 0 or c.quantize, report.to_text()
         clang = build(c.source, cc="clang")
         assert (clang.predict_index(T) == c.predict_index(T)).all()
         for fn in ("decision_function", "score_samples"):
