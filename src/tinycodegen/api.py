@@ -17,6 +17,7 @@ from tinycodegen.data import frame_input
 from tinycodegen.emit import DEFAULT_BACKEND, CSource, emit, native_backends, validate_c_name
 from tinycodegen.emit.registry import OPTIMIZE_MODES
 from tinycodegen.errors import TinycodegenError
+from tinycodegen.ir.detect import estimator_classes
 from tinycodegen.loaders import load_ir
 from tinycodegen.passes import quantize as quantize_ir
 
@@ -45,7 +46,7 @@ class CompiledModel:
 
     @property
     def classes(self) -> np.ndarray:
-        return np.asarray(self.model.classes_)
+        return estimator_classes(self.model)
 
     @property
     def native(self) -> NativeModel:

@@ -79,6 +79,12 @@ def _glue(source: CSource) -> tuple[str, str]:
         "static void tcg_batch_predict(const float *X, size_t rows, int32_t *out)",
         f"{{ size_t i; for (i = 0; i < rows; ++i) out[i] = {n}_predict(X + i * {nf}); }}",
     ]
+    for fn in scalar_functions(source):
+        cdef.append(f"void tcg_batch_{fn}(const float *X, size_t rows, float *out);")
+        code += [
+            f"static void tcg_batch_{fn}(const float *X, size_t rows, float *out)",
+            f"{{ size_t i; for (i = 0; i < rows; ++i) out[i] = {n}_{fn}(X + i * {nf}); }}",
+        ]
     for fn, width in vector_functions(source):
         cdef.append(f"void tcg_batch_{fn}(const float *X, size_t rows, float *out);")
         code += [
@@ -91,11 +97,17 @@ def _glue(source: CSource) -> tuple[str, str]:
 
 def vector_functions(source: CSource) -> list[tuple[str, int]]:
     """(function suffix, output width) of every vector-valued entry point."""
-    out = [("predict_proba", source.n_classes)]
+    out = [("predict_proba", source.n_classes)] if source.proba else []
     for spec in source.extra_functions:
         fn, _, width = spec.partition(":")
-        out.append((fn, int(width or source.n_classes)))
+        if width != "scalar":
+            out.append((fn, int(width or source.n_classes)))
     return out
+
+
+def scalar_functions(source: CSource) -> list[str]:
+    """Entry points ``float NAME_fn(const float *x)`` (extra_functions "fn:scalar")."""
+    return [s.partition(":")[0] for s in source.extra_functions if s.endswith(":scalar")]
 
 
 @dataclass
@@ -124,7 +136,9 @@ class NativeModel:
         return out
 
     def call_vector(self, fn: str, X: np.ndarray) -> np.ndarray:
-        width = dict(vector_functions(self.source))[fn]
+        """Outputs of ``NAME_fn`` per row, shape (rows, width); width 1 for scalar ones."""
+        width = 1 if fn in scalar_functions(self.source) else dict(
+            vector_functions(self.source))[fn]
         X = self._rows(X)
         out = np.empty((X.shape[0], width), dtype=np.float32)
         ffi, lib = self.module.ffi, self.module.lib

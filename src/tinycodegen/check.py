@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from tinycodegen.api import CompiledModel
+from tinycodegen.ir.detect import estimator_classes, is_detector
 
 
 @dataclass
@@ -32,11 +33,13 @@ class CheckReport:
     accuracy_c: float | None = None  # when labels are known; rejected rows count as wrong
     accuracy_sklearn: float | None = None
     notes: list[str] = field(default_factory=list)
+    # Detectors: rows whose C decision_function / score_samples != float32(sklearn's)
+    score_mismatches: dict[str, int] | None = None
 
     @property
     def ok(self) -> bool:
         if self.quantize:
-            return self.reference_mismatches == 0 and self.reference_proba_mismatches == 0
+            return self.reference_mismatches == 0 and self.reference_proba_mismatches in (0, None)
         return self.mismatches == 0 and not self.reference_mismatches
 
     def to_dict(self) -> dict[str, Any]:
@@ -63,6 +66,8 @@ class CheckReport:
                 f"proba      {self.proba_mismatches} rows differ from float32(sklearn), "
                 f"max |diff| {self.proba_max_abs_diff:.3g}"
             )
+        for fn, n in (self.score_mismatches or {}).items():
+            lines.append(f"{fn[:10]:<10} {n} rows differ from float32(sklearn)")
         if self.reference_mismatches is not None:
             lines.append(
                 f"reference  {self.reference_mismatches} rows differ from the IR reference"
@@ -91,7 +96,7 @@ class CheckReport:
 
 def sklearn_index(model: Any, X_sk: Any, X32: np.ndarray) -> np.ndarray:
     """sklearn's predicted class index per row; -1 where sklearn rejects the row."""
-    classes = list(np.asarray(model.classes_).tolist())
+    classes = list(estimator_classes(model).tolist())
     lookup = {c: i for i, c in enumerate(classes)}
     finite = np.isfinite(X32).all(axis=1)
     out = np.full(X32.shape[0], -1, dtype=np.int32)
@@ -154,7 +159,7 @@ def check(compiled: CompiledModel, X: np.ndarray, *, X_sklearn: Any = None, data
     ok_rows = sk_idx >= 0
     if proba and hasattr(model, "predict_proba") and ok_rows.any():
         try:
-            sk_proba = np.full((len(X32), len(model.classes_)), np.nan)
+            sk_proba = np.full((len(X32), len(estimator_classes(model))), np.nan)
             sk_proba[ok_rows] = model.predict_proba(_take(X_sk, np.flatnonzero(ok_rows)))
         except (AttributeError, ValueError):
             sk_proba = None
@@ -177,9 +182,11 @@ def check(compiled: CompiledModel, X: np.ndarray, *, X_sklearn: Any = None, data
             c_p = compiled.predict_proba(X32)
             ref_proba_mm = int((c_p != ref.proba.astype(np.float32)).any(axis=1).sum())
     acc_c = acc_sk = None
+    if y is not None and is_detector(model):  # NSL-KDD labels: 0 = normal (inlier), else attack
+        y = np.where(np.asarray(y) == 0, 1, -1)
     if y is not None:
         acc_c, acc_sk = _accuracy(model, c_idx, y), _accuracy(model, sk_idx, y)
-    classes = np.asarray(model.classes_).tolist()
+    classes = estimator_classes(model).tolist()
     examples = []
     for i in diff[:max_examples]:
         examples.append({
@@ -188,7 +195,11 @@ def check(compiled: CompiledModel, X: np.ndarray, *, X_sklearn: Any = None, data
             "sklearn": classes[sk_idx[i]] if sk_idx[i] >= 0 else "rejected",
             "sklearn_proba": None if sk_proba is None else [float(v) for v in sk_proba[i]],
         })
+    scores = None
+    if proba:
+        scores = score_mismatches(compiled, X32, X_sk, ok_rows)
     return CheckReport(
+        score_mismatches=scores,
         name=compiled.name,
         backend=compiled.backend,
         estimator=type(model).__name__,
@@ -209,9 +220,27 @@ def check(compiled: CompiledModel, X: np.ndarray, *, X_sklearn: Any = None, data
     )
 
 
+def score_mismatches(compiled: CompiledModel, X32: np.ndarray, X_sk: Any, ok_rows: np.ndarray
+                     ) -> dict[str, int] | None:
+    """Per scalar entry point (a detector's decision_function, score_samples): rows where the
+    C's float differs from sklearn's value rounded to float32 (rows sklearn accepts)."""
+    from tinycodegen.build import scalar_functions
+
+    fns = [fn for fn in scalar_functions(compiled.source) if hasattr(compiled.model, fn)]
+    if not fns:
+        return None
+    rows = np.flatnonzero(ok_rows)
+    out = {}
+    for fn in fns:
+        want = np.asarray(getattr(compiled.model, fn)(_take(X_sk, rows))).astype(np.float32)
+        got = compiled.call(fn, X32[rows])[:, 0]
+        out[fn] = int((got != want).sum())
+    return out
+
+
 def _accuracy(model: Any, idx: np.ndarray, y: np.ndarray) -> float:
     """Share of rows whose predicted label equals y (a rejected row, -1, is never right)."""
-    classes = np.asarray(model.classes_)
+    classes = estimator_classes(model)
     y = np.asarray(y)
     pred = classes[np.clip(idx, 0, None)]
     right = (pred == y) & (idx >= 0)

@@ -31,6 +31,7 @@ class CSource:
     notes: tuple[str, ...] = field(default=())
     # What the C promises against the library (GUARANTEES): the header's wording comes from it.
     guarantee: str = "exact"
+    proba: bool = True  # exports NAME_predict_proba (outlier detectors do not)
 
     def __post_init__(self) -> None:
         if self.guarantee not in GUARANTEES:
@@ -190,10 +191,17 @@ def render(template: str, **subs: object) -> str:
                                       for k, v in subs.items()})
 
 
+PROBA_DECL = """
+/* {up}_N_CLASSES probabilities (all 0 for rejected input):
+ * {doc}. */
+void {name}_predict_proba(const float *x, float *out);"""
+
+
 def header(meta: ModelMeta, name: str, backend: str, *, guarantee: str = "exact",
-           decls: str = "", doc: str = "") -> str:
+           decls: str = "", doc: str = "", proba: bool = True) -> str:
     """The model's public header: the C contract, class labels and feature names, and the
-    wording of ``guarantee`` (the same word as the CSource's; ``doc`` is fixed text only)."""
+    wording of ``guarantee`` (the same word as the CSource's; ``doc`` is fixed text only).
+    ``proba`` False: no NAME_predict_proba (outlier detectors: sklearn has none)."""
     up = name.upper()
     summary, predict_doc, proba_doc = WORDING[guarantee]
     labels = meta.class_labels
@@ -204,11 +212,10 @@ def header(meta: ModelMeta, name: str, backend: str, *, guarantee: str = "exact"
         feature_macro = f"#define {up}_FEATURE_NAMES {{ {feats} }}"
     else:
         feature_macro = f"/* fitted without feature names: {meta.n_features} inputs */"
-    nan_doc = (
-        "NaN is a valid input (routed as sklearn routes it); +-inf returns -1."
-        if meta.nan_policy == "route"
-        else "NaN or +-inf anywhere in x returns -1 (sklearn rejects such input)."
-    )
+    nan_doc = {
+        "route": "NaN is a valid input (routed as sklearn routes it); +-inf returns -1.",
+        "accept": "NaN and +-inf are valid inputs (sklearn accepts and routes them).",
+    }.get(meta.nan_policy, "NaN or +-inf anywhere in x returns -1 (sklearn rejects such input).")
     return render(
         "header.h.tmpl",
         NAME=name,
@@ -227,5 +234,6 @@ def header(meta: ModelMeta, name: str, backend: str, *, guarantee: str = "exact"
         PREDICT_DOC=predict_doc,
         PROBA_DOC=proba_doc,
         DOC=doc,
+        PROBA_DECL=PROBA_DECL.format(name=name, up=up, doc=proba_doc) if proba else "",
         DECLS=decls,
     )

@@ -15,7 +15,7 @@ import numpy as np
 
 from tinycodegen.names import comment_text
 
-NanPolicy = Literal["route", "reject"]
+NanPolicy = Literal["route", "reject", "accept"]  # accept: NaN routed, +-inf valid too
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,11 @@ class ModelIR(Protocol):
 
 
 def rejected_rows(X: np.ndarray, nan_policy: NanPolicy) -> np.ndarray:
-    """Rows the C rejects (returns -1): any infinite value, or any NaN when NaN is rejected."""
+    """Rows the C rejects (returns -1): any infinite value, or any NaN when NaN is rejected
+    (none with "accept": IsolationForest takes NaN and +-inf)."""
     X = np.asarray(X, dtype=np.float32)
+    if nan_policy == "accept":
+        return np.zeros(X.shape[0], dtype=bool)
     bad = np.isinf(X).any(axis=1)
     if nan_policy == "reject":
         bad |= np.isnan(X).any(axis=1)

@@ -88,6 +88,33 @@ def hybrid(trees: int, depth: int) -> Callable[[int], Any]:
     return build
 
 
+def iforest(seed: int) -> Any:
+    from sklearn.ensemble import IsolationForest
+
+    # trees need no scaling; the loader's codes go in as they are
+    return IsolationForest(random_state=seed, n_jobs=1)
+
+
+def ocsvm(seed: int) -> Any:
+    from sklearn.svm import OneClassSVM
+
+    return _pipe("scale", OneClassSVM(nu=0.05, gamma="scale"))
+
+
+def envelope(seed: int) -> Any:
+    from sklearn.covariance import EllipticEnvelope
+
+    return _pipe("scale", EllipticEnvelope(contamination=0.05, random_state=seed))
+
+
+def lof(seed: int) -> Any:
+    from sklearn.neighbors import LocalOutlierFactor
+
+    # a KD-tree: sklearn's brute force sums distances through BLAS (not replayed)
+    return _pipe("scale", LocalOutlierFactor(novelty=True, algorithm="kd_tree",
+                                             contamination=0.05))
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
@@ -98,6 +125,7 @@ class ModelSpec:
     train_rows: int | None = None  # fixed stratified subsample of KDDTrain+ (SVC training cost)
     note: str = ""
     miss_note: str = ""  # tiny models: why a target is missed, shown when it is
+    detector: bool = False  # outlier detector: fitted on the normal rows only, no labels
 
 
 SPECS: tuple[ModelSpec, ...] = (
@@ -121,4 +149,25 @@ SPECS: tuple[ModelSpec, ...] = (
               note="the MLP with int8 weights and integer arithmetic"),
     ModelSpec("Tiny Hybrid", "Hybrid SVM+RF", True, hybrid(5, 6), quantize="int8",
               train_rows=5_000, note="tiny members; SVC trained on a 5,000-row sample"),
+    # The unsupervised half: detectors fitted on KDDTrain+'s normal rows only (attack =
+    # outlier); ROC AUC from -decision_function.
+    ModelSpec("IForest", "Isolation Forest", False, iforest, detector=True,
+              note="unsupervised: 100 trees fitted on KDDTrain+ normal rows only"),
+    ModelSpec("Tiny IForest", "Isolation Forest", True, iforest, quantize="int8", detector=True,
+              note="the IsolationForest with 8-bit fixed-point path lengths, integer sum and cut",
+              miss_note="routing stays exact on 32-bit keys of x, as in the float model, so the "
+              "node tables (9 bytes per split) dominate flash; int8 replaces only the double "
+              "leaf terms and their soft-float sum (M0+ cycles about halved)."),
+    ModelSpec("OC-SVM", "One-class SVM", False, ocsvm, detector=True, train_rows=2_000,
+              note="unsupervised: MinMax + RBF OneClassSVM (nu 0.05) on 2,000 normal rows"),
+    ModelSpec("Tiny OC-SVM", "One-class SVM", True, ocsvm, quantize="int8", detector=True,
+              train_rows=2_000, note="the OneClassSVM with int8 input codes and coefficients, "
+              "a 16-bit kernel table, integer sums"),
+    ModelSpec("EllipticEnv", "Elliptic Envelope", False, envelope, detector=True,
+              train_rows=5_000,
+              note="unsupervised: MinMax + EllipticEnvelope (contamination 0.05) on 5,000 "
+              "normal rows"),
+    ModelSpec("LOF", "Local Outlier Factor", False, lof, detector=True, train_rows=1_000,
+              note="unsupervised: MinMax + LocalOutlierFactor(novelty, k 20, contamination "
+              "0.05) storing 1,000 normal rows (as doubles: 344 KB)"),
 )

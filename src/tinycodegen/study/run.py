@@ -16,6 +16,7 @@ from tinycodegen.build import cache_root
 from tinycodegen.check import check
 from tinycodegen.datasets import nsl_kdd
 from tinycodegen.errors import TinycodegenError
+from tinycodegen.ir.detect import is_detector
 from tinycodegen.report.collect import DEFAULT_BUDGET
 from tinycodegen.study.metrics import binary_metrics
 from tinycodegen.study.models import SPECS, ModelSpec
@@ -95,15 +96,22 @@ def train_cached(spec: ModelSpec, data: Split, seed: int) -> tuple[Any, float | 
     if path.is_file():  # reused: report the time the fit took when it was made
         took = float(seconds_file.read_text()) if seconds_file.is_file() else None
         return joblib.load(path), took
-    idx = _subsample(data.y, spec.train_rows, seed)
-    frame = data.frame if idx is None else data.frame[idx]
-    y = data.y if idx is None else data.y[idx]
+    if spec.detector:  # the normal rows only (a seeded sample of them), no labels
+        normal = np.flatnonzero(data.y == 0)
+        if spec.train_rows is not None and spec.train_rows < len(normal):
+            normal = np.sort(np.random.default_rng(seed).choice(normal, spec.train_rows,
+                                                                replace=False))
+        frame, y = data.frame[normal], None
+    else:
+        idx = _subsample(data.y, spec.train_rows, seed)
+        frame = data.frame if idx is None else data.frame[idx]
+        y = data.y if idx is None else data.y[idx]
     t0 = time.perf_counter()
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = spec.build(seed).fit(frame, y)
+        model = spec.build(seed).fit(frame) if y is None else spec.build(seed).fit(frame, y)
     seconds = time.perf_counter() - t0
     path.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, path)
@@ -115,6 +123,9 @@ def c_outputs(compiled: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | No
     """The C's class indices and a score for ROC AUC (P(attack), else the decision value)."""
     pred = compiled.predict_index(X)
     fns = dict(f.partition(":")[::2] for f in compiled.source.extra_functions)
+    if is_detector(compiled.model):  # index 0 = outlier = attack; lower decision = attack
+        dec = compiled.call("decision_function", X)[:, 0].astype(np.float64)
+        return np.where(pred < 0, -1, 1 - pred), -dec
     if hasattr(compiled.model, "predict_proba") and _has_proba(compiled.model):
         return pred, compiled.predict_proba(X)[:, 1].astype(np.float64)
     if "decision_function" in fns:
@@ -132,6 +143,8 @@ def _has_proba(model: Any) -> bool:
 
 def sklearn_outputs(model: Any, frame: Any) -> tuple[np.ndarray, np.ndarray | None]:
     pred = np.asarray(model.predict(frame)).astype(int)
+    if is_detector(model):  # sklearn -1 = outlier = attack
+        return (pred == -1).astype(int), -np.asarray(model.decision_function(frame))
     if _has_proba(model):
         return pred, model.predict_proba(frame)[:, 1]
     if hasattr(model, "decision_function"):

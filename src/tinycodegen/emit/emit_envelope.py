@@ -1,0 +1,41 @@
+"""C writer for EllipticEnvelope (``ir/envelope.py``): SciPy's Mahalanobis loop in double."""
+
+from __future__ import annotations
+
+from tinycodegen._version import __version__
+from tinycodegen.emit.common import CSource, c_array, c_double, header, render
+from tinycodegen.emit.registry import register_emitter
+from tinycodegen.emit.runtime import runtime_files
+from tinycodegen.emit.transform import RUNTIME as TRANSFORM_RUNTIME
+from tinycodegen.emit.transform import transform_code, transform_decls
+from tinycodegen.ir.detect import EXTRA_FUNCTIONS, header_decls
+from tinycodegen.ir.envelope import EllipticEnvelopeIR
+
+
+@register_emitter("elliptic_envelope", "table")
+def emit_envelope(ir: EllipticEnvelopeIR, name: str) -> CSource:
+    runtime = tuple(dict.fromkeys(TRANSFORM_RUNTIME + ("tcg_detect.h",)))
+    tables = c_array("double", f"{name}_loc", [c_double(v) for v in ir.location], 4)
+    tables += c_array("double", f"{name}_prec", [c_double(v) for v in ir.precision.ravel()], 4)
+    c_text = render(
+        "envelope.c.tmpl", NAME=name, UNAME=name.upper(), VERSION=__version__,
+        ESTIMATOR=ir.meta.estimator, WIDTH=ir.width, ORDER=ir.dot_order,
+        INCLUDES="".join(f'#include "{h}"\n' for h in runtime),
+        TRANSFORM=transform_code(ir.transform, name, ir.meta.n_features), TABLES=tables,
+        OFFSET=c_double(ir.offset),
+    )
+    doc = (
+        f" * EllipticEnvelope over {ir.width} inputs: sklearn's arithmetic replayed in double\n"
+        f" * (x - location_, SciPy's cdist loops in their order on the compiling host,\n"
+        f" * {ir.dot_order}; sqrt from <math.h>, correctly rounded by IEEE 754, then squared):\n"
+        " * predict, decision_function and score_samples equal sklearn's (rounded to float)\n"
+        " * for every float input. Build with -ffp-contract=off; link with -lm.\n"
+    )
+    decls = header_decls(name) + transform_decls(ir.transform, name)
+    files = {f"{name}.h": header(ir.meta, name, "table", guarantee="exact", decls=decls,
+                                 doc=doc, proba=False),
+             f"{name}.c": c_text}
+    files.update(runtime_files(runtime))
+    return CSource(name=name, files=files, n_features=ir.meta.n_features, n_classes=2,
+                   backend="table", extra_functions=EXTRA_FUNCTIONS, proba=False,
+                   guarantee="exact")
