@@ -1,6 +1,8 @@
 """Run by test_blas.py in a subprocess, under a forced OPENBLAS_CORETYPE or none: the live
-scipy ddot against the replay, then a small SVC (rbf, linear) compiled and checked on all of
-KDDTest+. Prints one JSON line. Usage: python blas_live.py <expected order or "">"""
+scipy ddot against the replay, then a small SVC (rbf, linear), a soft vote of a
+CalibratedClassifierCV(SVC) and a forest, and a stacking of an SVC and a forest, compiled and
+checked on all of KDDTest+. Prints one JSON line.
+Usage: python blas_live.py <expected order or "">"""
 
 from __future__ import annotations
 
@@ -49,7 +51,32 @@ def main(expected: str) -> dict:
             "dec32_mismatches": int((c_dec != model.decision_function(
                 Xt.astype(np.float64)).astype(np.float32)).sum()),
         }
+    out["hybrid"] = {}
+    for kind, model in hybrids(SVC).items():
+        compiled = tinycodegen.compile(model.fit(X, yy), name=f"live_{kind}")
+        rep = check(compiled, Xt, data="test", proba=kind != "stack", reference=False)
+        out["hybrid"][kind] = {"rows": rep.rows, "mismatches": rep.mismatches,
+                               "proba_mismatches": rep.proba_mismatches,
+                               "guarantee": compiled.source.guarantee}
     return out
+
+
+def hybrids(svc: type) -> dict:
+    """Composite models with an SVC member: the study's calibrated soft vote, and stacking."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import RandomForestClassifier, StackingClassifier, VotingClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    def forest() -> RandomForestClassifier:
+        return RandomForestClassifier(5, max_depth=6, random_state=0)
+
+    calibrated = CalibratedClassifierCV(svc(kernel="rbf", C=10.0), ensemble=False, cv=3)
+    return {
+        "calibrated_vote": VotingClassifier([("svm", calibrated), ("rf", forest())],
+                                            voting="soft"),
+        "stack": StackingClassifier([("svm", svc(kernel="rbf", C=10.0)), ("rf", forest())],
+                                    final_estimator=LogisticRegression(), cv=3),
+    }
 
 
 if __name__ == "__main__":

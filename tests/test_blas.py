@@ -244,6 +244,10 @@ def test_live_blas_and_svcs_on_nsl_kdd(kernel: str) -> None:
             assert r["dec32_mismatches"] == 0, (kern, r)
         else:
             assert r["guarantee"] == "band", (kern, r)
+    for kind, r in out["hybrid"].items():  # Voting / Stacking with SVC members, calibrated
+        assert r["rows"] == 22_544, (kind, r)
+        if out["exact"]:
+            assert r["mismatches"] == 0 and r["proba_mismatches"] in (0, None), (kind, r)
 
 
 # ---- a BLAS that matches no replay: sequential order, guarantee "band", one warning ----------

@@ -18,6 +18,8 @@ from tinycodegen.search.run import Budget, choose, pareto_front
 ARGS = ["--target", "cortex-m0plus", "--max-flash", "16384", "--max-cycles", "20000",
         "--families", "DecisionTree,LogisticRegression", "--quantize", "none,int8",
         "--train-rows", "3000", "--val-rows", "2000", "--measure-rows", "8", "--json"]
+# 5 depths x (3 float layouts + int8) trees, 3 Cs x (float + int8) logistic regressions
+N_CANDIDATES = 26
 
 
 def _r(acc: float, flash: int, cycles: float, **kw: object) -> dict:
@@ -67,12 +69,15 @@ def test_local_search_front_winner_cache_and_time_budget(tmp_path, capsys) -> No
     assert code == 0 and obj["scheduler"] is None and obj["from_cache"] == 0
     _check_result(obj, tmp_path / "s")
     assert (tmp_path / "s" / "best_model" / "CMakeLists.txt").is_file()
+    layouts = {r["optimize"] for r in json.loads((tmp_path / "s" / "search.json").read_text())[
+        "pareto"]}
+    assert layouts <= {"none", "speed", "size"}
     assert all(r["worker"].startswith("local:") for r in obj["pareto"])
     code, again = _search(tmp_path / "s", capsys)  # resumed: everything from the cache
-    assert code == 0 and again["from_cache"] == again["candidates"] == 16
+    assert code == 0 and again["from_cache"] == again["candidates"] == N_CANDIDATES
     assert again["winner"]["label"] == obj["winner"]["label"]
     code, cut = _search(tmp_path / "t", capsys, "--time-budget", "0", "--jobs", "1")
-    assert cut["not_run"] >= 1 and cut["candidates"] < 16
+    assert cut["not_run"] >= 1 and cut["candidates"] < N_CANDIDATES
 
 
 def _start(args: list[str], log: Path) -> subprocess.Popen:
@@ -106,7 +111,7 @@ def test_search_on_a_dask_cluster(tmp_path, capsys) -> None:
         ran = {r["worker"] for r in obj["pareto"]}
         assert ran <= workers, (ran, workers)
         res = json.loads((tmp_path / "d" / "search.json").read_text())
-        assert res["candidates"] == 16
+        assert res["candidates"] == N_CANDIDATES
     finally:
         for p in procs:
             p.terminate()

@@ -28,6 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "LogisticRegression, LinearSVC, MLP")
     p.add_argument("--quantize", default="none,int16,int8",
                    help="quantizations to try (default: none,int16,int8)")
+    p.add_argument("--optimize", default="none,speed,size",
+                   help="tree layouts to try for float trees (none = the default table layout)")
     p.add_argument("--train-rows", type=int, default=20_000,
                    help="stratified training rows from KDDTrain+'s 80%% split (default 20,000)")
     p.add_argument("--val-rows", type=int, default=None,
@@ -47,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from tinycodegen.emit import validate_c_name
     from tinycodegen.errors import TinycodegenError
     from tinycodegen.search.run import Budget, nsl_kdd_data, run_search
-    from tinycodegen.search.space import FAMILIES, QUANTIZE, default_space
+    from tinycodegen.search.space import FAMILIES, LAYOUTS, QUANTIZE, default_space
     from tinycodegen.search.write import finish_winner, table, write_outputs
     from tinycodegen.targets.toolchain import check_target
 
@@ -62,7 +64,11 @@ def run(args: argparse.Namespace) -> int:
         if q not in QUANTIZE:
             raise TinycodegenError(f"unknown quantization {q!r}; choose from "
                                    f"{', '.join(QUANTIZE)}")
-    space = default_space(fams, qs)
+    layouts = tuple(o for o in args.optimize.split(",") if o)
+    for o in layouts:
+        if o not in LAYOUTS:
+            raise TinycodegenError(f"unknown layout {o!r}; choose from {', '.join(LAYOUTS)}")
+    space = default_space(fams, qs, layouts)
     budget = Budget(args.target, args.max_flash, args.max_ram, args.max_cycles)
     data = nsl_kdd_data(args.seed, args.train_rows, args.val_rows)
     out = Path(args.out)

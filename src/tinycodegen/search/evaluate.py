@@ -58,7 +58,8 @@ def evaluate(c: Candidate, data: SearchData, target: str, measure_rows: int) -> 
         model = fit(c, data.X_train, data.y_train)
         out["train_s"] = round(time.perf_counter() - t0, 3)
         q = None if c.quantize == "none" else c.quantize
-        compiled = tinycodegen.compile(model, name="candidate", quantize=q)
+        opt = None if c.optimize == "none" else c.optimize
+        compiled = tinycodegen.compile(model, name="candidate", quantize=q, optimize=opt)
         pred, score = c_outputs(compiled, data.X_val)
         out["validation"] = {k: float(v) for k, v in
                              binary_metrics(data.y_val, pred, score).items()}

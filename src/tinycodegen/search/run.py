@@ -173,7 +173,7 @@ def run_search(space: list[Candidate], budget: Budget, out: Path, *, data: Searc
     for r in run:
         done += 1
         model = r.pop("_fitted", None)
-        key = Candidate(r["model"], tuple(r["params"].items()), r["quantize"]).key()
+        key = Candidate.from_result(r).key()
         if model is not None:
             import joblib
 
@@ -208,7 +208,7 @@ def load_winner_model(res: SearchResult) -> Any:
 
     w = res.winner
     assert w is not None
-    key = Candidate(w["model"], tuple(w["params"].items()), w["quantize"]).key()
+    key = Candidate.from_result(w).key()
     path = Path(res.extra["cache"]) / f"{key}.joblib"
     return joblib.load(path) if path.is_file() else None
 
@@ -216,5 +216,4 @@ def load_winner_model(res: SearchResult) -> Any:
 def refit(res: SearchResult, data: SearchData) -> Any:
     w = res.winner
     assert w is not None
-    return fit(Candidate(w["model"], tuple(w["params"].items()), w["quantize"]),
-               data.X_train, data.y_train)
+    return fit(Candidate.from_result(w), data.X_train, data.y_train)

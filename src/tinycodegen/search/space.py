@@ -1,4 +1,4 @@
-"""The candidates a search explores: model family x hyperparameters x quantization.
+"""The candidates a search explores: model family x hyperparameters x quantization x layout.
 
 Each candidate is plain data (family name, parameters, quantization), so it pickles to a Dask
 worker and hashes into the result cache; :func:`build` turns it into an unfitted estimator,
@@ -15,6 +15,8 @@ from itertools import product
 from typing import Any
 
 QUANTIZE = ("none", "int16", "int8")
+LAYOUTS = ("none", "speed", "size")  # compile --optimize; "none": the default table layout
+TREE_FAMILIES = ("DecisionTree", "RandomForest")  # the families with several layouts
 
 
 @dataclass(frozen=True)
@@ -22,18 +24,25 @@ class Candidate:
     family: str  # a key of FAMILIES
     params: tuple[tuple[str, Any], ...] = field(default=())
     quantize: str = "none"
+    optimize: str = "none"  # tree layout (float trees only)
+
+    @classmethod
+    def from_result(cls, r: dict[str, Any]) -> Candidate:
+        return cls(r["model"], tuple(r["params"].items()), r["quantize"],
+                   r.get("optimize", "none"))
 
     @property
     def label(self) -> str:
         ps = ", ".join(f"{k}={v}" for k, v in self.params)
-        q = "" if self.quantize == "none" else f" {self.quantize}"
-        return f"{self.family}({ps}){q}"
+        extra = "".join(f" {v}" for v in (self.quantize, self.optimize) if v != "none")
+        return f"{self.family}({ps}){extra}"
 
     def key(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.family, "params": dict(self.params), "quantize": self.quantize}
+        return {"model": self.family, "params": dict(self.params), "quantize": self.quantize,
+                "optimize": self.optimize}
 
 
 def _tree(max_depth: int) -> Any:
@@ -87,14 +96,20 @@ def build(c: Candidate) -> Any:
 
 
 def default_space(families: tuple[str, ...] | None = None,
-                  quantize: tuple[str, ...] = QUANTIZE) -> list[Candidate]:
+                  quantize: tuple[str, ...] = QUANTIZE,
+                  layouts: tuple[str, ...] = LAYOUTS) -> list[Candidate]:
+    """Every family x parameter x quantization; float trees also in each tree layout (the
+    quantized trees have one layout)."""
     out = []
     for fam, (_, grid, qs) in FAMILIES.items():
         if families is not None and fam not in families:
             continue
         names = list(grid)
         for values in product(*(grid[n] for n in names)):
+            params = tuple(zip(names, values, strict=True))
             for q in qs:
-                if q in quantize:
-                    out.append(Candidate(fam, tuple(zip(names, values, strict=True)), q))
+                if q not in quantize:
+                    continue
+                opts = layouts if fam in TREE_FAMILIES and q == "none" else ("none",)
+                out += [Candidate(fam, params, q, o) for o in opts if o in layouts or o == "none"]
     return out

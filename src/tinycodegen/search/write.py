@@ -29,7 +29,8 @@ def finish_winner(res: SearchResult, data: SearchData, out: Path, name: str,
     if model is None:
         model = refit(res, data)
     q = None if w["quantize"] == "none" else w["quantize"]
-    compiled = tinycodegen.compile(model, name=name, quantize=q)
+    opt = None if w.get("optimize", "none") == "none" else w["optimize"]
+    compiled = tinycodegen.compile(model, name=name, quantize=q, optimize=opt)
     files = compiled.write(out / name, format=fmt)
     test = nsl_kdd.load("test")
     pred, score = c_outputs(compiled, test.X)
@@ -63,13 +64,14 @@ def table(res: SearchResult) -> str:
              f"{len(res.results)} candidates ({res.cached} from cache, {res.skipped} not run "
              "within the time budget); the Pareto front of validation accuracy against flash "
              "and mean cycles (winner marked):", "",
-             "| | model | params | quantize | accuracy | F1 | FPR | flash B | RAM B | "
-             "mean cycles | within budget |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| | model | params | quantize | layout | accuracy | F1 | FPR | flash B | RAM B | "
+             "mean cycles | within budget |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in res.pareto:
         v = r["validation"]
         mark = "**winner**" if res.winner is r else ""
         params = ", ".join(f"{k}={p}" for k, p in r["params"].items())
-        lines.append(f"| {mark} | {r['model']} | {params} | {r['quantize']} | "
+        layout = {"none": "table"}.get(r.get("optimize", "none"), r.get("optimize"))
+        lines.append(f"| {mark} | {r['model']} | {params} | {r['quantize']} | {layout} | "
                      f"{v['accuracy']:.4f} | {v['f1']:.4f} | {v['fpr']:.4f} | {_fmt(r['flash'])} "
                      f"| {_fmt(r['ram'])} | {_fmt(r['cycles'])} | "
                      f"{'yes' if res.budget.admits(r) else 'no'} |")
