@@ -26,7 +26,7 @@ from tinycodegen.ir import ddot as dd
 from tinycodegen.ir import svm_exact as ex
 from tinycodegen.loaders import svm as svm_loader
 
-RUNTIME = REPO / "src" / "tinycodegen" / "c_runtime"
+RUNTIME = REPO / "c_runtime"
 C_CALL = {"openblas_prescott": "tcg_ddot_sse2(x, y, n, 0)", "openblas_nehalem": "tcg_ddot_nhm",
           "openblas_sandybridge": "tcg_ddot_snb", "openblas_haswell": "tcg_ddot_hsw",
           "openblas_skylakex": "tcg_ddot_skx", "openblas_armv8": "tcg_ddot_armv8",

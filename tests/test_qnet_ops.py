@@ -19,7 +19,7 @@ from qnet_helpers import assert_bit_exact, probe_rows
 from tinycodegen.ir import qnet_ops as ops
 from tinycodegen.ir.qnet import QLayer, _check_requant32
 
-RUNTIME = REPO / "src/tinycodegen/c_runtime"
+RUNTIME = REPO / "c_runtime"
 
 
 @pytest.fixture(scope="module", params=["gcc", "clang"])

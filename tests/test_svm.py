@@ -90,7 +90,7 @@ def test_float_exp_matches_its_mirror_and_its_error_bound(tmp_path: Path) -> Non
         "    float y, e;\n    FILE *in = fopen(v[1], \"rb\"), *out = fopen(v[2], \"wb\");\n"
         "    (void)c;\n    while (fread(&y, 4, 1, in) == 1) {\n        e = tcg_expf_neg(y);\n"
         "        fwrite(&e, 4, 1, out);\n    }\n    fclose(out);\n    return 0;\n}\n")
-    runtime = REPO / "src/tinycodegen/c_runtime"
+    runtime = REPO / "c_runtime"
     exe = tmp_path / "e"
     subprocess.run(["gcc", *STRICT, "-O2", "-ffp-contract=off", "-I", str(runtime), str(src),
                     "-o", str(exe), "-lm"], check=True)
@@ -112,7 +112,7 @@ def test_c_fma_emulation_matches_the_correctly_rounded_fma(tmp_path: Path) -> No
     against glibc's fma on 2 million triples."""
     exe = tmp_path / "fma"
     subprocess.run(["gcc", "-std=c99", "-O2", "-ffp-contract=off", "-DTCG_SVM_SOFT_FMA", "-I",
-                    str(REPO / "src/tinycodegen/c_runtime"), str(REPO / "tests/c/fma_check.c"),
+                    str(REPO / "c_runtime"), str(REPO / "tests/c/fma_check.c"),
                     "-o", str(exe), "-lm"], check=True)
     out = subprocess.run([str(exe), "2000000"], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "0"

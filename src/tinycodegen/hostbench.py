@@ -48,7 +48,7 @@ def ns_per_inference(source: CSource, X: np.ndarray, *, passes: int = 5, cc: str
                      opt: str = "-O2") -> tuple[float, np.ndarray]:
     """Best-of-``passes`` ns per predict() over all rows from a C loop; also the predictions."""
     X = np.ascontiguousarray(X, dtype=np.float32)
-    main = resources.files("tinycodegen").joinpath("c_runtime", "bench_main.c.in").read_text()
+    main = resources.files("tinycodegen.c_runtime").joinpath("bench_main.c.in").read_text()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         write_sources(source, folder)

@@ -1,4 +1,5 @@
-"""The hand-written C runtime headers (``c_runtime/tcg_*.h``) shipped beside generated code."""
+"""The hand-written C runtime headers (top-level ``c_runtime/tcg_*.h``, the package
+``tinycodegen.c_runtime``) shipped beside generated code."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ _INCLUDE = re.compile(r'^#include "(tcg_[a-z0-9_]+\.h)"', re.MULTILINE)
 
 def runtime_files(names: tuple[str, ...]) -> dict[str, str]:
     """The named headers and every runtime header they include (transitively)."""
-    root = resources.files("tinycodegen").joinpath("c_runtime")
+    root = resources.files("tinycodegen.c_runtime")
     out: dict[str, str] = {}
     todo = list(names)
     while todo:
