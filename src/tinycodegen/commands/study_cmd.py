@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("study", help="train, compile, check and measure the ten NSL-KDD models")
+    p = sub.add_parser("study", help="train, compile, check and measure the NSL-KDD study's models")
     p.add_argument("--out", default="study", help="report folder (default: study)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int, default=None,

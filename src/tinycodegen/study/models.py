@@ -1,4 +1,4 @@
-"""The study's ten models, each a Pipeline that preprocesses as the study does.
+"""The study's models, each a Pipeline that preprocesses as the study does.
 
 Input: the loader's 41 floats, the categorical columns (protocol_type, service, flag) already
 integer codes from its fixed vocabulary (-1 for a value never seen). Inside each Pipeline,

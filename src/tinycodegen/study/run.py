@@ -1,4 +1,4 @@
-"""``python -m tinycodegen study``: train, compile, check, measure and report the ten models."""
+"""``python -m tinycodegen study``: train, compile, check, measure and report the study's models."""
 
 from __future__ import annotations
 

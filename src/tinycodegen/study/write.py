@@ -139,7 +139,7 @@ def write_study(results: list, out: Path, meta: dict[str, Any]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     splits = list(dict.fromkeys(s for r in results for s in r.metrics))
     figs = write_figures(results, out, splits)
-    md = ["# NSL-KDD study: ten models compiled to C", "",
+    md = [f"# NSL-KDD study: {len(results)} models compiled to C", "",
           "Every metric below is computed from the compiled C's outputs (predict for the class, "
           "predict_proba or the decision value for ROC AUC); the last column says whether it "
           "equals sklearn's. Binary task: normal = 0, attack = 1 (positive).", ""]
