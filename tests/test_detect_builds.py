@@ -1,12 +1,12 @@
 """The detectors' C under every compiler: gcc, clang, C++11 strict, arm-none-eabi-gcc (predictions
 in the Cortex-M4F emulator equal the host C's), sanitizers, and the detectors linked into one
-program."""
+program. All of KDDTest+ and KDDTest-21 under gcc, clang and the Cortex-M emulators:
+test_detect_nsl_compilers.py."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -149,22 +149,3 @@ def test_sanitizers_over_every_row(tmp_path: Path) -> None:
         for k, fn in enumerate(("decision_function", "score_samples")):
             np.testing.assert_array_equal(out["s"][:, k], c.call(fn, T)[:, 0])
 
-
-def test_clang_on_nsl_kdd(nsl_train, nsl_test, nsl_test21) -> None:
-    normal = nsl_train.X[nsl_train.y == 0]
-    rows = np.random.default_rng(0).choice(len(normal), 1500, replace=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        models = {"nsl_if": IsolationForest(random_state=0).fit(normal),
-                  "nsl_ee": EllipticEnvelope(contamination=0.05,
-                                             random_state=0).fit(normal[rows])}
-    for name, model in models.items():
-        c = tinycodegen.compile(model, name=name)
-        clang = build(c.source, cc="clang")
-        for data in (nsl_test, nsl_test21):
-            want = check(c, data.X)
-            assert want.mismatches == 0 and want.score_mismatches == {
-                "decision_function": 0, "score_samples": 0}, want.to_text()
-            assert (clang.predict_index(data.X) == c.predict_index(data.X)).all()
-            for fn in ("decision_function", "score_samples"):
-                assert (clang.call_vector(fn, data.X) == c.call(fn, data.X)).all()
