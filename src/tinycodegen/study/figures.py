@@ -28,7 +28,8 @@ def write_figures(results: list, out: Path, splits: list[str]) -> list[Path]:
                           if r.spec.family == f and r.spec.tiny == tiny), np.nan) for f in fams]
             ax.bar(np.arange(len(fams)) + 0.4 * j, vals, width=0.4,
                    label="tiny" if tiny else "full")
-        ax.set_xticks(np.arange(len(fams)) + 0.2, fams, rotation=30, fontsize=8)
+        ax.set_xticks(np.arange(len(fams)) + 0.2, fams, rotation=35, ha="right",
+                      rotation_mode="anchor", fontsize=8)
         ax.set_title(f"{metric} ({main})")
         ax.set_ylim(0, 1)
     axes[0].legend()
