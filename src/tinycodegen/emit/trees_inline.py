@@ -73,11 +73,16 @@ def _tree_lines(ir: TreeEnsembleIR, t: int, walk: WalkInput, used: set[str],
     return lines
 
 
-def _chunks(ir: TreeEnsembleIR) -> list[range]:
-    """Consecutive trees per walk function (each tree's split nodes are contiguous)."""
+def tree_sizes(ir: TreeEnsembleIR) -> list[int]:
+    """Split nodes per tree (each tree's split nodes are contiguous)."""
     roots = ir.roots.astype(int).tolist()
     starts = sorted(r for r in roots if r >= 0) + [ir.n_nodes]
-    sizes = [starts[starts.index(r) + 1] - r if r >= 0 else 0 for r in roots]
+    return [starts[starts.index(r) + 1] - r if r >= 0 else 0 for r in roots]
+
+
+def _chunks(ir: TreeEnsembleIR) -> list[range]:
+    """Consecutive trees per walk function."""
+    sizes = tree_sizes(ir)
     out, start, nodes = [], 0, 0
     for t, n in enumerate(sizes):
         if t > start and (t - start >= CHUNK_TREES or nodes + n > CHUNK_NODES):

@@ -14,10 +14,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tinycodegen.emit.common import CSource, render
+from tinycodegen.emit.common import CSource, render, rom_read
 from tinycodegen.emit.registry import register_emitter
 from tinycodegen.emit.trees_common import columns, indent, sums, walk_input
-from tinycodegen.emit.trees_inline import _chunks, _tree_lines
+from tinycodegen.emit.trees_inline import _chunks, _tree_lines, tree_sizes
 from tinycodegen.emit.trees_packed import packed_source
 from tinycodegen.ir.trees import TreeEnsembleIR
 
@@ -27,6 +27,74 @@ def _leaf_adder(q: np.ndarray) -> Callable[[int], list[str]]:
         return [f"    a{j} += {int(v)}u;" for j, v in enumerate(q[leaf]) if v]
 
     return lines
+
+
+AVR_INLINE_NODES = 400  # split nodes written as code on AVR (the rest walk the packed records)
+
+
+def avr_sum_code(ir: TreeEnsembleIR, name: str) -> str:
+    """``NAME_sum`` for AVR: the smallest trees up to ``AVR_INLINE_NODES`` split nodes as code,
+    shared leaf blocks, the other trees through the packed walk ``NAME_leaf``."""
+    walk = walk_input(ir, name, "table")
+    q, _ = columns(ir)
+    n_cols = q.shape[1]
+    sizes = tree_sizes(ir)
+    chosen: list[int] = []
+    for t in sorted(range(ir.n_trees), key=lambda t: (sizes[t], t)):
+        if sum(sizes[u] for u in chosen) + sizes[t] > AVR_INLINE_NODES:
+            break
+        chosen.append(t)
+    body: list[str] = []
+    blocks: list[str] = []
+    used: set[str] = set()
+    adder = _leaf_adder(q)
+    for t in sorted(chosen):
+        refs = _leaf_refs(ir, t)
+        shared: dict[tuple[int, ...], str] = {}
+
+        def lines(leaf: int, t: int = t, refs: dict[tuple[int, ...], int] = refs,
+                  shared: dict[tuple[int, ...], str] = shared) -> list[str]:
+            key = tuple(int(v) for v in q[leaf])
+            if not any(key) or refs[key] < 2:
+                return adder(leaf)
+            if key not in shared:
+                shared[key] = f"t{t}_s{len(shared)}"
+                blocks.extend([f"{shared[key]}:"] + adder(leaf) + [f"    goto t{t}_done;"])
+            return [f"    goto {shared[key]};"]
+
+        body += _tree_lines(ir, t, walk, used, leaf_lines=lines, tail="", nan_w=False)
+    if blocks:
+        body += ["    goto shared_end;"] + blocks + ["shared_end:;"]
+    for t in range(ir.n_trees):
+        if t not in chosen:
+            used.add("v")
+            body.append(f"    c = {name}_leaf({t}u, v) * {n_cols}u;")
+            body += [f"    a{j} += {rom_read('uint16_t', f'{name}_leaf_q', f'c + {j}u')};"
+                     for j in range(n_cols)]
+    body.insert(0, "    (void)c;" + ("" if "v" in used else "\n    (void)v;"))
+    sm = sums(ir, name)
+    decl = ", ".join(f"a{j} = 0u" for j in range(n_cols))
+    store = "\n".join(f"    {'acc[0] = ' if sm.single else f'acc[{j}] += '}a{j};"
+                      for j in range(n_cols))
+    inline = ", ".join(map(str, sorted(chosen))) or "(none)"
+    return render("tree_speed_avr.c.tmpl", NAME=name, IN_T=walk.in_t, INLINE=inline, DECL=decl,
+                  BODY="\n".join(body), STORE=store)
+
+
+def _leaf_refs(ir: TreeEnsembleIR, t: int) -> dict[tuple[int, ...], int]:
+    """How many leaves of tree t hold each fixed-point leaf value."""
+    q, _ = columns(ir)
+    root = int(ir.roots[t])
+    out: dict[tuple[int, ...], int] = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node < 0:
+            key = tuple(int(v) for v in q[~node])
+            out[key] = out.get(key, 0) + 1
+        else:
+            stack += [int(ir.left[node]), int(ir.right[node])]
+    return out
 
 
 def sum_code(ir: TreeEnsembleIR, name: str) -> str:
@@ -84,7 +152,9 @@ def scan_code(ir: TreeEnsembleIR, name: str) -> str:
 @register_emitter("tree_ensemble", "speed")
 def emit_speed(ir: TreeEnsembleIR, name: str) -> CSource:
     unrolled = 0 < ir.meta.n_features <= UNROLL_SCAN
-    code = sum_code(ir, name) + (scan_code(ir, name) if unrolled else "")
+    code = ("\n#if defined(__AVR__)\n" + avr_sum_code(ir, name) + "#else"
+            + sum_code(ir, name) + "#endif /* __AVR__ */\n"
+            + (scan_code(ir, name) if unrolled else ""))
     return packed_source(ir, name, "speed", extra_code=code, own_sum=False,
                          doc="predict's trees as code; packed records for NaN rows and proba",
                          scan=f"{name}_scan" if unrolled else "tcg_scan")
