@@ -110,6 +110,32 @@ def test_soft_binary64_build_on_host_equals_double_build(example_forest, nsl_tes
     np.testing.assert_array_equal(outs[1][1], compiled.predict_index(X))
 
 
+def test_speed_layout_fits_and_runs_on_avr(example_forest, rows, cache, tmp_path):
+    """The speed layout on the Uno (some trees as code, the rest on packed records, an exponent
+    byte check of the input): predict equals the host C and sklearn on the stratified and the
+    exact-fallback rows; +-inf is rejected (-1) and NaN routed as on the host; predict_proba
+    bit for bit."""
+    compiled = tinycodegen.compile(example_forest, name="rfs", optimize="speed")
+    assert compiled.source.backend == "speed"
+    special = rows[:6].copy()
+    for i, (col, val) in enumerate(((0, np.inf), (40, -np.inf), (17, np.inf), (4, np.nan),
+                                    (22, np.nan), (40, np.nan))):
+        special[i, col] = val
+    X = np.concatenate([rows, special])
+    folder = _write(compiled, tmp_path)
+    m = measure(folder, "rfs", X, TARGET, cache_dir=cache)
+    assert m.rows == len(X) and m.fits, m.fit_note
+    host = compiled.predict_index(X)
+    np.testing.assert_array_equal(m.predictions, host)
+    np.testing.assert_array_equal(host[-6:-3], [-1, -1, -1])
+    np.testing.assert_array_equal(m.predictions[:len(rows)], sklearn_index(example_forest, rows))
+    assert m.ram_bytes == 0 and 0 < m.flash_bytes < 32 << 10 and 0 < m.stack_bytes < 1024
+    P = np.concatenate([rows[:12], rows[-12:]])
+    mp = measure(folder, "rfs", P, TARGET, cache_dir=cache, function="predict_proba")
+    want = example_forest.predict_proba(P.astype(np.float64)).astype(np.float32)
+    np.testing.assert_array_equal(mp.predictions.view(np.uint32), want.view(np.uint32))
+
+
 def test_int8_models_on_avr_equal_host(example_forest, nsl_train, rows, cache, tmp_path):
     """Quantized tables in flash; the int8 MLP's probabilities bit for bit (a 16-bit int
     shift in the requantization once changed nearly every row on AVR)."""
