@@ -16,9 +16,9 @@ import numpy as np
 
 from tinycodegen.emit.common import CSource, render, rom_read
 from tinycodegen.emit.registry import register_emitter
-from tinycodegen.emit.trees_common import columns, indent, sums, walk_input
-from tinycodegen.emit.trees_inline import _chunks, _tree_lines, tree_sizes
-from tinycodegen.emit.trees_packed import packed_source
+from tinycodegen.emit.trees_common import WalkInput, columns, indent, sums, walk_input
+from tinycodegen.emit.trees_inline import _chunks, _tree_lines
+from tinycodegen.emit.trees_packed import Packed, _subs, pack, packed_source
 from tinycodegen.ir.trees import TreeEnsembleIR
 
 
@@ -32,61 +32,91 @@ def _leaf_adder(q: np.ndarray) -> Callable[[int], list[str]]:
 AVR_INLINE_NODES = 400  # split nodes written as code on AVR (the rest walk the packed records)
 
 
-def avr_sum_code(ir: TreeEnsembleIR, name: str) -> str:
-    """``NAME_sum`` for AVR: the smallest trees up to ``AVR_INLINE_NODES`` split nodes as code,
-    shared leaf blocks, the other trees through the packed walk ``NAME_leaf``."""
+def hot_nodes(ir: TreeEnsembleIR, budget: int) -> set[int]:
+    """The ``budget`` split nodes a row most likely visits (training weight reaching the node over
+    its tree's total; without weights 2**-depth): each tree's chosen nodes are a top subtree."""
+    n = ir.n_nodes
+    prob = np.zeros(n)
+    stack = [(int(r), 1.0) for r in ir.roots if r >= 0]
+    w = ir.child_weight
+    while stack:
+        node, pr = stack.pop()
+        prob[node] = pr
+        total = float(w[node].sum()) if w is not None else 0.0
+        for side, child in enumerate((int(ir.left[node]), int(ir.right[node]))):
+            if child >= 0:
+                share = float(w[node, side]) / total if total > 0 else 0.5
+                stack.append((child, pr * min(share, 1.0) * (1 - 1e-9)))
+    return set(np.argsort(-prob, kind="stable")[:budget].tolist())
+
+
+def avr_sum_code(ir: TreeEnsembleIR, name: str, p: Packed) -> str:
+    """``NAME_sum`` for AVR: the ``AVR_INLINE_NODES`` hottest split nodes (``hot_nodes``) as code,
+    with shared leaf blocks; below them each tree walks the packed records (``NAME_from``)."""
     walk = walk_input(ir, name, "table")
     q, _ = columns(ir)
     n_cols = q.shape[1]
-    sizes = tree_sizes(ir)
-    chosen: list[int] = []
-    for t in sorted(range(ir.n_trees), key=lambda t: (sizes[t], t)):
-        if sum(sizes[u] for u in chosen) + sizes[t] > AVR_INLINE_NODES:
-            break
-        chosen.append(t)
+    hot = hot_nodes(ir, AVR_INLINE_NODES)
     body: list[str] = []
     blocks: list[str] = []
-    used: set[str] = set()
-    adder = _leaf_adder(q)
-    for t in sorted(chosen):
-        refs = _leaf_refs(ir, t)
-        shared: dict[tuple[int, ...], str] = {}
-
-        def lines(leaf: int, t: int = t, refs: dict[tuple[int, ...], int] = refs,
-                  shared: dict[tuple[int, ...], str] = shared) -> list[str]:
-            key = tuple(int(v) for v in q[leaf])
-            if not any(key) or refs[key] < 2:
-                return adder(leaf)
-            if key not in shared:
-                shared[key] = f"t{t}_s{len(shared)}"
-                blocks.extend([f"{shared[key]}:"] + adder(leaf) + [f"    goto t{t}_done;"])
-            return [f"    goto {shared[key]};"]
-
-        body += _tree_lines(ir, t, walk, used, leaf_lines=lines, tail="", nan_w=False)
+    used: set[str] = {"v"}
+    for t in range(ir.n_trees):
+        tree, tail = _avr_tree(ir, name, t, walk, used, hot)
+        body += tree
+        blocks += tail
     if blocks:
         body += ["    goto shared_end;"] + blocks + ["shared_end:;"]
-    for t in range(ir.n_trees):
-        if t not in chosen:
-            used.add("v")
-            body.append(f"    c = {name}_leaf({t}u, v) * {n_cols}u;")
-            body += [f"    a{j} += {rom_read('uint16_t', f'{name}_leaf_q', f'c + {j}u')};"
-                     for j in range(n_cols)]
-    body.insert(0, "    (void)c;" + ("" if "v" in used else "\n    (void)v;"))
     sm = sums(ir, name)
     decl = ", ".join(f"a{j} = 0u" for j in range(n_cols))
     store = "\n".join(f"    {'acc[0] = ' if sm.single else f'acc[{j}] += '}a{j};"
                       for j in range(n_cols))
-    inline = ", ".join(map(str, sorted(chosen))) or "(none)"
-    return render("tree_speed_avr.c.tmpl", NAME=name, IN_T=walk.in_t, INLINE=inline, DECL=decl,
-                  BODY="\n".join(body), STORE=store)
+    frm = ""
+    if ir.n_nodes == 0:
+        body.insert(0, "    (void)v;")
+    if any(line.endswith("_walk:") for line in blocks):
+        body.insert(0, "    uint32_t c;")
+        step = render("tree_packed_step.c.tmpl", **_subs(ir, name, p, walk))
+        frm = render("tree_speed_from.c.tmpl", NAME=name, IN_T=walk.in_t, L=f"{ir.n_nodes}u",
+                     STEP=indent(step, 8))
+    return render("tree_speed_avr.c.tmpl", NAME=name, IN_T=walk.in_t, N_HOT=len(hot),
+                  FROM=frm, DECL=decl, BODY="\n".join(body),
+                  STORE=store)
+
+
+def _avr_tree(ir: TreeEnsembleIR, name: str, t: int, walk: WalkInput, used: set[str],
+              hot: set[int]) -> tuple[list[str], list[str]]:
+    """(tree t's code, its blocks placed after all trees: shared leaf values, the packed walk)."""
+    q, _ = columns(ir)
+    adder = _leaf_adder(q)
+    refs = _leaf_refs(ir, t)
+    shared: dict[tuple[int, ...], str] = {}
+    blocks: list[str] = []
+
+    def lines(leaf: int) -> list[str]:
+        key = tuple(int(v) for v in q[leaf])
+        if not any(key) or refs[key] < 2:
+            return adder(leaf)
+        if key not in shared:
+            shared[key] = f"t{t}_s{len(shared)}"
+            blocks.extend([f"{shared[key]}:"] + adder(leaf) + [f"    goto t{t}_done;"])
+        return [f"    goto {shared[key]};"]
+
+    def cut(node: int) -> list[str] | None:
+        return None if node in hot else [f"    c = {node}u;", f"    goto t{t}_walk;"]
+
+    tree = _tree_lines(ir, t, walk, used, leaf_lines=lines, tail="", nan_w=False, cut=cut)
+    if any(f"goto t{t}_walk;" in line for line in tree):
+        blocks += [f"t{t}_walk:", f"    c = {name}_from(c, v) * {q.shape[1]}u;"]
+        blocks += [f"    a{j} += {rom_read('uint16_t', f'{name}_leaf_q', f'c + {j}u')};"
+                   for j in range(q.shape[1])] + [f"    goto t{t}_done;"]
+    return tree, blocks
 
 
 def _leaf_refs(ir: TreeEnsembleIR, t: int) -> dict[tuple[int, ...], int]:
     """How many leaves of tree t hold each fixed-point leaf value."""
     q, _ = columns(ir)
-    root = int(ir.roots[t])
     out: dict[tuple[int, ...], int] = {}
-    stack = [root]
+    stack = [int(ir.roots[t])]
     while stack:
         node = stack.pop()
         if node < 0:
@@ -152,7 +182,7 @@ def scan_code(ir: TreeEnsembleIR, name: str) -> str:
 @register_emitter("tree_ensemble", "speed")
 def emit_speed(ir: TreeEnsembleIR, name: str) -> CSource:
     unrolled = 0 < ir.meta.n_features <= UNROLL_SCAN
-    code = ("\n#if defined(__AVR__)\n" + avr_sum_code(ir, name) + "#else"
+    code = ("\n#if defined(__AVR__)\n" + avr_sum_code(ir, name, pack(ir)) + "#else"
             + sum_code(ir, name) + "#endif /* __AVR__ */\n"
             + (scan_code(ir, name) if unrolled else ""))
     return packed_source(ir, name, "speed", extra_code=code, own_sum=False,
