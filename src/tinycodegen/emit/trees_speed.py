@@ -74,13 +74,35 @@ def avr_sum_code(ir: TreeEnsembleIR, name: str, p: Packed) -> str:
     if ir.n_nodes == 0:
         body.insert(0, "    (void)v;")
     if any(line.endswith("_walk:") for line in blocks):
-        body.insert(0, "    uint32_t c;")
-        step = render("tree_packed_step.c.tmpl", **_subs(ir, name, p, walk))
+        step, c_t = _avr_step(ir, name, p, walk)
+        body.insert(0, f"    {c_t} c;\n    uint32_t leaf;")
         frm = render("tree_speed_from.c.tmpl", NAME=name, IN_T=walk.in_t, L=f"{ir.n_nodes}u",
-                     STEP=indent(step, 8))
+                     STEP=indent(step, 8), C_T=c_t)
     return render("tree_speed_avr.c.tmpl", NAME=name, IN_T=walk.in_t, N_HOT=len(hot),
                   FROM=frm, DECL=decl, BODY="\n".join(body),
                   STORE=store)
+
+
+def _field16(shift: int, bits: int) -> str | None:
+    """C (uint16_t) of bits [shift, shift + bits) of the uint32_t r, through a 16-bit window at
+    a byte offset (byte moves and few 16-bit shifts on AVR), or None if no window holds them."""
+    for b in (min(shift // 8, 2), 0, 1, 2):
+        if 0 <= shift - 8 * b and shift - 8 * b + bits <= 16:
+            window = f"(uint16_t)(r >> {8 * b})" if b else "(uint16_t)r"
+            return f"(uint16_t)(({window} >> {shift - 8 * b}) & {(1 << bits) - 1}u)"
+    return None
+
+
+def _avr_step(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput) -> tuple[str, str]:
+    """(one step of ``NAME_from``, the type of c): 16-bit fields and indices where the records
+    allow (one packed word per node, codes below 2**16), else the packed layout's own step."""
+    s = _subs(ir, name, p, walk)
+    left = _field16(p.pair_bits, p.child_bits)
+    right = _field16(p.pair_bits + p.child_bits, p.child_bits)
+    if p.per_node != 1 or p.pair_bits > 16 or left is None or right is None:
+        return render("tree_packed_step.c.tmpl", **s), "uint32_t"
+    s.update(LEFT=left, RIGHT=right, PMASK=(1 << p.pair_bits) - 1)
+    return render("tree_speed_avr_step.c.tmpl", **s), "uint16_t"
 
 
 def _avr_tree(ir: TreeEnsembleIR, name: str, t: int, walk: WalkInput, used: set[str],
@@ -106,8 +128,8 @@ def _avr_tree(ir: TreeEnsembleIR, name: str, t: int, walk: WalkInput, used: set[
 
     tree = _tree_lines(ir, t, walk, used, leaf_lines=lines, tail="", nan_w=False, cut=cut)
     if any(f"goto t{t}_walk;" in line for line in tree):
-        blocks += [f"t{t}_walk:", f"    c = {name}_from(c, v) * {q.shape[1]}u;"]
-        blocks += [f"    a{j} += {rom_read('uint16_t', f'{name}_leaf_q', f'c + {j}u')};"
+        blocks += [f"t{t}_walk:", f"    leaf = {name}_from(c, v) * {q.shape[1]}u;"]
+        blocks += [f"    a{j} += {rom_read('uint16_t', f'{name}_leaf_q', f'leaf + {j}u')};"
                    for j in range(q.shape[1])] + [f"    goto t{t}_done;"]
     return tree, blocks
 
