@@ -110,6 +110,62 @@ def test_soft_binary64_build_on_host_equals_double_build(example_forest, nsl_tes
     np.testing.assert_array_equal(outs[1][1], compiled.predict_index(X))
 
 
+def test_speed_layout_fits_and_runs_on_avr(example_forest, rows, cache, tmp_path):
+    """The speed layout on the Uno (some trees as code, the rest on packed records, an exponent
+    byte check of the input): predict equals the host C and sklearn on the stratified and the
+    exact-fallback rows; +-inf is rejected (-1) and NaN routed as on the host; predict_proba
+    bit for bit."""
+    compiled = tinycodegen.compile(example_forest, name="rfs", optimize="speed")
+    assert compiled.source.backend == "speed"
+    special = rows[:6].copy()
+    for i, (col, val) in enumerate(((0, np.inf), (40, -np.inf), (17, np.inf), (4, np.nan),
+                                    (22, np.nan), (40, np.nan))):
+        special[i, col] = val
+    X = np.concatenate([rows, special])
+    folder = _write(compiled, tmp_path)
+    m = measure(folder, "rfs", X, TARGET, cache_dir=cache)
+    assert m.rows == len(X) and m.fits, m.fit_note
+    host = compiled.predict_index(X)
+    np.testing.assert_array_equal(m.predictions, host)
+    np.testing.assert_array_equal(host[-6:-3], [-1, -1, -1])
+    np.testing.assert_array_equal(m.predictions[:len(rows)], sklearn_index(example_forest, rows))
+    assert m.ram_bytes == 0 and 0 < m.flash_bytes < 32 << 10 and 0 < m.stack_bytes < 1024
+    P = np.concatenate([rows[:12], rows[-12:]])
+    mp = measure(folder, "rfs", P, TARGET, cache_dir=cache, function="predict_proba")
+    want = example_forest.predict_proba(P.astype(np.float64)).astype(np.float32)
+    np.testing.assert_array_equal(mp.predictions.view(np.uint32), want.view(np.uint32))
+
+
+def test_speed_layout_on_avr_multiclass_keys_and_nan_equal_host(cache, tmp_path):
+    """A 3-class forest with negative thresholds (ordered keys, not raw bits), trained with NaN
+    (routed left at some nodes) and larger than the AVR code budget (some trees walk the packed
+    records below their hot nodes): predict and predict_proba on the Uno equal the host C."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    from tinycodegen.emit.trees_common import nan_left_used
+    from tinycodegen.emit.trees_speed import AVR_INLINE_NODES
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(3000, 6)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)
+    X[rng.random(X.shape) < 0.05] = np.nan
+    rf = RandomForestClassifier(12, max_depth=6, random_state=0).fit(X, y)
+    compiled = tinycodegen.compile(rf, name="rfk", optimize="speed")
+    assert compiled.ir.n_nodes > AVR_INLINE_NODES and not compiled.ir.raw_bits_ok
+    assert nan_left_used(compiled.ir)
+    T = rng.normal(size=(150, 6)).astype(np.float32)
+    T[rng.random(T.shape) < 0.1] = np.nan
+    T[:3, 2] = (np.inf, -np.inf, np.inf)
+    folder = _write(compiled, tmp_path)
+    m = measure(folder, "rfk", T, TARGET, cache_dir=cache)
+    assert m.fits and m.rows == len(T)
+    np.testing.assert_array_equal(m.predictions, compiled.predict_index(T))
+    np.testing.assert_array_equal(m.predictions[3:], sklearn_index(rf, T[3:]))
+    mp = measure(folder, "rfk", T[3:40], TARGET, cache_dir=cache, function="predict_proba")
+    want = compiled.predict_proba(T[3:40]).astype(np.float32)
+    np.testing.assert_array_equal(mp.predictions.view(np.uint32), want.view(np.uint32))
+
+
 def test_int8_models_on_avr_equal_host(example_forest, nsl_train, rows, cache, tmp_path):
     """Quantized tables in flash; the int8 MLP's probabilities bit for bit (a 16-bit int
     shift in the requantization once changed nearly every row on AVR)."""

@@ -33,10 +33,12 @@ UNROLL_SUM = 32  # up to this many trees, predict's sum is written out tree by t
 
 def _tree_lines(ir: TreeEnsembleIR, t: int, walk: WalkInput, used: set[str],
                 leaf_lines: Callable[[int], list[str]] | None = None,
-                tail: str | None = None, nan_w: bool = True) -> list[str]:
+                tail: str | None = None, nan_w: bool = True,
+                cut: Callable[[int], list[str] | None] | None = None) -> list[str]:
     """Statements walking tree t, ending with ``leaf[t] = id`` and a jump past the tree.
     ``leaf_lines(id)`` and ``tail`` replace ``id = <id>;`` and ``leaf[t] = id;``; with
-    ``nan_w=False`` every node reads v (NaN stand-ins then go right everywhere)."""
+    ``nan_w=False`` every node reads v (NaN stand-ins then go right everywhere). A split node
+    for which ``cut(node)`` gives statements is not written as code: they stand in its place."""
     nan_left = nan_w and nan_left_used(ir)
     leaf_lines = leaf_lines or (lambda i: [f"    id = {i}u;"])
     tail = f"    leaf[{t}] = id;" if tail is None else tail
@@ -49,8 +51,9 @@ def _tree_lines(ir: TreeEnsembleIR, t: int, walk: WalkInput, used: set[str],
         node, label = stack.pop()
         if label is not None:
             lines.append(f"{label}:")
-        if node < 0:
-            lines += leaf_lines(~node)
+        stop = cut(node) if cut is not None and node >= 0 else None
+        if node < 0 or stop is not None:
+            lines += leaf_lines(~node) if stop is None else stop
             if stack:
                 lines.append(f"    goto {done};")
             elif counter:  # the last leaf falls through to the tail (no label in a one-leaf tree)
@@ -73,11 +76,16 @@ def _tree_lines(ir: TreeEnsembleIR, t: int, walk: WalkInput, used: set[str],
     return lines
 
 
-def _chunks(ir: TreeEnsembleIR) -> list[range]:
-    """Consecutive trees per walk function (each tree's split nodes are contiguous)."""
+def tree_sizes(ir: TreeEnsembleIR) -> list[int]:
+    """Split nodes per tree (each tree's split nodes are contiguous)."""
     roots = ir.roots.astype(int).tolist()
     starts = sorted(r for r in roots if r >= 0) + [ir.n_nodes]
-    sizes = [starts[starts.index(r) + 1] - r if r >= 0 else 0 for r in roots]
+    return [starts[starts.index(r) + 1] - r if r >= 0 else 0 for r in roots]
+
+
+def _chunks(ir: TreeEnsembleIR) -> list[range]:
+    """Consecutive trees per walk function."""
+    sizes = tree_sizes(ir)
     out, start, nodes = [], 0, 0
     for t, n in enumerate(sizes):
         if t > start and (t - start >= CHUNK_TREES or nodes + n > CHUNK_NODES):
