@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -93,3 +93,16 @@ def walk_trees(
             active = cur >= 0
         out[:, t] = ~cur
     return out
+
+
+def walk_float_trees(X: np.ndarray, tree: Any) -> np.ndarray:
+    """walk_trees for sklearn-style splits: float32 ``x <= threshold``, NaN by ``nan_left``
+    (``tree`` has feature, threshold, nan_left, roots, left and right node arrays)."""
+    X = np.asarray(X, dtype=np.float32)
+
+    def go_left(r: np.ndarray, node: np.ndarray) -> np.ndarray:
+        v = X[r, tree.feature[node]]
+        with np.errstate(invalid="ignore"):
+            return (v <= tree.threshold[node]) | (np.isnan(v) & tree.nan_left[node])
+
+    return walk_trees(X.shape[0], tree.roots, tree.left, tree.right, go_left)

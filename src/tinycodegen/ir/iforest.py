@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tinycodegen.ir.base import ModelMeta, Reference, walk_trees
+from tinycodegen.ir.base import ModelMeta, Reference, walk_float_trees
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,14 +59,7 @@ class IsolationForestIR:
         return len(self.feature)
 
     def apply(self, X: np.ndarray) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float32)
-
-        def go_left(r: np.ndarray, node: np.ndarray) -> np.ndarray:
-            v = X[r, self.feature[node]]
-            with np.errstate(invalid="ignore"):
-                return (v <= self.threshold[node]) | (np.isnan(v) & self.nan_left[node])
-
-        return walk_trees(X.shape[0], self.roots, self.left, self.right, go_left)
+        return walk_float_trees(X, self)
 
     def exponent(self, X: np.ndarray) -> np.ndarray:
         """``e = -(depths / denominator)`` per row, depths summed in tree order (as the C)."""

@@ -25,7 +25,7 @@ from functools import cached_property
 
 import numpy as np
 
-from tinycodegen.ir.base import ModelMeta, Reference, rejected_rows, walk_trees
+from tinycodegen.ir.base import ModelMeta, Reference, rejected_rows, walk_float_trees
 
 FIXED_BITS = 15
 FIXED_ONE = 1 << FIXED_BITS
@@ -161,14 +161,7 @@ class TreeEnsembleIR:
     # ---- reference evaluator ---------------------------------------------------------------
     def apply(self, X: np.ndarray) -> np.ndarray:
         """Leaf id reached in every tree, shape (n_rows, n_trees)."""
-        X = np.asarray(X, dtype=np.float32)
-
-        def go_left(r: np.ndarray, node: np.ndarray) -> np.ndarray:
-            v = X[r, self.feature[node]]
-            with np.errstate(invalid="ignore"):
-                return (v <= self.threshold[node]) | (np.isnan(v) & self.nan_left[node])
-
-        return walk_trees(X.shape[0], self.roots, self.left, self.right, go_left)
+        return walk_float_trees(X, self)
 
     def reference(self, X: np.ndarray) -> Reference:
         X = np.asarray(X, dtype=np.float32)
