@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from tinycodegen._version import __version__
-from tinycodegen.emit.common import CSource, c_array, c_double, header, render
+from tinycodegen.emit.common import CSource, c_array, c_double, render
+from tinycodegen.emit.detect_source import detector_source
 from tinycodegen.emit.registry import register_emitter
-from tinycodegen.emit.runtime import runtime_files
 from tinycodegen.emit.transform import RUNTIME as TRANSFORM_RUNTIME
 from tinycodegen.emit.transform import transform_code, transform_decls
-from tinycodegen.ir.detect import EXTRA_FUNCTIONS, header_decls
 from tinycodegen.ir.envelope import EllipticEnvelopeIR
 
 
@@ -31,11 +30,5 @@ def emit_envelope(ir: EllipticEnvelopeIR, name: str) -> CSource:
         " * predict, decision_function and score_samples equal sklearn's (rounded to float)\n"
         " * for every float input. Build with -ffp-contract=off; link with -lm.\n"
     )
-    decls = header_decls(name) + transform_decls(ir.transform, name)
-    files = {f"{name}.h": header(ir.meta, name, "table", guarantee="exact", decls=decls,
-                                 doc=doc, proba=False),
-             f"{name}.c": c_text}
-    files.update(runtime_files(runtime))
-    return CSource(name=name, files=files, n_features=ir.meta.n_features, n_classes=2,
-                   backend="table", extra_functions=EXTRA_FUNCTIONS, proba=False,
-                   guarantee="exact")
+    return detector_source(ir.meta, name, c_text, doc=doc, guarantee="exact", runtime=runtime,
+                           decls=transform_decls(ir.transform, name))

@@ -8,10 +8,9 @@ import math
 import numpy as np
 
 from tinycodegen._version import __version__
-from tinycodegen.emit.common import CSource, c_array, c_double, header, int_type, render
+from tinycodegen.emit.common import CSource, c_array, c_double, int_type, render
+from tinycodegen.emit.detect_source import detector_source
 from tinycodegen.emit.registry import register_emitter
-from tinycodegen.emit.runtime import runtime_files
-from tinycodegen.ir.detect import EXTRA_FUNCTIONS, header_decls
 from tinycodegen.ir.iforest import IsolationForestIR
 from tinycodegen.ir.qiforest import QuantizedIsolationForestIR
 from tinycodegen.ir.trees import float_keys
@@ -64,15 +63,8 @@ def _source(base: IsolationForestIR, name: str, doc: str, guarantee: str, **subs
                     N_TREES=base.n_trees, N_NODES=base.n_nodes, NODE_TABLES=tables, STEP=step,
                     OFFSET=c_double(base.offset), **subs)
     doc += f" * RAM: {4 * base.meta.n_features} bytes of stack (ordered integer keys of x).\n"
-    files = {
-        f"{name}.h": header(base.meta, name, "table", guarantee=guarantee,
-                            decls=header_decls(name), doc=doc, proba=False),
-        f"{name}.c": c_text,
-    }
-    files.update(runtime_files(("tcg_input.h", "tcg_detect.h")))
-    return CSource(name=name, files=files, n_features=base.meta.n_features, n_classes=2,
-                   backend="table", extra_functions=EXTRA_FUNCTIONS, proba=False,
-                   guarantee=guarantee)
+    return detector_source(base.meta, name, c_text, doc=doc, guarantee=guarantee,
+                           runtime=("tcg_input.h", "tcg_detect.h"))
 
 
 @register_emitter("isolation_forest", "table")

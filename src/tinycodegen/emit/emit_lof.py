@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from tinycodegen._version import __version__
-from tinycodegen.emit.common import CSource, c_array, c_double, c_float, header, render
+from tinycodegen.emit.common import CSource, c_array, c_double, c_float, render
+from tinycodegen.emit.detect_source import detector_source
 from tinycodegen.emit.registry import register_emitter
-from tinycodegen.emit.runtime import runtime_files
 from tinycodegen.emit.transform import RUNTIME as TRANSFORM_RUNTIME
 from tinycodegen.emit.transform import transform_code, transform_decls
-from tinycodegen.ir.detect import EXTRA_FUNCTIONS, header_decls
 from tinycodegen.ir.lof import LocalOutlierFactorIR
 
 
@@ -64,11 +63,5 @@ def emit_lof(ir: LocalOutlierFactorIR, name: str) -> CSource:
         " * distances; with a tie sklearn's tree traversal chooses the neighbours' order (last\n"
         " * bits). Every distance is computed: time grows with the training set.\n"
     )
-    decls = header_decls(name) + transform_decls(ir.transform, name)
-    files = {f"{name}.h": header(ir.meta, name, "table", guarantee="band", decls=decls,
-                                 doc=doc, proba=False),
-             f"{name}.c": c_text}
-    files.update(runtime_files(runtime))
-    return CSource(name=name, files=files, n_features=ir.meta.n_features, n_classes=2,
-                   backend="table", extra_functions=EXTRA_FUNCTIONS, proba=False,
-                   guarantee="band")
+    return detector_source(ir.meta, name, c_text, doc=doc, guarantee="band", runtime=runtime,
+                           decls=transform_decls(ir.transform, name))
