@@ -78,3 +78,16 @@ def test_nsl_kdd_predict_exact(nsl_train, nsl_test, nsl_test21) -> None:
         _, _, tied = compiled.ir.scores64(data.X)
         assert report.mismatches == 0 and report.reference_mismatches == 0, report.to_text()
         assert max(report.score_mismatches.values()) <= tied.sum()
+
+
+def test_lof_without_novelty_gets_one_clear_line(tmp_path, capsys) -> None:
+    import joblib
+
+    from tinycodegen.cli import main
+
+    path = tmp_path / "lof.joblib"
+    joblib.dump(LocalOutlierFactor().fit(np.random.default_rng(0).normal(size=(50, 3))), path)
+    code = main(["compile", str(path), "-o", str(tmp_path / "out")])
+    assert code == 2 and not (tmp_path / "out").exists()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "novelty=True" in err[0], err

@@ -26,10 +26,15 @@ def load_model_file(path: str | Path) -> Any:
         raise ModelFileError(
             f"model file {p}: unknown type {suffix or '(none)'}; use .joblib, .pkl or .skops"
         )
-    if not (hasattr(model, "fit") and hasattr(model, "predict")):
+    if not hasattr(model, "fit"):
         raise ModelFileError(
             f"{p} holds a {type(model).__name__}, not a scikit-learn estimator"
         )
+    if not hasattr(model, "predict"):  # e.g. LocalOutlierFactor(novelty=False)
+        hint = (": fit it with novelty=True to predict new rows"
+                if getattr(model, "novelty", None) is False else "")
+        raise ModelFileError(f"{p} holds a {type(model).__name__} that cannot predict new "
+                             f"rows{hint}")
     return model
 
 
