@@ -25,7 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="how the winner's C is written (as compile --format)")
     p.add_argument("--families", default=None,
                    help="comma-separated subset of: DecisionTree, RandomForest, "
-                        "LogisticRegression, LinearSVC, MLP")
+                        "LogisticRegression, LinearSVC, MLP, SVC (RBF, trained on a 2,000-row "
+                        "stratified subsample)")
     p.add_argument("--quantize", default="none,int16,int8",
                    help="quantizations to try (default: none,int16,int8)")
     p.add_argument("--optimize", default="none,speed,size",

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from tinycodegen.search.space import Candidate, build
+from tinycodegen.search.space import MAX_TRAIN_ROWS, Candidate, build
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,13 @@ def where() -> str:
 
 
 def fit(c: Candidate, X: np.ndarray, y: np.ndarray) -> Any:
+    """The candidate fitted on X, y (a seeded stratified subsample where MAX_TRAIN_ROWS says)."""
+    cap = MAX_TRAIN_ROWS.get(c.family)
+    if cap is not None and cap < len(y):
+        from sklearn.model_selection import train_test_split
+
+        idx, _ = train_test_split(np.arange(len(y)), train_size=cap, stratify=y, random_state=0)
+        X, y = X[np.sort(idx)], y[np.sort(idx)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence warnings of the small grids
         return build(c).fit(X.astype(np.float64), y)

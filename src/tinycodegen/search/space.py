@@ -70,6 +70,12 @@ def _linear_svm(C: float) -> Any:  # noqa: N803
     return "onehot", LinearSVC(C=C, max_iter=5000, random_state=0)
 
 
+def _svc(C: float) -> Any:  # noqa: N803
+    from sklearn.svm import SVC
+
+    return "onehot", SVC(kernel="rbf", C=C)
+
+
 def _mlp(hidden: int) -> Any:
     from sklearn.neural_network import MLPClassifier
 
@@ -83,7 +89,10 @@ FAMILIES: dict[str, tuple[Any, dict[str, tuple[Any, ...]], tuple[str, ...]]] = {
     "LogisticRegression": (_logreg, {"C": (0.1, 1.0, 10.0)}, QUANTIZE),
     "LinearSVC": (_linear_svm, {"C": (0.1, 1.0)}, QUANTIZE),
     "MLP": (_mlp, {"hidden": (4, 8, 16)}, QUANTIZE),
+    "SVC": (_svc, {"C": (1.0, 10.0)}, QUANTIZE),
 }
+# Families whose training cost grows too fast for the whole split: a stratified subsample.
+MAX_TRAIN_ROWS = {"SVC": 2_000}
 
 
 def build(c: Candidate) -> Any:
