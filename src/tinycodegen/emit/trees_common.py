@@ -227,10 +227,12 @@ def vote_code(ir: TreeEnsembleIR, name: str, fast_sum: str, *, walk: WalkInput |
     leaf_expr = leaf_expr or f"{name}_leaf(t, {leaf_args})"
     subs = dict(NAME=name, UNAME=name.upper(), SLACK=slack, COUNT_T=count_t, LEAF=leaf_expr,
                 COUNT_READ=ROM_READERS[count_t])
-    decide = render(
-        "tree_decide_exact.c.tmpl" if slack == 0 else "tree_decide_fallback.c.tmpl", **subs
-    ).rstrip("\n")
     n_cols = q.shape[1]
+    decide = render(
+        "tree_decide_exact.c.tmpl" if slack == 0 else
+        "tree_decide_binary.c.tmpl" if k == 2 and dropped else "tree_decide_fallback.c.tmpl",
+        SLACK2=2 * slack, **subs
+    ).rstrip("\n")
     if dropped:
         last = f"    acc[{k - 1}] = {ir.n_trees * FIXED_ONE}u"
         last += "".join(f" - acc[{j}]" for j in range(k - 1)) + ";\n"
