@@ -195,9 +195,10 @@ def fast_sum_loop(ir: TreeEnsembleIR, name: str, leaf_args: str = "v") -> str:
 # ---- the vote: tables, proba64, predict, predict_proba -----------------------------------
 def vote_code(ir: TreeEnsembleIR, name: str, fast_sum: str, *, walk: WalkInput | None = None,
               leaf_args: str = "v", walk_code: str = "", leaf_expr: str | None = None,
-              proba_pre: str = "") -> str:
+              proba_pre: str = "", binary_margin: bool = True) -> str:
     """Leaf tables, ``walk_code`` (the backend's walks, which may read them), the input
-    preparation, proba64, NAME_decide (``fast_sum`` + the decision), predict, predict_proba."""
+    preparation, proba64, NAME_decide (``fast_sum`` + the decision), predict, predict_proba.
+    ``binary_margin``: a binary model's margin test as one unsigned compare."""
     walk = walk or walk_input(ir, name, "table")
     k = ir.meta.n_classes
     q, dropped = columns(ir)
@@ -230,7 +231,8 @@ def vote_code(ir: TreeEnsembleIR, name: str, fast_sum: str, *, walk: WalkInput |
     n_cols = q.shape[1]
     decide = render(
         "tree_decide_exact.c.tmpl" if slack == 0 else
-        "tree_decide_binary.c.tmpl" if k == 2 and dropped else "tree_decide_fallback.c.tmpl",
+        "tree_decide_binary.c.tmpl" if k == 2 and dropped and binary_margin else
+        "tree_decide_fallback.c.tmpl",
         SLACK2=2 * slack, **subs
     ).rstrip("\n")
     if dropped:
@@ -290,7 +292,8 @@ def tree_source(ir: TreeEnsembleIR, name: str, backend: str, template: str, *,
     if fast_sum is None:
         fast_sum = "    {\n" + indent(fast_sum_loop(ir, name, leaf_args), 4) + "\n    }"
     vote = vote_code(ir, name, fast_sum, walk=walk, leaf_args=leaf_args, walk_code=walk_code,
-                     leaf_expr=leaf_expr, proba_pre=proba_pre)
+                     leaf_expr=leaf_expr, proba_pre=proba_pre,
+                     binary_margin=backend != "size")  # size: costs the M0+ 87 cycles (RA)
     c_text = render(template, NAME=name, VERSION=__version__, N_TREES=ir.n_trees,
                     N_NODES=ir.n_nodes, IN_T=walk.in_t, VOTE=vote, **subs)
     decls = PROBA64_DECL.format(name=name)

@@ -199,7 +199,8 @@ def _fpu_lines(n: int) -> list[str]:
     while done < n:
         lo = 0 if first else 1
         k = min(n - done, 16 - lo)
-        out.append(f"vldmia %[p]!, {{s{lo}-s{lo + k - 1}}}" if k > 1 else f"vldmia %[p]!, {{s{lo}}}")
+        regs = f"s{lo}-s{lo + k - 1}" if k > 1 else f"s{lo}"
+        out.append(f"vldmia %[p]!, {{{regs}}}")
         out += [f"vadd.f32 s0, s0, s{r}" for r in range(1, lo + k)]
         first, done = False, done + k
     return [f'        "{line}\\n\\t"' for line in out]
