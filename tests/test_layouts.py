@@ -113,10 +113,11 @@ def test_cli_compile_optimize(tmp_path: Path) -> None:
     assert not (tmp_path / "bad").exists()
 
 
-@pytest.mark.parametrize("n_features", [9, 4])
+@pytest.mark.parametrize("n_features", [9, 4, 41, 17])
 def test_thumb2_input_check_on_the_emulator(n_features: int, tmp_path: Path) -> None:
-    """The speed layout's load-multiple and carry check (Thumb-2 assembly) rejects +-inf and
-    routes NaN on a Cortex-M4F exactly as the host C does (blocks of four values and a tail)."""
+    """The speed layout's input check (Thumb-2 assembly; with the M4F's FPU a load-multiple of
+    up to 16 values and a float sum) rejects +-inf and routes NaN on a Cortex-M4F exactly as the
+    host C does (one and several load-multiples, a finite sum that overflows, inf + -inf)."""
     from tinycodegen.targets import measure
 
     rng = np.random.default_rng(n_features)
@@ -126,6 +127,7 @@ def test_thumb2_input_check_on_the_emulator(n_features: int, tmp_path: Path) -> 
         X, (np.nan_to_num(X[:, 0]) + np.nan_to_num(X[:, -1]) > 0).astype(int))
     compiled = tinycodegen.compile(model, name="th2", optimize="speed")
     assert "ldmia" in compiled.source.files["th2.c"]
+    assert "vadd.f32" in compiled.source.files["th2.c"]
     compiled.write(tmp_path)
     rows = rng.normal(size=(48, n_features)).astype(F32)
     specials = np.array([np.inf, -np.inf, np.nan, 3.4028235e38, -3.4028235e38, -0.0, 1e-45],
@@ -133,6 +135,8 @@ def test_thumb2_input_check_on_the_emulator(n_features: int, tmp_path: Path) -> 
     for i in range(40):  # one special value at every position, then a few at random
         rows[i, i % n_features] = specials[i % len(specials)]
     rows[40:44][rng.random((4, n_features)) < 0.5] = np.inf
+    rows[44], rows[45, :2] = F32(3.4028235e38), (np.inf, -np.inf)  # sum overflows; inf - inf
+    rows[46], rows[47, -1] = F32(-3.4028235e38), np.nan
     host = compiled.predict_index(rows)
     assert (host[np.isinf(rows).any(axis=1)] == -1).all() and (host >= 0).sum() > 20
     m = measure(tmp_path, "th2", rows, "cortex-m4f")
