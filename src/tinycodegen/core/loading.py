@@ -1,0 +1,36 @@
+"""Helpers shared by loaders."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from tinycodegen.core.base import ModelMeta, NanPolicy
+
+
+def feature_names(model: Any) -> tuple[str, ...] | None:
+    names = getattr(model, "feature_names_in_", None)
+    return None if names is None else tuple(str(n) for n in names)
+
+
+def probe_nan_policy(model: Any, n_features: int) -> NanPolicy:
+    """Ask the estimator itself whether it accepts NaN input (it raises ValueError if not)."""
+    try:
+        with warnings.catch_warnings():  # "X does not have valid feature names": expected
+            warnings.simplefilter("ignore", UserWarning)
+            model.predict(np.full((1, n_features), np.nan))
+    except ValueError:
+        return "reject"
+    return "route"
+
+
+def meta_for(model: Any, n_features: int, nan_policy: NanPolicy) -> ModelMeta:
+    return ModelMeta(
+        n_features=n_features,
+        classes=tuple(np.asarray(model.classes_).tolist()),
+        estimator=type(model).__name__,
+        feature_names=feature_names(model),
+        nan_policy=nan_policy,
+    )
