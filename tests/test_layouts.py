@@ -20,8 +20,9 @@ import tinycodegen
 from tinycodegen.build import build
 from tinycodegen.check import check
 from tinycodegen.errors import TinycodegenError
-from tinycodegen.families.registry import emit, load_ir
+from tinycodegen.families.registry import emit
 from tinycodegen.families.trees.emit_packed import pack
+from tinycodegen.lower import load as load_ir
 
 F32 = np.float32
 LAYOUTS = ("speed", "size")

@@ -23,7 +23,7 @@ from tinycodegen.build import build
 from tinycodegen.check import check
 from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.families.linear.ir import LinearIR
-from tinycodegen.families.registry import load_ir
+from tinycodegen.lower import load as load_ir
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 SPECIAL = np.array([np.nan, np.inf, -np.inf], dtype=np.float32)

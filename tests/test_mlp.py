@@ -29,7 +29,7 @@ from tinycodegen.check import check
 from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.families.mlp.activations import EPS32, act32
 from tinycodegen.families.mlp.loader import expit_threshold
-from tinycodegen.families.registry import load_ir
+from tinycodegen.lower import load as load_ir
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 SPECIAL = np.array([np.nan, np.inf, -np.inf], dtype=np.float32)

@@ -26,7 +26,7 @@ from tinycodegen.data import load_rows, sklearn_input
 from tinycodegen.datasets import CATEGORICAL, FEATURE_NAMES, load
 from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.families.pipeline.ir import PipelineTreeIR
-from tinycodegen.families.registry import load_ir
+from tinycodegen.lower import load as load_ir
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 

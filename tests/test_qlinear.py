@@ -34,8 +34,8 @@ from tinycodegen.cli import main
 from tinycodegen.data import nsl_kdd_rows
 from tinycodegen.errors import TinycodegenError
 from tinycodegen.families.mlp import qnet_ops as ops
-from tinycodegen.families.registry import load_ir
 from tinycodegen.hostbench import object_size
+from tinycodegen.lower import load as load_ir
 
 SETTINGS = settings(max_examples=12, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow,

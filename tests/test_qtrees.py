@@ -24,11 +24,12 @@ from tinycodegen.check import check
 from tinycodegen.cli import main
 from tinycodegen.core.base import ModelMeta, rejected_rows
 from tinycodegen.errors import TinycodegenError
-from tinycodegen.families.registry import load_ir, quantize
+from tinycodegen.families.registry import quantize
 from tinycodegen.families.trees.emit_quantized import STRATEGIES, choose_strategy, emit_qtree_table
 from tinycodegen.families.trees.ir import TreeEnsembleIR
 from tinycodegen.families.trees.qpack import child_codes, pack_nodes, unpack
 from tinycodegen.families.trees.quantize import round_leaves
+from tinycodegen.lower import load as load_ir
 
 F32_MAX = np.finfo(np.float32).max
 ET_NAN = trains_on_nan(ExtraTreesClassifier(1))

@@ -17,8 +17,8 @@ from tinycodegen.core.csource import CSource, validate_c_name
 from tinycodegen.core.detect import estimator_classes
 from tinycodegen.data import frame_input
 from tinycodegen.errors import TinycodegenError
-from tinycodegen.families.registry import DEFAULT_BACKEND, load_ir, native_backends
-from tinycodegen.lower import lower
+from tinycodegen.families.registry import DEFAULT_BACKEND, native_backends
+from tinycodegen.lower import load, lower
 
 
 def backends() -> list[str]:
@@ -119,7 +119,7 @@ def compile(model: Any, name: str = "model", backend: str = DEFAULT_BACKEND,
             f"--quantize works with the native backends ({', '.join(native_backends())}), "
             f"not with the comparison backend {backend!r}"
         )
-    load_ir(model)  # same clear errors for unsupported or unfitted models
+    load(model)  # same clear errors for unsupported or unfitted models
     from tinycodegen.core.double_guard import guard_double
 
     return CompiledModel(model=model, source=guard_double(wrapper(model, name)), ir=None)

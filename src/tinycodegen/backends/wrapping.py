@@ -16,7 +16,7 @@ from tinycodegen.core.preprocess import InputTransform
 from tinycodegen.core.runtime import runtime_files
 from tinycodegen.core.transform_c import RUNTIME as TRANSFORM_RUNTIME
 from tinycodegen.core.transform_c import transform_code, transform_decls
-from tinycodegen.families.registry import load_ir
+from tinycodegen.lower import load
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Split:
 
 
 def split_model(model: Any) -> Split:
-    meta = load_ir(model).meta
+    meta = load(model).meta
     transform = None
     estimator = model
     if is_sklearn(model, "Pipeline"):
@@ -37,7 +37,7 @@ def split_model(model: Any) -> Split:
         steps = flat_steps(model)
         estimator = steps[-1][1]
         transform = build_transform(model, steps[:-1])
-    return Split(estimator=estimator, transform=transform, meta=meta, ir=load_ir(estimator))
+    return Split(estimator=estimator, transform=transform, meta=meta, ir=load(estimator))
 
 
 def input_code(split: Split, name: str, ctype: str) -> tuple[str, str]:

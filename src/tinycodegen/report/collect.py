@@ -149,10 +149,10 @@ def _has(model: Any, backend: str) -> bool:
 
     if backend not in OPTIMIZE_MODES:
         return True
-    from tinycodegen.families.registry import load_ir
+    from tinycodegen.lower import load
 
     try:
-        return backend in native_backends(load_ir(model).kind)
+        return backend in native_backends(load(model).kind)
     except TinycodegenError:
         return True  # reported as n/a with the loader's reason
 

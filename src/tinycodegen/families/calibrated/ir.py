@@ -26,6 +26,7 @@ own BLAS rounding band, the ``band`` guarantee.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,6 +148,10 @@ class CalibratedIR:
     responses: tuple[str, ...]  # per member: "decision_function" or "predict_proba"
     calibrators: tuple[tuple[Calibrator, ...], ...]  # per member: 1 (binary) or k
     kind: str = field(default="calibrated", init=False)
+
+    def lowered(self, run: Any) -> Any:
+        """Every member through the passes (a Pipeline attaches its transform to each)."""
+        return dataclasses.replace(self, members=tuple(run(m) for m in self.members))
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:

@@ -1,5 +1,5 @@
 """Loader for CalibratedClassifierCV (method sigmoid or isotonic; ensemble True or False;
-cv="prefit" or a FrozenEstimator): every fitted classifier through ``load_ir``, every calibrator
+cv="prefit" or a FrozenEstimator): every fitted classifier through ``lower.load``, every calibrator
 as numbers (see :mod:`tinycodegen.families.calibrated.ir`)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from tinycodegen.core.base import ModelMeta
 from tinycodegen.core.loading import feature_names
 from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.families.calibrated.ir import METHODS, CalibratedIR, Calibrator
-from tinycodegen.families.registry import load_ir
+from tinycodegen.lower import load
 
 DECISION_KINDS = ("linear", "svc")  # member IRs whose decision_function the C computes
 KIND = "CalibratedClassifierCV"
@@ -79,7 +79,7 @@ def load_calibrated(model: Any) -> CalibratedIR:
             raise UnsupportedModelError(f"{label}: calibrating one-vs-one decision values is not "
                                         "supported (use decision_function_shape='ovr')")
         try:
-            ir = load_ir(est)
+            ir = load(est)
         except UnsupportedModelError as exc:
             raise UnsupportedModelError(f"{label}: {exc}") from None
         if list(ir.meta.classes) != classes:

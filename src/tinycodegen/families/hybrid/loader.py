@@ -1,4 +1,4 @@
-"""Loaders for VotingClassifier and StackingClassifier: each member through ``load_ir``."""
+"""Loaders for VotingClassifier and StackingClassifier: each member through ``lower.load``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tinycodegen.core.base import ModelMeta
 from tinycodegen.core.loading import feature_names
 from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.families.hybrid.ir import METHODS, HybridIR
-from tinycodegen.families.registry import load_ir
+from tinycodegen.lower import load
 
 
 def _members(model: Any, pairs: list[tuple[str, Any]]) -> list[Any]:
@@ -20,7 +20,7 @@ def _members(model: Any, pairs: list[tuple[str, Any]]) -> list[Any]:
     out = []
     for name, est in pairs:
         try:
-            ir = load_ir(est)
+            ir = load(est)
         except UnsupportedModelError as exc:
             raise UnsupportedModelError(
                 f"{kind} member '{name}' ({type(est).__name__}): {exc}"
@@ -91,7 +91,7 @@ def load_stacking(model: Any) -> HybridIR:
     members = _members(model, pairs)
     final_est = model.final_estimator_
     try:
-        final = load_ir(final_est)
+        final = load(final_est)
     except UnsupportedModelError as exc:
         raise UnsupportedModelError(
             f"StackingClassifier final estimator ({type(final_est).__name__}): {exc}"

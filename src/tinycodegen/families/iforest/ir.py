@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -40,6 +41,12 @@ class IsolationForestIR:
     e_min: float  # outlier iff e >= e_min (may be +-inf)
     offset: float  # sklearn's offset_
     kind: str = field(default="isolation_forest", init=False)
+
+    def lowered(self, run: Any) -> Any:
+        """The pass: identical leaf path lengths stored once."""
+        from tinycodegen.core.dedup import dedup_tree_leaves
+
+        return dedup_tree_leaves(self, "leaf_value")
 
     def __post_init__(self) -> None:
         n = len(self.feature)

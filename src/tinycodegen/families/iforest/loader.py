@@ -7,12 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from tinycodegen.core.dedup import dedup_leaves
 from tinycodegen.core.detect import detector_meta
 from tinycodegen.core.loading import feature_names
 from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.families.iforest.ir import IsolationForestIR
-from tinycodegen.families.trees.loader import _flatten, _remap_children, lower_thresholds
+from tinycodegen.families.trees.loader import _flatten, lower_thresholds
 
 WINDOW = 1 << 16  # doubles on each side of the cut whose numpy power is checked to be monotone
 
@@ -45,9 +44,7 @@ def load_iforest(model: Any) -> IsolationForestIR:
         leaf_base += len(values)
     cat = [np.concatenate([p[i] for p in parts]) for i in range(6)]
     roots = np.asarray([p[6] for p in parts], dtype=np.int64)
-    leaf_value, remap = dedup_leaves(cat[5].reshape(-1, 1))
-    left, right, roots = (_remap_children(np.asarray(a, np.int64), remap)
-                          for a in (cat[2], cat[3], roots))
+    left, right = cat[2], cat[3]
     # +inf thresholds stay +inf: the C compares ordered integer keys, and +inf input (which
     # IsolationForest accepts) goes left of them exactly as in sklearn's x <= inf.
     threshold = lower_thresholds(cat[1])
@@ -60,7 +57,7 @@ def load_iforest(model: Any) -> IsolationForestIR:
         meta=detector_meta(n_features, "IsolationForest", feature_names(model), "accept"),
         feature=cat[0].astype(np.int32), threshold=threshold, left=left.astype(np.int32),
         right=right.astype(np.int32), nan_left=cat[4].astype(bool),
-        roots=roots.astype(np.int32), leaf_value=np.ascontiguousarray(leaf_value[:, 0]),
+        roots=roots.astype(np.int32), leaf_value=np.ascontiguousarray(cat[5], dtype=np.float64),
         denominator=denominator, e_min=power_cut(-offset), offset=offset,
     )
 

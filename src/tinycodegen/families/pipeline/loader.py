@@ -15,7 +15,7 @@ from tinycodegen.core.classes import is_sklearn, sklearn_class
 from tinycodegen.core.preprocess import CategoricalInput, InputTransform, NumericOutput
 from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.families.pipeline.steps import Block, Walker, unsupported
-from tinycodegen.families.registry import load_ir
+from tinycodegen.lower import load
 from tinycodegen.names import column_identifiers, comment_text
 
 
@@ -86,7 +86,7 @@ def load_pipeline(model: Any) -> Any:
         raise unsupported(final_name, final, "the last step must be a classifier")
     transform = build_transform(model, steps[:-1])
     try:
-        ir = load_ir(final)
+        ir = load(final)
     except UnsupportedModelError as exc:
         raise UnsupportedModelError(
             f"Pipeline step '{final_name}' ({type(final).__name__}): {exc}"
@@ -97,7 +97,8 @@ def load_pipeline(model: Any) -> Any:
 
 
 def attach(ir: Any, transform: InputTransform, model: Any, final_name: str, final: Any) -> Any:
-    """The IR of transform + estimator: folded for trees, else via the IR's transform field."""
+    """The IR of transform + estimator: pending the fold pass for trees, else via the IR's
+    transform field."""
     meta = dataclasses.replace(
         ir.meta, n_features=transform.n_inputs,
         feature_names=raw_names(model, transform.n_inputs),
@@ -106,10 +107,8 @@ def attach(ir: Any, transform: InputTransform, model: Any, final_name: str, fina
     if ir.kind == "calibrated":  # every fitted classifier takes the transformed input
         members = tuple(attach(m, transform, model, final_name, final) for m in ir.members)
         return dataclasses.replace(ir, members=members, meta=meta)
-    if ir.kind == "tree_ensemble":
-        from tinycodegen.families.pipeline.fold import fold_into_trees
-
-        return fold_into_trees(ir, transform, meta)
+    if getattr(ir, "folds_transform", False):  # the fold pass (tinycodegen.lower) folds it in
+        return dataclasses.replace(ir, fold=(transform, meta))
     fields = {f.name for f in dataclasses.fields(ir)}
     if "transform" not in fields:
         raise UnsupportedModelError(

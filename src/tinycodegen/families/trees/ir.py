@@ -20,8 +20,10 @@ of a float32 with bits ``b`` (as int32) is ``b ^ ((b >> 31) >>> 1)`` (:func:`flo
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -46,7 +48,23 @@ class TreeEnsembleIR:
     # float64 (n_nodes, 2) or None: training weight that reached each node's left / right
     # child. A layout hint only (the inline writer lets the heavier child fall through).
     child_weight: np.ndarray | None = None
+    # A Pipeline's (InputTransform, pipeline ModelMeta) waiting for the fold pass, else None:
+    # only between the pipeline loader and ``lowered`` (tinycodegen.lower.run_passes).
+    fold: Any = None
     kind: str = field(default="tree_ensemble", init=False)
+    folds_transform: ClassVar[bool] = True  # a Pipeline's transform folds into the thresholds
+
+    def lowered(self, run: Any) -> Any:
+        """The passes: identical leaves stored once, then a pending transform folded in."""
+        from tinycodegen.core.dedup import dedup_tree_leaves
+
+        ir = dedup_tree_leaves(self)
+        if self.fold is None:
+            return ir
+        from tinycodegen.families.pipeline.fold import fold_into_trees
+
+        transform, meta = self.fold
+        return fold_into_trees(dataclasses.replace(ir, fold=None), transform, meta)
 
     def __post_init__(self) -> None:
         n = len(self.feature)

@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 
-from tinycodegen.core.dedup import dedup_leaves
 from tinycodegen.core.loading import meta_for, probe_nan_policy
 from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.families.trees.ir import TreeEnsembleIR
@@ -65,8 +64,6 @@ def load_tree_ensemble(model: Any) -> TreeEnsembleIR:
         raise UnsupportedModelError("tree threshold below the float32 range")
     left = np.concatenate(lefts).astype(np.int64)
     right = np.concatenate(rights).astype(np.int64)
-    leaf_values, remap = dedup_leaves(np.concatenate(leaf_vals))
-    left, right, roots = (_remap_children(a, remap) for a in (left, right, roots))
     return TreeEnsembleIR(
         meta=meta_for(model, n_features, probe_nan_policy(model, n_features)),
         feature=np.concatenate(feats).astype(np.int32),
@@ -75,17 +72,10 @@ def load_tree_ensemble(model: Any) -> TreeEnsembleIR:
         right=right.astype(np.int32),
         nan_left=np.concatenate(nans).astype(bool),
         roots=roots.astype(np.int32),
-        leaf_values=leaf_values,
+        leaf_values=np.concatenate(leaf_vals),
         divisor=len(trees),
         child_weight=np.concatenate(weights).reshape(-1, 2).astype(np.float64),
     )
-
-
-def _remap_children(children: np.ndarray, remap: np.ndarray) -> np.ndarray:
-    out = children.copy()
-    leaf = out < 0
-    out[leaf] = ~remap[~out[leaf]]
-    return out
 
 
 def _flatten(tree: Any, n_classes: int, node_base: int, leaf_base: int) -> tuple:
