@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from tinycodegen.core.base import ModelMeta, NanPolicy
+from tinycodegen.errors import TinycodegenError
 
 
 def feature_names(model: Any) -> tuple[str, ...] | None:
@@ -34,3 +35,14 @@ def meta_for(model: Any, n_features: int, nan_policy: NanPolicy) -> ModelMeta:
         feature_names=feature_names(model),
         nan_policy=nan_policy,
     )
+
+
+def require_fitted(model: Any, name: str) -> None:
+    """One clear error for an estimator that was never fitted."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(model)
+    except NotFittedError:
+        raise TinycodegenError(f"{name} is not fitted: call fit() before compiling it") from None

@@ -112,6 +112,7 @@ def load_ir(model: Any) -> Any:
     """The loaded IR of a fitted estimator (its family's loader only: no passes, see
     ``tinycodegen.lower``); one clear error for anything unsupported or unfitted."""
     from tinycodegen.core.classes import sklearn_class
+    from tinycodegen.core.loading import require_fitted
 
     name = sklearn_class(model)
     loader = loaders().get(name)
@@ -119,18 +120,8 @@ def load_ir(model: Any) -> Any:
         raise UnsupportedModelError(
             f"unsupported estimator {name}; supported: {', '.join(supported())}"
         )
-    _require_fitted(model, name)
+    require_fitted(model, name)
     return loader(model)
-
-
-def _require_fitted(model: Any, name: str) -> None:
-    from sklearn.exceptions import NotFittedError
-    from sklearn.utils.validation import check_is_fitted
-
-    try:
-        check_is_fitted(model)
-    except NotFittedError:
-        raise TinycodegenError(f"{name} is not fitted: call fit() before compiling it") from None
 
 
 # ---- IR -> quantized IR ---------------------------------------------------------------------

@@ -22,6 +22,5 @@ FAMILY = Family(
               ("qtree_ensemble", "table"): emit_qtree_table},
     quantizers={"tree_ensemble": quantize_trees},
     refusals={"qtree_ensemble": "already quantized: its integers are the reference"},
-    docs=("README.md",),
     irs={"tree_ensemble": TreeEnsembleIR, "qtree_ensemble": QuantizedTreeIR},
 )
