@@ -14,14 +14,13 @@ from tinycodegen.core.csource import (
     render,
     weakest,
 )
+from tinycodegen.core.members import decision_width
 from tinycodegen.core.runtime import runtime_files
 from tinycodegen.core.transform_c import transform_code
 from tinycodegen.families.calibrated.ir import CLIP_TOP, CalibratedIR, Calibrator
 from tinycodegen.families.hybrid.emit import member_sources, rejects
-from tinycodegen.families.hybrid.members import decision_width
 
 RUNTIME = ("tcg_input.h", "tcg_argmax.h", "tcg_calib.h", "tcg_proba.h", "tcg_preprocess.h")
-TRANSFORM_KINDS = ("svc", "linear", "mlp")  # their predict rejects iff NAME_input does
 DECLS = """
 /* Internal, for composite models: predict_proba in double, unrounded (zeros for rejected
  * input). */
@@ -40,7 +39,7 @@ def accept_code(ir: CalibratedIR, name: str) -> tuple[str, str]:
     code, conds, width = [], [], 0
     for i, m in enumerate(ir.members):
         t = getattr(m, "transform", None)
-        if m.kind not in TRANSFORM_KINDS or t is None:
+        if not getattr(m, "plain_input_check", False) or t is None:  # else: iff NAME_input
             conds += [c for c, _ in rejects(m, f"{name}_m{i}")]
             continue
         if id(t) not in copies:

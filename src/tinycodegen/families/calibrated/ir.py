@@ -18,7 +18,7 @@ Exactness: trees', pipeline trees' and SVCs' double outputs are sklearn's bit fo
 under the BLAS order it was compiled for), so the calibrated probabilities and predict are
 sklearn's (exp from the C library: another libm can differ in rare last bits, as for SVC's Platt
 probabilities). Linear and MLP members compute their outputs within a per-row bound of sklearn's
-(:mod:`tinycodegen.families.hybrid.members`); the bound is carried through the calibrators (their
+(:mod:`tinycodegen.core.members`); the bound is carried through the calibrators (their
 Lipschitz constants), the normalisation and the average, and a row whose arg-max margin is within
 it is *uncertain* (reported like a fallback row): predict is sklearn's except inside sklearn's
 own BLAS rounding band, the ``band`` guarantee.
@@ -28,14 +28,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from tinycodegen.core.base import ModelMeta, Reference
+from tinycodegen.core.members import INFLATE, bitwise, member_outputs
 from tinycodegen.core.numerics import expit
 from tinycodegen.families.hybrid.ir import margin_unsure
-from tinycodegen.families.hybrid.members import INFLATE, bitwise, member_outputs
 
 METHODS = ("sigmoid", "isotonic")
 RESPONSES = ("decision_function", "predict_proba")
@@ -148,6 +148,18 @@ class CalibratedIR:
     responses: tuple[str, ...]  # per member: "decision_function" or "predict_proba"
     calibrators: tuple[tuple[Calibrator, ...], ...]  # per member: 1 (binary) or k
     kind: str = field(default="calibrated", init=False)
+    transform_to_members: ClassVar[bool] = True  # in a Pipeline: every classifier takes it
+    # as a Voting / Stacking member (core.members)
+    decision_width: ClassVar[None] = None
+
+    @property
+    def sklearn_bitwise(self) -> bool:
+        return bool(self.exact)
+
+    def member_outputs(self, X: np.ndarray, need: str) -> tuple:
+        """Its own propagated band (0 over exact classifiers)."""
+        avg, tol, predict, _ = self.evaluate(X)
+        return predict, avg, None, (tol if need == "predict_proba" else np.zeros((len(X), 1)))
 
     def lowered(self, run: Any) -> Any:
         """Every member through the passes (a Pipeline attaches its transform to each)."""

@@ -14,7 +14,6 @@ from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.families.calibrated.ir import METHODS, CalibratedIR, Calibrator
 from tinycodegen.lower import load
 
-DECISION_KINDS = ("linear", "svc")  # member IRs whose decision_function the C computes
 KIND = "CalibratedClassifierCV"
 
 
@@ -87,8 +86,7 @@ def load_calibrated(model: Any) -> CalibratedIR:
                 f"{label} predicts classes {list(ir.meta.classes)}, not the calibrated model's "
                 f"{classes} (a fold without every class)")
         resp = response_method(est)
-        stack = ir.kind == "hybrid" and ir.mode == "stack"
-        if resp == "decision_function" and ir.kind not in DECISION_KINDS and not stack:
+        if resp == "decision_function" and ir.decision_width is None:
             raise UnsupportedModelError(
                 f"{label}: its decision_function (which calibration uses) is not compiled for "
                 f"{ir.kind} models; supported inner models with a decision_function: linear "
@@ -118,6 +116,6 @@ def _width(ir: Any, resp: str, k: int) -> int:
     """Columns sklearn calibrates: binary one (decision or class 1's probability), else k."""
     if resp == "predict_proba":
         return 1 if k == 2 else k
-    from tinycodegen.families.hybrid.members import decision_width
+    from tinycodegen.core.members import decision_width
 
     return decision_width(ir)

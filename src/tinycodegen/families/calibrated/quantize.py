@@ -22,8 +22,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import numpy as np
-
 from tinycodegen.core.qnet_common import Calibration
 from tinycodegen.errors import TinycodegenError, UnsupportedModelError
 from tinycodegen.families.calibrated.ir import CalibratedIR
@@ -34,12 +32,9 @@ from tinycodegen.families.registry import quantize
 def fold(ir: CalibratedIR, i: int, mode: str) -> Any:
     """Classifier i with its sigmoid folded in, as a float IR of its own family."""
     member, cal = ir.members[i], ir.calibrators[i][0]
-    if member.kind == "svc" and ir.responses[i] == "decision_function":
-        return dataclasses.replace(member, prob_a=np.array([cal.a]), prob_b=np.array([-cal.b]))
-    if member.kind == "linear" and ir.responses[i] == "decision_function":
-        coef = -cal.a * member.coef
-        intercept = -(cal.a * member.intercept) - cal.b
-        return dataclasses.replace(member, coef=coef, intercept=intercept, proba="sigmoid")
+    with_sigmoid = getattr(member, "with_sigmoid", None)  # SVCs and linear models have it
+    if with_sigmoid is not None and ir.responses[i] == "decision_function":
+        return with_sigmoid(cal.a, cal.b)
     raise UnsupportedModelError(
         f"--quantize {mode} for CalibratedClassifierCV: classifier {i} is a {member.kind} model "
         "calibrated on its predict_proba; only SVCs and linear models (calibrated on their "

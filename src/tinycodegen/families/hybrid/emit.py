@@ -14,7 +14,6 @@ from tinycodegen.families.hybrid.ir import HybridIR
 from tinycodegen.families.linear.emit import proba_body
 from tinycodegen.families.registry import emit
 
-PLAIN_KINDS = ("tree_ensemble", "svc", "linear", "mlp")
 MODE_DOC = {"hard": "hard voting", "soft": "soft voting", "stack": "stacking"}
 DECLS = """
 /* Internal, for composite models: predict_proba in double, unrounded (zeros for rejected
@@ -46,22 +45,26 @@ def member_sources(ir: HybridIR, name: str) -> tuple[dict[str, str], list[str], 
     return files, headers, weakest(guarantees)
 
 
+def plain_member(member: Any) -> bool:
+    """The member rejects x exactly where the plain input check does (no transform)."""
+    return getattr(member, "plain_input_check", False) and getattr(
+        member, "transform", None) is None
+
+
 def rejects(member: Any, prefix: str) -> list[tuple[str, str]]:
     """(C condition, header declaring it): one condition true when ``member`` (emitted as
     ``prefix``) rejects x. A CalibratedClassifierCV member is asked through its own members (or
     the plain input check): its predict would run the whole calibrated model to answer."""
-    if member.kind != "calibrated":
+    if not hasattr(member, "calibrators"):  # not a CalibratedClassifierCV
         return [(f"{prefix}_predict(x) < 0", f"{prefix}.h")]
-    if all(m.kind in PLAIN_KINDS and getattr(m, "transform", None) is None
-           for m in member.members):
+    if all(plain_member(m) for m in member.members):
         nan_ok = 1 if member.meta.nan_policy == "route" else 0
         return [(f"!tcg_input_ok(x, {member.meta.n_features}, {nan_ok})", "tcg_input.h")]
     return [c for j, m in enumerate(member.members) for c in rejects(m, f"{prefix}_m{j}")]
 
 
 def accept_body(ir: HybridIR, name: str) -> str:
-    plain = all(m.kind in PLAIN_KINDS and getattr(m, "transform", None) is None
-                for m in ir.members)
+    plain = all(plain_member(m) for m in ir.members)
     if plain:
         nan_ok = 1 if ir.meta.nan_policy == "route" else 0
         return f"    return tcg_input_ok(x, {ir.meta.n_features}, {nan_ok});\n"

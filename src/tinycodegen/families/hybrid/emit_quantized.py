@@ -16,9 +16,7 @@ RUNTIME = ("tcg_qnet.h", "tcg_vote.h", "tcg_qvote.h")
 
 def member_call(ir: Any, fn: str) -> str:
     """C expression: the member's integer predict_proba into num, its denominator (0: reject)."""
-    if ir.kind == "qtree_ensemble":
-        return f"{fn}_qscores(x, num) ? {fn.upper()}_SCORE_TOTAL : 0u"
-    return f"{fn}_qproba(x, num)"
+    return str(ir.qproba_call(fn))
 
 
 def soft_body(ir: QHybridIR, name: str) -> str:

@@ -15,7 +15,7 @@ Each member keeps its own IR (and its own C); this IR holds how sklearn combines
 Exactness: trees', pipeline trees' and SVCs' double outputs are sklearn's bit for bit (the SVC's
 on the host it was compiled on), so hard and soft votes over them are exact. Other members
 (linear, MLP) compute their double outputs within a per-row bound of sklearn's
-(:mod:`tinycodegen.families.hybrid.members`); a soft vote or a final score whose margin is within
+(:mod:`tinycodegen.core.members`); a soft vote or a final score whose margin is within
 the
 propagated bound is *uncertain*: the C answers with its own values and the reference marks the
 row (reported like a fallback). Stacking's final scores are correctly rounded, so they are also
@@ -30,8 +30,14 @@ from typing import Any
 import numpy as np
 
 from tinycodegen.core.base import ModelMeta, Reference
+from tinycodegen.core.members import (
+    INFLATE,
+    bitwise,
+    decision_width,
+    member_outputs,
+    standard_outputs,
+)
 from tinycodegen.core.numerics import U64, exact_dot, gamma, proba_from_scores
-from tinycodegen.families.hybrid.members import INFLATE, decision_width, member_outputs
 
 MODES = ("hard", "soft", "stack")
 METHODS = ("predict_proba", "decision_function", "predict")
@@ -48,6 +54,23 @@ class HybridIR:
     passthrough: bool = False
     final: Any | None = None  # stacking: the final linear model's IR
     kind: str = field(default="hybrid", init=False)
+    # as a member of another Voting / Stacking / Calibrated model (core.members)
+    @property
+    def sklearn_bitwise(self) -> bool:
+        """A soft vote of bitwise members (np.average replayed)."""
+        return self.mode == "soft" and all(bitwise(m) for m in self.members)
+
+    @property
+    def decision_width(self) -> int | None:
+        """Stacking: the final estimator's scores; votes have no decision_function."""
+        return int(self.final.n_scores) if self.mode == "stack" else None
+
+    def member_outputs(self, X: np.ndarray, need: str) -> tuple:
+        if need == "decision_function":  # stacking: final scores
+            m, band, bad = self.stack_scores(X)
+            pred = self.reference(X).predict
+            return pred, None, np.where(bad[:, None], 0.0, m), np.where(bad[:, None], 0.0, band)
+        return standard_outputs(self, X, need)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

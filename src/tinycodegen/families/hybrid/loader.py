@@ -50,7 +50,7 @@ def _meta(model: Any, members: list[Any], passthrough: bool = False) -> ModelMet
 
 
 def _require_proba(kind: str, name: str, est: Any, ir: Any) -> None:
-    if not hasattr(est, "predict_proba") or (ir.kind == "svc" and not ir.has_proba):
+    if not hasattr(est, "predict_proba") or not getattr(ir, "has_proba", True):
         raise UnsupportedModelError(
             f"{kind} member '{name}' ({type(est).__name__}) has no predict_proba (an SVC needs "
             "probability=True)"
@@ -96,7 +96,7 @@ def load_stacking(model: Any) -> HybridIR:
         raise UnsupportedModelError(
             f"StackingClassifier final estimator ({type(final_est).__name__}): {exc}"
         ) from None
-    if final.kind != "linear" or getattr(final, "transform", None) is not None:
+    if not getattr(final, "stacking_final", False) or getattr(final, "transform", None) is not None:
         raise UnsupportedModelError(
             f"StackingClassifier final estimator {type(final_est).__name__}: only linear "
             "classifiers (LogisticRegression, LinearSVC, RidgeClassifier, SGDClassifier) are "

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from tinycodegen.core.base import ModelMeta, Reference, rejected_rows
+from tinycodegen.core.base import ModelMeta, Reference
 
 QBITS = 16
 MAX_WEIGHT_SUM = 255
@@ -33,40 +33,20 @@ VOTES = ("hard", "soft")
 
 def has_qproba(ir: Any) -> bool:
     """The member's predict_proba is a quotient of integers the vote can use."""
-    if ir.kind == "qnet":
-        return ir.proba != "none"
-    if ir.kind == "qsvm":
-        return ir.has_proba
-    return ir.kind == "qtree_ensemble"
+    return bool(getattr(ir, "has_qproba", False))
 
 
 def max_den(ir: Any) -> int:
     """Largest denominator the member's integer predict_proba can return."""
-    if ir.kind == "qtree_ensemble":
-        return int(ir.denominator)
-    if ir.kind == "qsvm":
-        return 65535
-    k = ir.meta.n_classes
-    return 65535 * (1 if ir.binary else k)
+    return int(ir.qproba_max_den)
 
 
 def member_qproba(ir: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(int64 numerators (n, k), int64 denominators (n,)): 0 / 0 for rejected rows."""
-    if ir.kind == "qsvm":
-        return ir.qproba(X)
-    if ir.kind == "qtree_ensemble":
-        bad = rejected_rows(X, ir.meta.nan_policy)
-        num = ir.scores(X)
-        den = np.full(len(X), ir.denominator, dtype=np.int64)
-    elif ir.kind == "qnet":
-        bad, acc = ir.logits(X)
-        num, den = ir.proba_ints(acc)
-        num, den = num.astype(np.int64), den.astype(np.int64)
-    else:
+    vote = getattr(ir, "vote_qproba", None)
+    if vote is None:
         raise ValueError(f"qhybrid: no integer predict_proba for {ir.kind} members")
-    num[bad] = 0
-    den[bad] = 0
-    return num, den
+    return vote(X)
 
 
 def q16(num: np.ndarray, den: np.ndarray) -> np.ndarray:

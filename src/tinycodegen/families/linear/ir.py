@@ -37,13 +37,15 @@ computed from the correctly rounded scores in double (exp from <math.h>) and rou
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
 from tinycodegen.core.base import ModelMeta, Reference, rejected_rows
+from tinycodegen.core.members import linear_score_band, standard_outputs
 from tinycodegen.core.numerics import (
     AMAX,
     FLT_MAX,
@@ -93,6 +95,27 @@ class LinearIR:
     proba: ProbaKind  # how sklearn's predict_proba maps the scores
     transform: InputTransform | None = None
     kind: str = field(default="linear", init=False)
+    stacking_final: ClassVar[bool] = True  # a StackingClassifier's final estimator may be one
+    # as a member: its predict rejects exactly where tcg_input_ok (or its NAME_input) does
+    plain_input_check: ClassVar[bool] = True
+    # as a Voting / Stacking / Calibrated member (core.members)
+    sklearn_bitwise: ClassVar[bool] = False
+
+    @property
+    def decision_width(self) -> int:
+        return int(self.n_scores)
+
+    def with_sigmoid(self, a: float, b: float) -> LinearIR:
+        """This model with the sigmoid 1 / (1 + exp(a s + b)) of its score as predict_proba."""
+        coef = -a * self.coef
+        intercept = -(a * self.intercept) - b
+        return dataclasses.replace(self, coef=coef, intercept=intercept, proba="sigmoid")
+
+    def score_band(self, X: np.ndarray) -> np.ndarray:
+        return linear_score_band(self, X)
+
+    def member_outputs(self, X: np.ndarray, need: str) -> tuple:
+        return standard_outputs(self, X, need)
 
     def __post_init__(self) -> None:
         k, n = self.coef.shape

@@ -54,10 +54,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import ClassVar
 
 import numpy as np
 
 from tinycodegen.core.base import ModelMeta, Reference, rejected_rows
+from tinycodegen.core.members import standard_outputs
 from tinycodegen.core.numerics import (
     AMAX,
     FLT_MAX,
@@ -124,6 +126,14 @@ class MLPIR:
     threshold: float  # one output unit: class 1 iff logit >= threshold
     transform: InputTransform | None = None
     kind: str = field(default="mlp", init=False)
+    # as a member: its predict rejects exactly where tcg_input_ok (or its NAME_input) does
+    plain_input_check: ClassVar[bool] = True
+    # as a Voting / Stacking / Calibrated member (core.members)
+    sklearn_bitwise: ClassVar[bool] = False
+    decision_width: ClassVar[None] = None
+
+    def member_outputs(self, X: np.ndarray, need: str) -> tuple:
+        return standard_outputs(self, X, need)
 
     def __post_init__(self) -> None:
         if self.activation not in ACTIVATIONS:

@@ -143,6 +143,30 @@ class QNetIR:
     stats: dict[str, object] = field(default_factory=dict)
     kind: str = field(default="qnet", init=False)
 
+    # ---- as a member of a quantized VotingClassifier (families/hybrid/qir.py) ----
+    @property
+    def has_qproba(self) -> bool:
+        """predict_proba is a quotient of integers the vote can use."""
+        return self.proba != "none"
+
+    @property
+    def qproba_max_den(self) -> int:
+        """Largest denominator vote_qproba returns."""
+        return 65535 * (1 if self.binary else self.meta.n_classes)
+
+    def vote_qproba(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(int64 numerators (n, k), int64 denominators (n,)): 0 / 0 for rejected rows."""
+        bad, acc = self.logits(X)
+        num, den = self.proba_ints(acc)
+        num, den = num.astype(np.int64), den.astype(np.int64)
+        num[bad] = 0
+        den[bad] = 0
+        return num, den
+
+    def qproba_call(self, fn: str) -> str:
+        """C expression: numerators into num, the denominator (0: rejected)."""
+        return f"{fn}_qproba(x, num)"
+
     def __post_init__(self) -> None:
         if self.mode not in ops.QMAX or self.proba not in PROBA_KINDS:
             raise ValueError(f"qnet: bad mode {self.mode!r} or proba kind {self.proba!r}")

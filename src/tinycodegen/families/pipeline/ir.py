@@ -19,10 +19,12 @@ rejected per the trees' policy).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
 from tinycodegen.core.base import ModelMeta, Reference
+from tinycodegen.core.members import standard_outputs
 from tinycodegen.core.preprocess import InputTransform
 from tinycodegen.families.trees.ir import TreeEnsembleIR
 
@@ -37,6 +39,12 @@ class PipelineTreeIR:
     raw_lo: np.ndarray | None = None  # float32 (n_raw,): lowest accepted raw value
     raw_hi: np.ndarray | None = None  # float32 (n_raw,): highest accepted raw value
     kind: str = field(default="pipeline_tree", init=False)
+    # as a Voting / Stacking / Calibrated member (core.members)
+    sklearn_bitwise: ClassVar[bool] = True
+    decision_width: ClassVar[None] = None
+
+    def member_outputs(self, X: np.ndarray, need: str) -> tuple:
+        return standard_outputs(self, X, need)
 
     def __post_init__(self) -> None:
         if self.core.meta.n_features != len(self.raw_src) + self.prep.n_outputs:

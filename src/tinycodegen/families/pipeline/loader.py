@@ -104,7 +104,7 @@ def attach(ir: Any, transform: InputTransform, model: Any, final_name: str, fina
         feature_names=raw_names(model, transform.n_inputs),
         estimator=f"Pipeline({', '.join(transform.steps)}, {final_name}: {ir.meta.estimator})",
     )
-    if ir.kind == "calibrated":  # every fitted classifier takes the transformed input
+    if getattr(ir, "transform_to_members", False):  # each fitted classifier takes it
         members = tuple(attach(m, transform, model, final_name, final) for m in ir.members)
         return dataclasses.replace(ir, members=members, meta=meta)
     if getattr(ir, "folds_transform", False):  # the fold pass (tinycodegen.lower) folds it in

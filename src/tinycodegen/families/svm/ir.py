@@ -27,8 +27,10 @@ data), else as double plus a float copy for the fast path.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import ClassVar
 
 import numpy as np
 
@@ -80,6 +82,29 @@ class SVCIR(OvoLayout):
     dot_exact: bool = True  # dot_order is the host BLAS's; False: a fallback, C equal up to band
     blas: str = ""  # the BLAS the order was probed on (for the header)
     kind: str = field(default="svc", init=False)
+    # as a member: its predict rejects exactly where tcg_input_ok (or its NAME_input) does
+    plain_input_check: ClassVar[bool] = True
+    # as a Voting / Stacking / Calibrated member (core.members)
+    sklearn_bitwise: ClassVar[bool] = True
+
+    def with_sigmoid(self, a: float, b: float) -> SVCIR:
+        """This SVC with Platt's sigmoid 1 / (1 + exp(a d + b)) as its predict_proba."""
+        return dataclasses.replace(self, prob_a=np.array([a]), prob_b=np.array([-b]))
+
+    def member_outputs(self, X: np.ndarray, need: str) -> tuple:
+        n = len(X)
+        ref = self.reference(X, with_proba=False)
+        if need == "predict":
+            return ref.predict, None, None, np.zeros((n, 1))
+        bad, z = self.inputs(X)
+        dec = self.exact_decision_values(z)
+        if need == "predict_proba":
+            p = self.exact_proba(dec)
+            p[bad] = 0.0
+            return ref.predict, p, None, np.zeros(p.shape)
+        d = self.sklearn_decision(dec).reshape(n, -1)
+        d[bad] = 0.0
+        return ref.predict, None, d, np.zeros(d.shape)
 
     def __post_init__(self) -> None:
         k = self.meta.n_classes

@@ -35,6 +35,7 @@ predict_proba writes zeros.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -79,6 +80,19 @@ class QSVMIR(OvoLayout):
     transform: InputTransform | None = None
     stats: dict[str, object] = field(default_factory=dict)
     kind: str = field(default="qsvm", init=False)
+
+    # ---- as a member of a quantized VotingClassifier (families/hybrid/qir.py) ----
+    @property
+    def has_qproba(self) -> bool:
+        return self.has_proba
+
+    qproba_max_den: ClassVar[int] = 65535
+
+    def vote_qproba(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.qproba(X)
+
+    def qproba_call(self, fn: str) -> str:
+        return f"{fn}_qproba(x, num)"
 
     def __post_init__(self) -> None:
         k = self.meta.n_classes

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from tinycodegen.core.base import ModelMeta, Reference, rejected_rows, walk_float_trees
+from tinycodegen.core.members import standard_outputs
 
 FIXED_BITS = 15
 FIXED_ONE = 1 << FIXED_BITS
@@ -52,6 +53,14 @@ class TreeEnsembleIR:
     # only between the pipeline loader and ``lowered`` (tinycodegen.lower.run_passes).
     fold: Any = None
     kind: str = field(default="tree_ensemble", init=False)
+    # as a member: its predict rejects exactly where tcg_input_ok (or its NAME_input) does
+    plain_input_check: ClassVar[bool] = True
+    # as a Voting / Stacking / Calibrated member (core.members)
+    sklearn_bitwise: ClassVar[bool] = True
+    decision_width: ClassVar[None] = None
+
+    def member_outputs(self, X: np.ndarray, need: str) -> tuple:
+        return standard_outputs(self, X, need)
     folds_transform: ClassVar[bool] = True  # a Pipeline's transform folds into the thresholds
 
     def lowered(self, run: Any) -> Any:

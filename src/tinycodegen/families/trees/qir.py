@@ -23,6 +23,7 @@ vector an input reaches.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -51,6 +52,25 @@ class QuantizedTreeIR:
     wide_features: tuple[int, ...] = ()  # int8 mode: features whose bins need 16 bits
     stats: dict[str, int] = field(default_factory=dict)
     kind: str = field(default="qtree_ensemble", init=False)
+
+    # ---- as a member of a quantized VotingClassifier (families/hybrid/qir.py) ----
+    has_qproba: ClassVar[bool] = True
+
+    @property
+    def qproba_max_den(self) -> int:
+        return int(self.denominator)
+
+    def vote_qproba(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        bad = rejected_rows(X, self.meta.nan_policy)
+        num = self.scores(X)
+        den = np.full(len(X), self.denominator, dtype=np.int64)
+        num[bad] = 0
+        den[bad] = 0
+        return num, den
+
+    def qproba_call(self, fn: str) -> str:
+        """The tree vote exports NAME_qscores (bool) and NAME_SCORE_TOTAL, not NAME_qproba."""
+        return f"{fn}_qscores(x, num) ? {fn.upper()}_SCORE_TOTAL : 0u"
 
     def __post_init__(self) -> None:
         if self.mode not in SCALES:

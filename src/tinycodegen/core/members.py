@@ -20,29 +20,27 @@ import numpy as np
 
 from tinycodegen.core.numerics import U64, gamma
 
-BITWISE_KINDS = ("tree_ensemble", "pipeline_tree", "svc")
 APPROX_TOL = 2.0**-30
 INFLATE = 1.0 + 2.0**-20
 
+# What a member IR answers (no kind checks: each IR class says it):
+#   sklearn_bitwise   its double predict_proba is sklearn's bit for bit
+#   decision_width    number of decision_function columns its C computes, None: none
+#   member_outputs(X, need)   the tuple below (standard_outputs for plain members)
+#   score_band(X)     optional: per row and score, the band around sklearn's double score
+#                     (linear models); members without one get APPROX_TOL
+
 
 def bitwise(ir: Any) -> bool:
-    """The member's double predict_proba is sklearn's bit for bit: the bitwise kinds, soft votes
-    of them (np.average replayed) and CalibratedClassifierCV over them."""
-    if ir.kind == "hybrid":
-        return ir.mode == "soft" and all(bitwise(m) for m in ir.members)
-    if ir.kind == "calibrated":
-        return bool(ir.exact)
-    return ir.kind in BITWISE_KINDS
+    """The member's double predict_proba is sklearn's bit for bit."""
+    return bool(ir.sklearn_bitwise)
 
 
 def decision_width(ir: Any) -> int:
-    if ir.kind == "svc":
-        return int(ir.decision_width)
-    if ir.kind == "linear":
-        return int(ir.n_scores)
-    if ir.kind == "hybrid" and ir.mode == "stack":  # the final estimator's scores
-        return int(ir.final.n_scores)
-    raise ValueError(f"{ir.kind} members have no decision_function")
+    width = ir.decision_width
+    if width is None:
+        raise ValueError(f"{ir.kind} members have no decision_function")
+    return int(width)
 
 
 def member_outputs(ir: Any, X: np.ndarray, need: str) -> tuple:
@@ -50,49 +48,40 @@ def member_outputs(ir: Any, X: np.ndarray, need: str) -> tuple:
     outputs as its C computes them and the bound on their distance to sklearn's for ``need``
     (tol has the width of the output used: k for predict_proba, w for decision_function, 1 for
     predict, where it is 0)."""
+    return ir.member_outputs(X, need)
+
+
+def standard_outputs(ir: Any, X: np.ndarray, need: str) -> tuple:
+    """:func:`member_outputs` of a member whose reference gives predict and predict_proba and
+    whose ``decision`` gives decision_function."""
     n = len(X)
-    if ir.kind == "svc":
-        ref = ir.reference(X, with_proba=False)
-        if need == "predict":
-            return ref.predict, None, None, np.zeros((n, 1))
-        bad, z = ir.inputs(X)
-        dec = ir.exact_decision_values(z)
-        if need == "predict_proba":
-            p = ir.exact_proba(dec)
-            p[bad] = 0.0
-            return ref.predict, p, None, np.zeros(p.shape)
-        d = ir.sklearn_decision(dec).reshape(n, -1)
-        d[bad] = 0.0
-        return ref.predict, None, d, np.zeros(d.shape)
-    if ir.kind == "hybrid" and need == "decision_function":  # stacking: final scores
-        m, band, bad = ir.stack_scores(X)
-        pred = ir.reference(X).predict
-        return pred, None, np.where(bad[:, None], 0.0, m), np.where(bad[:, None], 0.0, band)
-    if ir.kind == "calibrated":  # its own propagated band (0 over exact classifiers)
-        avg, tol, predict, _ = ir.evaluate(X)
-        return predict, avg, None, (tol if need == "predict_proba" else np.zeros((n, 1)))
     ref = ir.reference(X)
     if need == "predict":
         return ref.predict, ref.proba, None, np.zeros((n, 1))
     if need == "decision_function":
         d = ir.decision(X).reshape(n, -1)
-        return ref.predict, None, d, _score_tol(ir, X)
+        return ref.predict, None, d, score_tol(ir, X)
     if ref.proba is None:
         raise ValueError(f"{ir.kind} member has no predict_proba reference")
     if bitwise(ir):
         tol = np.zeros(ref.proba.shape)
-    elif ir.kind == "linear":
-        s = _score_tol(ir, X).max(axis=1, keepdims=True)
+    elif hasattr(ir, "score_band"):  # sigmoid / softmax are 1/4- and 1/2-Lipschitz
+        s = ir.score_band(X).max(axis=1, keepdims=True)
         tol = np.broadcast_to(0.5 * s + 2.0**-49, ref.proba.shape).copy()
     else:
         tol = np.full(ref.proba.shape, APPROX_TOL)
     return ref.predict, ref.proba, None, tol
 
 
-def _score_tol(ir: Any, X: np.ndarray) -> np.ndarray:
-    """Linear member: per row and score, the band around sklearn's double score."""
-    if ir.kind != "linear":
-        return np.full((len(X), decision_width(ir)), APPROX_TOL)
+def score_tol(ir: Any, X: np.ndarray) -> np.ndarray:
+    """Per row and score, the band around sklearn's double score."""
+    if hasattr(ir, "score_band"):
+        return ir.score_band(X)
+    return np.full((len(X), decision_width(ir)), APPROX_TOL)
+
+
+def linear_score_band(ir: Any, X: np.ndarray) -> np.ndarray:
+    """A linear model's scores: correctly rounded, sklearn's BLAS sums in some order."""
     _, z = ir.inputs(X)
     mag = np.abs(z) @ np.abs(ir.coef).T + np.abs(ir.intercept)[None, :]
     g = (gamma(ir.n_inputs + 1, U64) + U64) * (1 + gamma(ir.n_inputs + 2, U64))
