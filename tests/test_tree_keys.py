@@ -19,8 +19,8 @@ import tinycodegen
 from helpers import STRICT
 from tinycodegen.build import build
 from tinycodegen.check import check
+from tinycodegen.core.bits import float_keys
 from tinycodegen.families.registry import emit
-from tinycodegen.families.trees.ir import float_keys
 from tinycodegen.lower import load as load_ir
 
 F32 = np.float32

@@ -16,6 +16,7 @@ import textwrap
 
 import numpy as np
 
+from tinycodegen.core.bits import f64_bits
 from tinycodegen.core.csource import c_array, c_double, c_float, c_string, int_type, render
 from tinycodegen.core.preprocess import CodeOutput, InputTransform, NumericOutput, Opcode
 
@@ -164,14 +165,12 @@ class _Writer:
                              f"finite(z[{dst}])) {{\n            return 0;\n        }}\n    }}\n")
 
 
-def _bits(a: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(a, dtype=np.float64).view(np.int64)
 
 
 def indicator(table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(pos per code, low, high per column) if each code's row is all ``low`` but at most one
     column ``pos`` holding ``high`` (one-hot, with drop / infrequent / later scaling)."""
-    bits = _bits(table)
+    bits = f64_bits(table)
     n, w = bits.shape
     lo = np.empty(w, dtype=np.int64)
     hi = np.empty(w, dtype=np.int64)

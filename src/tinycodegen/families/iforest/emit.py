@@ -8,11 +8,11 @@ import math
 import numpy as np
 
 from tinycodegen._version import __version__
+from tinycodegen.core.bits import float_keys
 from tinycodegen.core.csource import CSource, c_array, c_double, int_type, render
 from tinycodegen.core.detect_source import detector_source
 from tinycodegen.families.iforest.ir import IsolationForestIR
 from tinycodegen.families.iforest.qir import QuantizedIsolationForestIR
-from tinycodegen.families.trees.ir import float_keys
 
 STEP = """    const int32_t a = kv[{name}_feat[i]];
 {u}    i = a <= {name}_thr[i]{nan} ? {name}_left[i] : {name}_right[i];

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from tinycodegen.core.bits import f64_from_keys, f64_key
 from tinycodegen.core.detect import detector_meta
 from tinycodegen.core.loading import feature_names
 from tinycodegen.errors import UnsupportedModelError
@@ -62,22 +63,10 @@ def load_iforest(model: Any) -> IsolationForestIR:
     )
 
 
-def _keys_to_doubles(keys: np.ndarray) -> np.ndarray:
-    """Inverse of the ordered int64 key of a double (negative doubles: 63 low bits flipped)."""
-    keys = np.asarray(keys, dtype=np.int64)
-    bits = np.where(keys < 0, keys ^ np.int64(0x7FFFFFFFFFFFFFFF), keys)
-    return bits.view(np.float64)
-
-
-def _key(d: float) -> int:
-    b = int(np.float64(d).view(np.int64))
-    return b ^ 0x7FFFFFFFFFFFFFFF if b < 0 else b
-
-
 def _above(keys: np.ndarray, c: float) -> np.ndarray:
     # sklearn computes 2 ** e on arrays: numpy's array loop (possibly SIMD), never the scalar
     # path, so the probe uses arrays too.
-    return np.power(2, _keys_to_doubles(keys)) > c
+    return np.power(2, f64_from_keys(keys)) > c
 
 
 def power_cut(c: float) -> float:
@@ -86,7 +75,7 @@ def power_cut(c: float) -> float:
     checked to be monotone on WINDOW doubles on either side of the cut, so every e outside that
     window is decided by exact arithmetic (2**e moves by > 2**-37 relative there, far beyond
     any power routine's error of a few units in the last place)."""
-    lo, hi = _key(-np.inf), _key(np.inf)
+    lo, hi = f64_key(-np.inf), f64_key(np.inf)
     if _above(np.array([lo]), c)[0]:
         return -np.inf
     if not _above(np.array([hi]), c)[0]:
@@ -97,11 +86,11 @@ def power_cut(c: float) -> float:
             hi = mid
         else:
             lo = mid
-    window = np.arange(max(hi - WINDOW, _key(-np.inf)), min(hi + WINDOW, _key(np.inf)) + 1)
+    window = np.arange(max(hi - WINDOW, f64_key(-np.inf)), min(hi + WINDOW, f64_key(np.inf)) + 1)
     above = _above(window, c)
     if not (above == (window >= hi)).all():
         raise UnsupportedModelError(
             "IsolationForest: this host's numpy power is not monotone near the decision cut; "
             "exact C cannot be generated for it"
         )
-    return float(_keys_to_doubles(np.array([hi]))[0])
+    return float(f64_from_keys(np.array([hi]))[0])

@@ -18,23 +18,13 @@ import dataclasses
 import numpy as np
 
 from tinycodegen.core.base import ModelMeta
+from tinycodegen.core.bits import f32_from_sign_key as from_key
+from tinycodegen.core.bits import f32_sign_key as key
 from tinycodegen.core.preprocess import CodeOutput, InputTransform, NumericOutput, Op, run_ops
 from tinycodegen.families.pipeline.ir import PipelineTreeIR
 from tinycodegen.families.trees.ir import TreeEnsembleIR
 
 FLT_MAX = np.float32(np.finfo(np.float32).max)
-
-
-def key(x: np.ndarray) -> np.ndarray:
-    """Order-preserving int64 key of float32 values (-0.0 and 0.0 share key 0)."""
-    bits = np.asarray(x, dtype=np.float32).view(np.int32).astype(np.int64)
-    return np.where(bits >= 0, bits, -(bits & 0x7FFFFFFF))
-
-
-def from_key(k: np.ndarray) -> np.ndarray:
-    k = np.asarray(k, dtype=np.int64)
-    bits = np.where(k >= 0, k, (-k) | 0x80000000).astype(np.uint32)
-    return bits.view(np.float32)
 
 
 def g(ops: tuple[Op, ...], x: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinycodegen.core.bits import f32_ukeys
 from tinycodegen.core.csource import c_array, int_type, render, rom_read
 from tinycodegen.families.trees.qir import QuantizedTreeIR
 from tinycodegen.families.trees.qpack import NodePacking, nan_bits
@@ -25,10 +26,7 @@ STRATEGIES = {
 def threshold_keys(thresholds: np.ndarray) -> np.ndarray:
     """tcg_f32_key of each float32 threshold (order-preserving unsigned keys); -0.0 is stored
     as +0.0, so no threshold takes the key 0x7fffffff that an input -0.0 gets."""
-    t = np.asarray(thresholds, dtype=np.float32) + np.float32(0.0)
-    bits = t.view(np.uint32).astype(np.uint64)
-    neg = (bits & 0x80000000) != 0
-    return np.where(neg, (~bits) & 0xFFFFFFFF, bits | 0x80000000).astype(np.uint32)
+    return f32_ukeys(np.asarray(thresholds, dtype=np.float32) + np.float32(0.0))
 
 
 def nan_left_bits(ir: QuantizedTreeIR) -> np.ndarray:

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from tinycodegen.core.base import ModelMeta, Reference, rejected_rows, walk_float_trees
+from tinycodegen.core.bits import float_keys
 from tinycodegen.core.members import standard_outputs
 
 FIXED_BITS = 15
@@ -205,14 +206,6 @@ class TreeEnsembleIR:
         acc[bad] = 0.0
         fallback[bad] = False
         return Reference(predict=predict, proba=acc, fallback=fallback)
-
-
-def float_keys(values: np.ndarray) -> np.ndarray:
-    """Ordered int32 keys of float32 values: for non-NaN x, y, ``x <= y`` iff
-    ``key(x) <= key(y)``, except that -0.0 sorts just below +0.0. The C computes the same
-    (``tcg_key``): negative floats have their 31 low bits flipped."""
-    bits = np.ascontiguousarray(values, dtype=np.float32).view(np.int32)
-    return np.where(bits < 0, bits ^ np.int32(0x7FFFFFFF), bits).astype(np.int32)
 
 
 def _fixed_decides(fixed: np.ndarray, slack: int) -> np.ndarray:
