@@ -16,10 +16,10 @@ from collections.abc import Callable
 from tinycodegen.core.csource import CSource, int_type, render
 from tinycodegen.families.trees.emit_common import (
     WalkInput,
+    aggregation_of,
     indent,
     key_literal,
     nan_left_used,
-    sums,
     tree_source,
     walk_input,
 )
@@ -116,7 +116,7 @@ def emit_inline(ir: TreeEnsembleIR, name: str) -> CSource:
     w_arg = "w" if walk.need_w else "v"
     leaf_t = int_type(0, max(ir.n_leaves - 1, 0))
     walk_code = _walk_functions(ir, name, walk, leaf_t)
-    sm = sums(ir, name)
+    sm = aggregation_of(ir).sums(ir, name)
     if ir.n_trees <= UNROLL_SUM:
         adds = "".join(sm.add(f"leaf[{t}]") for t in range(ir.n_trees))
     else:

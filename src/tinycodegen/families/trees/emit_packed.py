@@ -20,10 +20,10 @@ from tinycodegen.core.csource import CSource, c_array, int_type, render
 from tinycodegen.core.runtime import runtime_files
 from tinycodegen.families.trees.emit_common import (
     WalkInput,
+    aggregation_of,
     fast_sum_loop,
     indent,
     nan_left_used,
-    sums,
     tree_source,
     walk_input,
 )
@@ -123,7 +123,7 @@ def walk_code(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput,
         s.update(GET="(void)v", STEP="")
         out = "\n" + render("tree_packed_leaves_only.c.tmpl", **s)
         if with_sum:
-            sm = sums(ir, name)
+            sm = aggregation_of(ir).sums(ir, name)
             out += "\n" + render("tree_packed_sum_leaves.c.tmpl", N_TREES=ir.n_trees,
                                  DECL=indent(sm.decl, 4), ADD=indent(sm.add("c"), 8),
                                  STORE=indent(sm.store, 4), **s)
@@ -134,7 +134,7 @@ def walk_code(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput,
     if with_sum:
         step = render("tree_packed_step.c.tmpl", **s)
         steps = render("tree_packed_exit.c.tmpl", **s).join([step] * UNROLL)
-        sm = sums(ir, name)
+        sm = aggregation_of(ir).sums(ir, name)
         out += "\n" + render("tree_packed_sum.c.tmpl", N_TREES=ir.n_trees,
                              STEPS=indent(steps, 12), DECL=indent(sm.decl, 4),
                              ADD=indent(sm.add(f"c - {ir.n_nodes}u"), 8),

@@ -15,10 +15,11 @@ from collections.abc import Callable
 import numpy as np
 
 from tinycodegen.core.csource import CSource, render, rom_read
-from tinycodegen.families.trees.emit_common import WalkInput, columns, indent, sums, walk_input
+from tinycodegen.families.trees.emit_common import WalkInput, aggregation_of, indent, walk_input
 from tinycodegen.families.trees.emit_inline import _chunks, _tree_lines
 from tinycodegen.families.trees.emit_packed import Packed, _subs, pack, packed_source
 from tinycodegen.families.trees.ir import TreeEnsembleIR
+from tinycodegen.families.trees.vote import columns
 
 
 def _leaf_adder(q: np.ndarray) -> Callable[[int], list[str]]:
@@ -65,7 +66,7 @@ def avr_sum_code(ir: TreeEnsembleIR, name: str, p: Packed) -> str:
         blocks += tail
     if blocks:
         body += ["    goto shared_end;"] + blocks + ["shared_end:;"]
-    sm = sums(ir, name)
+    sm = aggregation_of(ir).sums(ir, name)
     decl = ", ".join(f"a{j} = 0u" for j in range(n_cols))
     store = "\n".join(f"    {'acc[0] = ' if sm.single else f'acc[{j}] += '}a{j};"
                       for j in range(n_cols))
@@ -156,7 +157,7 @@ def sum_code(ir: TreeEnsembleIR, name: str) -> str:
     n_cols = q.shape[1]
     adder = _leaf_adder(q)
     funcs, calls = [], []
-    sm = sums(ir, name)
+    sm = aggregation_of(ir).sums(ir, name)
     ptr = "&a" if sm.single else "acc"
     for c, trees in enumerate(_chunks(ir)):
         body: list[str] = []

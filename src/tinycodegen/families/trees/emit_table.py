@@ -12,11 +12,11 @@ import numpy as np
 
 from tinycodegen.core.csource import CSource, c_array, int_type, render, rom_read
 from tinycodegen.families.trees.emit_common import (
+    aggregation_of,
     fast_sum_loop,
     indent,
     key_literal,
     nan_left_used,
-    sums,
     tree_source,
     walk_input,
 )
@@ -63,7 +63,7 @@ def _walk_code(ir: TreeEnsembleIR, name: str, in_t: str, get: str) -> str:
     reads = _reads(ir, name)
     step = render("tree_table_step.c.tmpl", GET=get, **reads)
     steps = render("tree_table_exit.c.tmpl").join([step] * UNROLL)
-    sm = sums(ir, name)
+    sm = aggregation_of(ir).sums(ir, name)
     if (ir.roots >= 0).all():  # every root splits: no test before the first step
         head, tail = "do {", "} while (i >= 0);"
     else:

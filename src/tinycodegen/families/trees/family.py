@@ -21,6 +21,7 @@ FAMILY = Family(
               ("tree_ensemble", "speed"): emit_speed, ("tree_ensemble", "size"): emit_size,
               ("qtree_ensemble", "table"): emit_qtree_table},
     quantizers={"tree_ensemble": quantize_trees},
+    docs=("README.md",),
     refusals={"qtree_ensemble": "already quantized: its integers are the reference"},
     irs={"tree_ensemble": TreeEnsembleIR, "qtree_ensemble": QuantizedTreeIR},
 )

@@ -64,6 +64,13 @@ class TreeEnsembleIR:
         return standard_outputs(self, X, need)
     folds_transform: ClassVar[bool] = True  # a Pipeline's transform folds into the thresholds
 
+    @property
+    def aggregation(self) -> Any:
+        """How the leaves become predict / predict_proba: the forest's vote (trees/vote.py)."""
+        from tinycodegen.families.trees.vote import VOTE
+
+        return VOTE
+
     def lowered(self, run: Any) -> Any:
         """The passes: identical leaves stored once, then a pending transform folded in."""
         from tinycodegen.core.dedup import dedup_tree_leaves
