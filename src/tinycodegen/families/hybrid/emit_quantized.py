@@ -3,8 +3,6 @@ emitted by its quantized family's writer as ``NAME_m<i>.c/.h``; ``NAME.c`` votes
 
 from __future__ import annotations
 
-from typing import Any
-
 from tinycodegen._version import __version__
 from tinycodegen.core.csource import CSource, header, render
 from tinycodegen.core.runtime import runtime_files
@@ -14,9 +12,10 @@ from tinycodegen.families.hybrid.qir import QHybridIR, max_den
 RUNTIME = ("tcg_qnet.h", "tcg_vote.h", "tcg_qvote.h")
 
 
-def member_call(ir: Any, fn: str) -> str:
-    """C expression: the member's integer predict_proba into num, its denominator (0: reject)."""
-    return str(ir.qproba_call(fn))
+def member_call(fn: str) -> str:
+    """C expression: the member's integer predict_proba into num, its denominator (0: reject).
+    Every quantized family exports ``uint32_t NAME_qproba(const float *x, uint32_t *num)``."""
+    return f"{fn}_qproba(x, num)"
 
 
 def soft_body(ir: QHybridIR, name: str) -> str:
@@ -26,7 +25,7 @@ def soft_body(ir: QHybridIR, name: str) -> str:
             continue
         fn = f"{name}_m{i}"
         add = "tcg_qvote_add16" if max_den(member) < 65536 else "tcg_qvote_add64"
-        parts.append(render("qhybrid_member.c.tmpl", CALL=member_call(member, fn), ADD=add,
+        parts.append(render("qhybrid_member.c.tmpl", CALL=member_call(fn), ADD=add,
                             W=int(w), UNAME=name.upper()))
     return render("qhybrid_soft.c.tmpl", NAME=name, UNAME=name.upper(), MEMBERS="".join(parts),
                   TOTAL=ir.total)

@@ -163,9 +163,6 @@ class QNetIR:
         den[bad] = 0
         return num, den
 
-    def qproba_call(self, fn: str) -> str:
-        """C expression: numerators into num, the denominator (0: rejected)."""
-        return f"{fn}_qproba(x, num)"
 
     def __post_init__(self) -> None:
         if self.mode not in ops.QMAX or self.proba not in PROBA_KINDS:

@@ -91,8 +91,6 @@ class QSVMIR(OvoLayout):
     def vote_qproba(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return self.qproba(X)
 
-    def qproba_call(self, fn: str) -> str:
-        return f"{fn}_qproba(x, num)"
 
     def __post_init__(self) -> None:
         k = self.meta.n_classes

@@ -33,6 +33,9 @@ DECLS = """
 #define ${UNAME}_QUANTIZE "${MODE}"
 #define ${UNAME}_SCORE_TOTAL ${DEN}u
 int32_t ${NAME}_qscores(const float *x, uint32_t *acc);
+/* The quantized members' common export: predict_proba as integer numerators num[k] and the
+ * returned denominator (${UNAME}_SCORE_TOTAL; 0 and zeros for rejected input). */
+uint32_t ${NAME}_qproba(const float *x, uint32_t *num);
 """
 
 

@@ -68,9 +68,6 @@ class QuantizedTreeIR:
         den[bad] = 0
         return num, den
 
-    def qproba_call(self, fn: str) -> str:
-        """The tree vote exports NAME_qscores (bool) and NAME_SCORE_TOTAL, not NAME_qproba."""
-        return f"{fn}_qscores(x, num) ? {fn.upper()}_SCORE_TOTAL : 0u"
 
     def __post_init__(self) -> None:
         if self.mode not in SCALES:
