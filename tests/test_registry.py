@@ -127,3 +127,35 @@ def test_only_loaders_and_library_runners_import_the_libraries(path: Path) -> No
 def test_the_allowed_list_names_real_modules() -> None:
     for rel in [*ALLOWED, *family_loader_modules()]:
         assert (SRC / rel).is_file(), rel
+
+
+def test_loaders_only_load_and_lower_runs_the_passes() -> None:
+    """registry.load_ir is the family loader alone (leaves as sklearn stores them, a Pipeline's
+    transform pending); lower.load runs the passes (dedup, the fold); lower.lower emits what
+    tinycodegen.compile emits."""
+    import numpy as np
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import tinycodegen
+    from tinycodegen.families.registry import load_ir
+    from tinycodegen.lower import load, lower
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4)).astype(np.float32).astype(np.float64)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    rf = RandomForestClassifier(5, max_depth=4, random_state=0).fit(X, y)
+    raw, low = load_ir(rf), load(rf)
+    assert raw.n_leaves > low.n_leaves == len(np.unique(low.leaf_values, axis=0))
+    assert (raw.reference(X).proba == low.reference(X).proba).all()
+    assert load(rf).leaf_values.tobytes() == low.lowered(load).leaf_values.tobytes()  # idempotent
+    pipe = Pipeline([("s", StandardScaler()), ("rf", rf)]).fit(X, y)
+    pending = load_ir(pipe)
+    assert pending.kind == "tree_ensemble" and pending.fold is not None
+    folded = load(pipe)
+    assert folded.fold is None if folded.kind == "tree_ensemble" else folded.kind == "pipeline_tree"
+    for model in (rf, pipe):
+        ir, source = lower(model, name="m", optimize="size", quantize=None)
+        assert source.files == tinycodegen.compile(model, name="m", optimize="size").source.files
+        assert ir.kind == folded.kind if model is pipe else ir.kind == "tree_ensemble"
