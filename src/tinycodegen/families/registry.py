@@ -1,8 +1,17 @@
 """The one explicit table of model families, and the dispatch that reads it.
 
 Each family folder declares itself once, as ``FAMILY = Family(...)`` in its ``family.py``; the
-tuple :data:`FAMILIES` below lists them all, and every dispatch (estimator -> loader, IR kind ->
+tuple :func:`families` below lists them all, and every dispatch (estimator -> loader, IR kind ->
 emitters and quantizer) reads this table. Nothing is discovered by module names.
+
+Adding a family ``NAME``: a folder ``families/NAME/`` with ``__init__.py``, ``loader.py``
+(reads the estimator only; composites load members through ``tinycodegen.lower.load``),
+``ir.py`` (frozen dataclass with ``kind`` and a NumPy ``reference``; ``lowered(run)`` if a pass
+applies; the member protocol of ``core/members.py`` if it can be a Voting / Stacking /
+Calibrated member), the emitter module(s), ``templates/`` (C templates, names unique across
+families), a quantizer or a refusal, its proof page(s), and ``family.py`` with
+``FAMILY = Family(...)``; then one line in :func:`families`. ``tests/test_registry.py`` checks
+the declaration.
 """
 
 from __future__ import annotations
