@@ -26,8 +26,8 @@ import numpy as np
 
 import tinycodegen
 from tinycodegen.check import check
+from tinycodegen.core.csource import c_float
 from tinycodegen.datasets import nsl_kdd
-from tinycodegen.emit.common import c_float
 
 REPEAT = 3
 HARNESS = r"""#define _POSIX_C_SOURCE 199309L
@@ -136,8 +136,8 @@ def measure_compiled(compiled: tinycodegen.CompiledModel, X: np.ndarray, passes:
 def bare(coef: np.ndarray, intercept: float, X: np.ndarray, passes: int,
          mcu: str) -> tuple[int, float, float | None]:
     """The baseline: one float accumulator, 41 multiply-adds, sign (no bound, no checks)."""
-    from tinycodegen.emit.common import header
-    from tinycodegen.ir.base import ModelMeta
+    from tinycodegen.core.base import ModelMeta
+    from tinycodegen.core.csource import header
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

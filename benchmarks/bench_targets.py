@@ -71,7 +71,7 @@ def specs(names: tuple[str, ...]) -> list[Any]:
 
 
 def backends_for(model: Any) -> tuple[str, ...]:
-    from tinycodegen.loaders import load_ir
+    from tinycodegen.lower import load as load_ir
 
     native = TREE_BACKENDS if load_ir(model).kind in TREE_KINDS else ("table",)
     return (*native, *ANCHORS)

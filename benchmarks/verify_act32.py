@@ -15,8 +15,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from tinycodegen.emit.runtime import runtime_files
-from tinycodegen.ir.activations import EPS32
+from tinycodegen.core.runtime import runtime_files
+from tinycodegen.families.mlp.activations import EPS32
 
 PROGRAM = r"""
 #include <math.h>

@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "tcg_bits.h"
+
 #define TCG_FLT_MAX 3.40282347e+38f
 
 /* 1 if v is +inf or -inf. */
@@ -12,17 +14,6 @@ static inline int tcg_is_inf(float v) { return v > TCG_FLT_MAX || v < -TCG_FLT_M
 
 /* 1 if v is NaN (needs IEEE semantics: do not build with -ffast-math). */
 static inline int tcg_is_nan(float v) { return v != v; }
-
-/* Bit pattern of a float (union punning is defined behaviour in C99). */
-static inline uint32_t tcg_bits(float f)
-{
-    union {
-        float f;
-        uint32_t u;
-    } v;
-    v.f = f;
-    return v.u;
-}
 
 /* 1 if every value is usable: never infinite, and NaN only when nan_ok. Branch-free over the
  * bit patterns: an all-ones exponent (inf or NaN) carries into bit 31 when 2^23 is added. */
@@ -66,35 +57,6 @@ static inline void tcg_zero(float *out, int32_t n)
  * below every one (NaN goes left). No finite float has either key. */
 #define TCG_NAN_RIGHT INT32_MAX
 #define TCG_NAN_LEFT (-INT32_MAX - 1)
-
-/* Bits of a float read as int32_t (exact-width types are two's complement: defined in C99). */
-static inline int32_t tcg_i32(float f)
-{
-    union {
-        float f;
-        int32_t i;
-    } v;
-    v.f = f;
-    return v.i;
-}
-
-/* The float whose bits are b. */
-static inline float tcg_f32(int32_t b)
-{
-    union {
-        float f;
-        int32_t i;
-    } v;
-    v.i = b;
-    return v.f;
-}
-
-/* Ordered key of the non-NaN float with bits b: x <= y iff key(x) <= key(y) (-0 sorts just
- * below +0). Negative floats get their 31 low bits flipped; two instructions on Thumb-2. */
-static inline int32_t tcg_key(int32_t b)
-{
-    return b ^ (int32_t)((0u - ((uint32_t)b >> 31)) >> 1);
-}
 
 /* 1 if f is NaN, tested on the bits (no float compare: no soft-float call on cores without FPU). */
 static inline int tcg_isnan_bits(float f)

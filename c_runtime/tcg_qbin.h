@@ -6,39 +6,8 @@
 
 #include <stdint.h>
 
+#include "tcg_bits.h"
 #include "tcg_rom.h"
-
-/* The IEEE-754 bits of a float (union type punning, as C99 TC3 allows). */
-static inline uint32_t tcg_f32_bits(float v)
-{
-    union {
-        float f;
-        uint32_t u;
-    } c;
-    c.f = v;
-    return c.u;
-}
-
-/* The IEEE-754 bits of a float as int32_t: for floats >= +0 these order like the floats, and
- * every negative float (-0.0 included) has negative bits. */
-static inline int32_t tcg_f32_ibits(float v)
-{
-    union {
-        float f;
-        int32_t i;
-    } c;
-    c.f = v;
-    return c.i;
-}
-
-/* Order-preserving key of non-NaN float bits (branch-free): a < b as floats exactly when
- * key(a) < key(b), except that -0.0 gets 0x7fffffff, just below +0.0's 0x80000000. Against
- * threshold keys made from floats other than -0.0 (tinycodegen stores -0.0 as +0.0), x <= t
- * and x < t are therefore decided exactly as IEEE compares them. */
-static inline uint32_t tcg_f32_key(uint32_t u)
-{
-    return u ^ ((0u - (u >> 31)) | 0x80000000u);
-}
 
 /* How many of the n ascending keys t[0..n-1] (a TCG_ROM table) are below key (binary search;
  * few live registers, for small cores). */

@@ -9,28 +9,8 @@
 #include <stdint.h>
 
 #include "tcg_argmax.h"
+#include "tcg_bits.h"
 #include "tcg_rom.h"
-
-/* Bit pattern of a float (union punning is defined behaviour in C99). */
-static inline uint32_t tcg_q_bits(float f)
-{
-    union {
-        float f;
-        uint32_t u;
-    } b;
-    b.f = f;
-    return b.u;
-}
-
-static inline float tcg_q_from_bits(uint32_t u)
-{
-    union {
-        uint32_t u;
-        float f;
-    } b;
-    b.u = u;
-    return b.f;
-}
 
 /* 1 if the float with these bits is NaN or +-inf (all-ones exponent). */
 static inline uint32_t tcg_q_nonfinite(uint32_t bits)

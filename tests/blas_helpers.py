@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from helpers import REPO
-from tinycodegen.ir import ddot as dd
+from tinycodegen.core import ddot as dd
 
 # OPENBLAS_CORETYPE -> (the architecture threadpoolctl reports, the order tinycodegen replays)
 X86 = {"Prescott": ("Katmai", "openblas_prescott"), "Nehalem": ("Nehalem", "openblas_nehalem"),

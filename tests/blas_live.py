@@ -21,7 +21,7 @@ def main(expected: str) -> dict:
     from blas_helpers import golden_cases, replay
     from svm_helpers import nsl_split, nsl_subsample
     from tinycodegen.check import check
-    from tinycodegen.loaders.svm import aligned_copy, blas_name, host_dot
+    from tinycodegen.families.svm.loader import aligned_copy, blas_name, host_dot
 
     out: dict = {"blas": blas_name()}
     orders = {n: host_dot(n).order for n in (5, 16, 17, 31, 32, 33, 41, 48, 122)}

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from tinycodegen.build import OPT_FLAGS, STRICT_FLAGS
-from tinycodegen.emit.common import CSource
+from tinycodegen.core.csource import CSource
 
 _ROOT = Path(tempfile.gettempdir()) / "tcg_test_c64"
 
@@ -65,7 +65,7 @@ def call64(source: CSource, widths: dict[str, int], X: np.ndarray) -> dict[str, 
 
 def runtime_f32(header: str, fn: str, v: np.ndarray) -> np.ndarray:
     """``float fn(float)`` from a runtime header, applied elementwise."""
-    from tinycodegen.emit.runtime import runtime_files
+    from tinycodegen.core.runtime import runtime_files
 
     files = runtime_files((header, "tcg_fast32.h"))
     glue = (f'#include <stddef.h>\n#include "{header}"\n'

@@ -7,10 +7,10 @@ import itertools
 
 import numpy as np
 
-from tinycodegen.ir.activations import LIPSCHITZ, act64
-from tinycodegen.ir.linear import LinearIR
-from tinycodegen.ir.mlp import MLPIR
-from tinycodegen.ir.numerics import U64, exact_dot, gamma, proba_from_scores
+from tinycodegen.core.numerics import U64, exact_dot, gamma, proba_from_scores
+from tinycodegen.families.linear.ir import LinearIR
+from tinycodegen.families.mlp.activations import LIPSCHITZ, act64
+from tinycodegen.families.mlp.ir import MLPIR
 
 
 def near_boundary(W: np.ndarray, b: np.ndarray, X: np.ndarray, rng) -> np.ndarray:

@@ -142,8 +142,8 @@ def test_speed_layout_on_avr_multiclass_keys_and_nan_equal_host(cache, tmp_path)
     records below their hot nodes): predict and predict_proba on the Uno equal the host C."""
     from sklearn.ensemble import RandomForestClassifier
 
-    from tinycodegen.emit.trees_common import nan_left_used
-    from tinycodegen.emit.trees_speed import AVR_INLINE_NODES
+    from tinycodegen.families.trees.emit_common import nan_left_used
+    from tinycodegen.families.trees.emit_speed import AVR_INLINE_NODES
 
     rng = np.random.default_rng(1)
     X = rng.normal(size=(3000, 6)).astype(np.float32)

@@ -21,10 +21,10 @@ import tinycodegen
 from blas_helpers import X86, golden_cases, golden_dir, golden_dots, replay, runnable_kernels
 from helpers import REPO, STRICT
 from tinycodegen.check import check
+from tinycodegen.core import ddot as dd
 from tinycodegen.errors import BlasOrderWarning
-from tinycodegen.ir import ddot as dd
-from tinycodegen.ir import svm_exact as ex
-from tinycodegen.loaders import svm as svm_loader
+from tinycodegen.families.svm import exact as ex
+from tinycodegen.families.svm import loader as svm_loader
 
 RUNTIME = REPO / "c_runtime"
 C_CALL = {"openblas_prescott": "tcg_ddot_sse2(x, y, n, 0)", "openblas_nehalem": "tcg_ddot_nhm",

@@ -31,7 +31,7 @@ from helpers import STRICT, fit_quietly
 from svm_helpers import boundary_rows, special_rows
 from tinycodegen.check import check
 from tinycodegen.errors import UnsupportedModelError
-from tinycodegen.ir.calibrated import interp, interp_f32
+from tinycodegen.families.calibrated.ir import interp, interp_f32
 
 try:
     from sklearn.frozen import FrozenEstimator

@@ -43,8 +43,8 @@ def test_compile_writes_a_self_contained_folder(rf_file: Path, tmp_path: Path) -
     proc = run_cli("compile", str(rf_file), "-o", str(out), "--name", "nslkdd_rf")
     assert proc.returncode == 0, proc.stderr
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["nslkdd_rf.c", "nslkdd_rf.h", "tcg_argmax.h", "tcg_f64.h", "tcg_input.h",
-                     "tcg_rom.h", "tcg_vote.h"]
+    assert names == ["nslkdd_rf.c", "nslkdd_rf.h", "tcg_argmax.h", "tcg_bits.h", "tcg_f64.h",
+                     "tcg_input.h", "tcg_rom.h", "tcg_vote.h"]
     header = (out / "nslkdd_rf.h").read_text()
     assert "#define NSLKDD_RF_N_FEATURES 41" in header
     assert "#define NSLKDD_RF_N_CLASSES 2" in header
@@ -79,8 +79,8 @@ def test_python_api(example_forest, nsl_test, tmp_path: Path) -> None:
     assert (compiled.predict(X) == example_forest.predict(X)).all()
     assert (compiled.predict_proba(X) == example_forest.predict_proba(X).astype(np.float32)).all()
     written = compiled.write(tmp_path)
-    expected = {"api_rf.c", "api_rf.h", "tcg_argmax.h", "tcg_f64.h", "tcg_input.h", "tcg_rom.h",
-                "tcg_vote.h"}
+    expected = {"api_rf.c", "api_rf.h", "tcg_argmax.h", "tcg_bits.h", "tcg_f64.h", "tcg_input.h",
+                "tcg_rom.h", "tcg_vote.h"}
     assert {p.name for p in written} == expected
 
 

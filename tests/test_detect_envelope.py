@@ -13,8 +13,8 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 import tinycodegen
 from tinycodegen.check import check
-from tinycodegen.ir.detect import DIST_ORDERS
-from tinycodegen.loaders.envelope import host_dist_order
+from tinycodegen.core.detect import DIST_ORDERS
+from tinycodegen.families.envelope.loader import host_dist_order
 
 
 def assert_parity(model, X: np.ndarray) -> None:

@@ -12,7 +12,7 @@ from sklearn.ensemble import IsolationForest
 
 import tinycodegen
 from tinycodegen.check import check
-from tinycodegen.loaders.iforest import power_cut
+from tinycodegen.families.iforest.loader import power_cut
 
 F32_MAX = np.finfo(np.float32).max
 

@@ -13,8 +13,8 @@ from sklearn.neural_network import MLPClassifier
 
 import tinycodegen
 from c_double import _library, predict_with
-from tinycodegen.emit.runtime import runtime_files
-from tinycodegen.ir.numerics import exact_dot, two_prod
+from tinycodegen.core.numerics import exact_dot, two_prod
+from tinycodegen.core.runtime import runtime_files
 
 GLUE = """#include <stddef.h>
 #include "tcg_eft.h"

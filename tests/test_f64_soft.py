@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from c_double import _library
-from tinycodegen.emit.runtime import runtime_files
+from tinycodegen.core.runtime import runtime_files
 
 GLUE = """#include <stddef.h>
 #include "tcg_f64.h"

@@ -19,9 +19,9 @@ from sklearn.tree import DecisionTreeClassifier
 
 import tinycodegen
 from tinycodegen.check import check
-from tinycodegen.ir.pipeline_tree import PipelineTreeIR
-from tinycodegen.ir.preprocess import Opcode
-from tinycodegen.passes.fold_transform import FLT_MAX, accepts, fold_thresholds, g, interval
+from tinycodegen.core.preprocess import Opcode
+from tinycodegen.families.pipeline.fold import FLT_MAX, accepts, fold_thresholds, g, interval
+from tinycodegen.families.pipeline.ir import PipelineTreeIR
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 

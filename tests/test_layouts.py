@@ -19,10 +19,10 @@ from sklearn.tree import DecisionTreeClassifier
 import tinycodegen
 from tinycodegen.build import build
 from tinycodegen.check import check
-from tinycodegen.emit import emit
-from tinycodegen.emit.trees_packed import pack
 from tinycodegen.errors import TinycodegenError
-from tinycodegen.loaders import load_ir
+from tinycodegen.families.registry import emit
+from tinycodegen.families.trees.emit_packed import pack
+from tinycodegen.lower import load as load_ir
 
 F32 = np.float32
 LAYOUTS = ("speed", "size")

@@ -22,8 +22,8 @@ from helpers import STRICT, sklearn_index
 from tinycodegen.build import build
 from tinycodegen.check import check
 from tinycodegen.errors import UnsupportedModelError
-from tinycodegen.ir.linear import LinearIR
-from tinycodegen.loaders import load_ir
+from tinycodegen.families.linear.ir import LinearIR
+from tinycodegen.lower import load as load_ir
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 SPECIAL = np.array([np.nan, np.inf, -np.inf], dtype=np.float32)

@@ -19,7 +19,7 @@ from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
 
 import tinycodegen
 from tinycodegen.check import check
-from tinycodegen.ir.linear_fold import folded_bound_ok, folded_scores
+from tinycodegen.families.linear.fold import folded_bound_ok, folded_scores
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 N_CAT = (3, 5)  # two categorical columns (codes), then numeric ones

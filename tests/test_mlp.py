@@ -27,9 +27,9 @@ from exact_bands import boundary_rows, minmax_scaled, mlp_in_band
 from helpers import STRICT
 from tinycodegen.check import check
 from tinycodegen.errors import UnsupportedModelError
-from tinycodegen.ir.activations import EPS32, act32
-from tinycodegen.loaders import load_ir
-from tinycodegen.loaders.mlp import expit_threshold
+from tinycodegen.families.mlp.activations import EPS32, act32
+from tinycodegen.families.mlp.loader import expit_threshold
+from tinycodegen.lower import load as load_ir
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 SPECIAL = np.array([np.nan, np.inf, -np.inf], dtype=np.float32)

@@ -18,7 +18,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 import tinycodegen
 from strings_helpers import lex, literal_bytes, lr_pipeline, rows
-from tinycodegen.emit.common import GUARANTEES, c_string
+from tinycodegen.core.csource import GUARANTEES, c_string
 from tinycodegen.errors import InvalidNameError, UnsupportedModelError
 from tinycodegen.names import column_identifiers, comment_text, validate_c_name
 

@@ -17,8 +17,8 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.tree import DecisionTreeClassifier
 
 import tinycodegen
-from tinycodegen.emit.common import c_string
-from tinycodegen.emit.runtime import runtime_files
+from tinycodegen.core.csource import c_string
+from tinycodegen.core.runtime import runtime_files
 from tinycodegen.packaging.arduino_build import build_sketch
 from tinycodegen.targets.avr import run_simavr
 

@@ -30,9 +30,9 @@ from sklearn.tree import DecisionTreeClassifier
 import tinycodegen
 from tinycodegen.check import check
 from tinycodegen.data import model_input, sklearn_input
-from tinycodegen.ir.pipeline_tree import PipelineTreeIR
-from tinycodegen.ir.trees import TreeEnsembleIR
-from tinycodegen.passes.fold_transform import FLT_MAX
+from tinycodegen.families.pipeline.fold import FLT_MAX
+from tinycodegen.families.pipeline.ir import PipelineTreeIR
+from tinycodegen.families.trees.ir import TreeEnsembleIR
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 @st.composite

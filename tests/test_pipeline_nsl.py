@@ -25,8 +25,8 @@ from tinycodegen.cli import main
 from tinycodegen.data import load_rows, sklearn_input
 from tinycodegen.datasets import CATEGORICAL, FEATURE_NAMES, load
 from tinycodegen.errors import UnsupportedModelError
-from tinycodegen.ir.pipeline_tree import PipelineTreeIR
-from tinycodegen.loaders import load_ir
+from tinycodegen.families.pipeline.ir import PipelineTreeIR
+from tinycodegen.lower import load as load_ir
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 

@@ -21,7 +21,7 @@ from helpers import fit_quietly
 from qnet_helpers import assert_bit_exact, clang_strict, probe_rows
 from tinycodegen.check import check
 from tinycodegen.errors import TinycodegenError
-from tinycodegen.ir.qhybrid import QBITS
+from tinycodegen.families.hybrid.qir import QBITS
 
 
 def data(k: int = 2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -33,9 +33,9 @@ from qnet_helpers import (
 from tinycodegen.cli import main
 from tinycodegen.data import nsl_kdd_rows
 from tinycodegen.errors import TinycodegenError
+from tinycodegen.families.mlp import qnet_ops as ops
 from tinycodegen.hostbench import object_size
-from tinycodegen.ir import qnet_ops as ops
-from tinycodegen.loaders import load_ir
+from tinycodegen.lower import load as load_ir
 
 SETTINGS = settings(max_examples=12, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow,

@@ -27,8 +27,8 @@ from qnet_helpers import (
     sanitized_outputs,
 )
 from tinycodegen.data import nsl_kdd_rows
+from tinycodegen.families.mlp import qnet_ops as ops
 from tinycodegen.hostbench import object_size
-from tinycodegen.ir import qnet_ops as ops
 
 ACTS = ("relu", "tanh", "logistic", "identity")
 

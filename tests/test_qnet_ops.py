@@ -16,8 +16,8 @@ from sklearn.linear_model import LogisticRegression
 import tinycodegen
 from helpers import REPO, STRICT
 from qnet_helpers import assert_bit_exact, probe_rows
-from tinycodegen.ir import qnet_ops as ops
-from tinycodegen.ir.qnet import QLayer, _check_requant32
+from tinycodegen.families.mlp import qnet_ops as ops
+from tinycodegen.families.mlp.qnet import QLayer, _check_requant32
 
 RUNTIME = REPO / "c_runtime"
 

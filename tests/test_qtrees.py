@@ -22,14 +22,14 @@ from tinycodegen.api import write_files
 from tinycodegen.build import build
 from tinycodegen.check import check
 from tinycodegen.cli import main
-from tinycodegen.emit.emit_qtrees import STRATEGIES, choose_strategy, emit_qtree_table
+from tinycodegen.core.base import ModelMeta, rejected_rows
 from tinycodegen.errors import TinycodegenError
-from tinycodegen.ir.base import ModelMeta, rejected_rows
-from tinycodegen.ir.qtrees_pack import child_codes, pack_nodes, unpack
-from tinycodegen.ir.trees import TreeEnsembleIR
-from tinycodegen.loaders import load_ir
-from tinycodegen.passes import quantize
-from tinycodegen.passes.quantize_trees import round_leaves
+from tinycodegen.families.registry import quantize
+from tinycodegen.families.trees.emit_quantized import STRATEGIES, choose_strategy, emit_qtree_table
+from tinycodegen.families.trees.ir import TreeEnsembleIR
+from tinycodegen.families.trees.qpack import child_codes, pack_nodes, unpack
+from tinycodegen.families.trees.quantize import round_leaves
+from tinycodegen.lower import load as load_ir
 
 F32_MAX = np.finfo(np.float32).max
 ET_NAN = trains_on_nan(ExtraTreesClassifier(1))

@@ -34,7 +34,7 @@ from strings_helpers import (
     lr_pipeline,
     rows,
 )
-from tinycodegen.emit.common import c_string
+from tinycodegen.core.csource import c_string
 
 SPECIAL = ["*/", "/*", "??/", "??!", "??=", "?", "\n", "\r", '"', "'", "\\", "#", "//", "%:",
            "\\\n", "é", "\u2028", "\U0001f600", "\t", "\x7f", "0", "7"]

@@ -22,10 +22,10 @@ from helpers import REPO, STRICT
 from svm_helpers import boundary_rows, special_rows
 from tinycodegen.check import check
 from tinycodegen.errors import UnsupportedModelError
-from tinycodegen.ir import svm_exact as ex
-from tinycodegen.ir.svm_bounds import expf_neg, fast_decide
-from tinycodegen.loaders import load_ir
-from tinycodegen.loaders.svm import aligned_copy, host_dot_order
+from tinycodegen.families.svm import exact as ex
+from tinycodegen.families.svm.bounds import expf_neg, fast_decide
+from tinycodegen.families.svm.loader import aligned_copy, host_dot_order
+from tinycodegen.lower import load as load_ir
 
 U = 2.0**-24
 warnings.filterwarnings("ignore", category=FutureWarning)  # SVC(probability=...) deprecation

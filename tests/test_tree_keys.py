@@ -19,9 +19,9 @@ import tinycodegen
 from helpers import STRICT
 from tinycodegen.build import build
 from tinycodegen.check import check
-from tinycodegen.emit import emit
-from tinycodegen.ir.trees import float_keys
-from tinycodegen.loaders import load_ir
+from tinycodegen.core.bits import float_keys
+from tinycodegen.families.registry import emit
+from tinycodegen.lower import load as load_ir
 
 F32 = np.float32
 NAN_BITS = (0x7FC00000, 0xFFC00000, 0x7F800001, 0xFF800001, 0x7FFFFFFF, 0xFFFFFFFF)

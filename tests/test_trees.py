@@ -12,8 +12,8 @@ from sklearn.tree import DecisionTreeClassifier
 import tinycodegen
 from helpers import trains_on_nan
 from tinycodegen.check import check
-from tinycodegen.loaders import load_ir
-from tinycodegen.loaders.trees import lower_thresholds
+from tinycodegen.families.trees.loader import lower_thresholds
+from tinycodegen.lower import load as load_ir
 
 F32_MAX = np.finfo(np.float32).max
 ET_NAN = trains_on_nan(ExtraTreesClassifier(1))

@@ -66,7 +66,7 @@ def run_cmake(pkg: Path, name: str, csv: Path, build: Path) -> list[str]:
 
 
 def run_arduino(pkg: Path, name: str, csv: Path, build: Path) -> list[str]:
-    from tinycodegen.emit.common import c_string
+    from tinycodegen.core.csource import c_string
     from tinycodegen.packaging.arduino_build import build_sketch
     from tinycodegen.targets.avr import run_simavr
 

@@ -13,13 +13,12 @@ import numpy as np
 
 from tinycodegen.backends import comparison_backends, get_wrapper
 from tinycodegen.build import NativeModel, build
+from tinycodegen.core.csource import CSource, validate_c_name
+from tinycodegen.core.detect import estimator_classes
 from tinycodegen.data import frame_input
-from tinycodegen.emit import DEFAULT_BACKEND, CSource, emit, native_backends, validate_c_name
-from tinycodegen.emit.registry import OPTIMIZE_MODES
 from tinycodegen.errors import TinycodegenError
-from tinycodegen.ir.detect import estimator_classes
-from tinycodegen.loaders import load_ir
-from tinycodegen.passes import quantize as quantize_ir
+from tinycodegen.families.registry import DEFAULT_BACKEND, native_backends
+from tinycodegen.lower import load, lower
 
 
 def backends() -> list[str]:
@@ -98,30 +97,20 @@ def compile(model: Any, name: str = "model", backend: str = DEFAULT_BACKEND,
             optimize: str | None = None) -> CompiledModel:
     """Compile a fitted estimator to C (nothing is written or built until asked).
 
-    ``quantize`` ("int8" / "int16") runs the quantization pass registered for the model's IR
-    kind (tinycodegen.passes) and compiles the quantized IR instead. ``calibration``: training
+    Native backends go through :func:`tinycodegen.lower.lower` (load, passes, quantize, emit).
+    ``quantize`` ("int8" / "int16") runs the quantizer of the model's IR kind (its family's
+    ``family.py``) and compiles the quantized IR instead. ``calibration``: training
     rows in the C's input format (float32; categorical columns as category indices) from which
     linear models and MLPs take their input and activation ranges (default: the ranges the
     model's fitted MinMaxScaler / MaxAbsScaler recorded). ``optimize`` ("speed" / "size")
-    picks the layout of models that have several (tree ensembles: tinycodegen.emit.trees_speed
-    and trees_packed); models with one layout ignore it.
+    picks the layout of models that have several (tree ensembles:
+    tinycodegen.families.trees.emit_speed and emit_packed); models with one layout ignore it.
     """
+    if backend in native_backends() or optimize is not None:
+        ir, source = lower(model, name=name, backend=backend, optimize=optimize,
+                           quantize=quantize, calibration=calibration)
+        return CompiledModel(model=model, source=source, ir=ir, quantize=quantize)
     validate_c_name(name)
-    if optimize is not None and optimize not in OPTIMIZE_MODES:
-        raise TinycodegenError(f"--optimize must be one of {', '.join(OPTIMIZE_MODES)}")
-    if optimize is not None and backend != DEFAULT_BACKEND:
-        raise TinycodegenError(
-            f"--optimize chooses a native layout; it does not combine with --backend {backend}")
-    if backend in native_backends():
-        ir = load_ir(model)
-        if quantize is not None:
-            from tinycodegen.loaders.calibration import calibration_for
-
-            ir = quantize_ir(ir, quantize, calibration_for(model, calibration))
-        if optimize is not None and optimize in native_backends(ir.kind):
-            backend = optimize
-        return CompiledModel(model=model, source=emit(ir, name, backend), ir=ir,
-                             quantize=quantize)
     wrapper = get_wrapper(backend)
     if wrapper is None:
         raise TinycodegenError(f"unknown backend {backend!r}; choose from {', '.join(backends())}")
@@ -130,8 +119,8 @@ def compile(model: Any, name: str = "model", backend: str = DEFAULT_BACKEND,
             f"--quantize works with the native backends ({', '.join(native_backends())}), "
             f"not with the comparison backend {backend!r}"
         )
-    load_ir(model)  # same clear errors for unsupported or unfitted models
-    from tinycodegen.emit.double_guard import guard_double
+    load(model)  # same clear errors for unsupported or unfitted models
+    from tinycodegen.core.double_guard import guard_double
 
     return CompiledModel(model=model, source=guard_double(wrapper(model, name)), ir=None)
 

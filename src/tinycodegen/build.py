@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from tinycodegen.emit.common import CSource
+from tinycodegen.core.csource import CSource
 from tinycodegen.errors import BuildError, DataError, ToolMissingError
 
 STRICT_FLAGS = ("-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Wconversion",

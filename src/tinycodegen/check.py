@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from tinycodegen.api import CompiledModel
-from tinycodegen.ir.detect import estimator_classes, is_detector
+from tinycodegen.core.detect import estimator_classes, is_detector
 
 
 @dataclass

@@ -123,7 +123,7 @@ def _listed(names: list[str]) -> str:
 
 
 def _column_transformer_first(model: Any) -> bool:
-    from tinycodegen.loaders.classes import is_sklearn
+    from tinycodegen.core.classes import is_sklearn
 
     return is_sklearn(model, "Pipeline") and is_sklearn(model.steps[0][1], "ColumnTransformer")
 
@@ -131,7 +131,7 @@ def _column_transformer_first(model: Any) -> bool:
 def _categorical(model: Any) -> tuple[Any, ...]:
     if model is None:
         return ()
-    from tinycodegen.loaders.pipeline import categorical_inputs
+    from tinycodegen.families.pipeline.loader import categorical_inputs
 
     return categorical_inputs(model)
 
@@ -183,7 +183,7 @@ def sklearn_input(model: Any, X: np.ndarray) -> Any:
     for j in range(X.shape[1]):
         v = X[:, j].astype(np.float64)
         if j in cats:
-            from tinycodegen.loaders.pipeline_steps import unseen_value
+            from tinycodegen.families.pipeline.steps import unseen_value
 
             values = cats[j].values
             ok = np.isfinite(v) & (v == np.floor(v)) & (v >= -1) & (v < len(values))

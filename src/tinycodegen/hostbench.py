@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from tinycodegen.build import run_compiler, write_sources
-from tinycodegen.emit.common import CSource
+from tinycodegen.core.csource import CSource
 
 SIZE_SECTIONS = re.compile(r"^\.(text|data|rodata)")
 

@@ -3,7 +3,7 @@
 A string from outside (step names, estimator descriptions, feature and column names, class labels,
 category values, ``--name``) reaches C only in one of three forms:
 
-- an escaped string literal (:func:`tinycodegen.emit.common.c_string`);
+- an escaped string literal (:func:`tinycodegen.core.csource.c_string`);
 - a C identifier: a model name checked by :func:`validate_c_name`, or an identifier *derived*
   from a column name by :func:`column_identifiers` (letters, digits and single underscores,
   collisions resolved; the original name stays in the header as a string literal);

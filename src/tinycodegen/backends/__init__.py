@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tinycodegen.emit.common import CSource
+from tinycodegen.core.csource import CSource
 
 Wrapper = Callable[[Any, str], CSource]
 _WRAPPERS: dict[str, Wrapper] = {}

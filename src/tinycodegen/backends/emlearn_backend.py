@@ -16,7 +16,7 @@ import numpy as np
 
 from tinycodegen.backends import register_wrapper
 from tinycodegen.backends.wrapping import extra_decls, extra_files, input_code, split_model
-from tinycodegen.emit.common import CSource, header
+from tinycodegen.core.csource import CSource, header
 from tinycodegen.errors import TinycodegenError
 
 # Without preprocessing emlearn reads x itself, as its users call it (no copy in the timing).

@@ -18,11 +18,11 @@ from typing import Any
 
 from tinycodegen.backends import register_wrapper
 from tinycodegen.backends.wrapping import extra_decls, extra_files, input_code, split_model
-from tinycodegen.emit.common import CSource, header
-from tinycodegen.emit.emit_linear import proba_call
-from tinycodegen.emit.runtime import runtime_files
+from tinycodegen.core.classes import is_sklearn
+from tinycodegen.core.csource import CSource, header
+from tinycodegen.core.runtime import runtime_files
 from tinycodegen.errors import TinycodegenError
-from tinycodegen.loaders.classes import is_sklearn
+from tinycodegen.families.linear.emit import proba_call
 
 DEC_DECL = """
 /* m2cgen's score: sklearn's decision_function ({k} values), rounded to float. */

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tinycodegen.emit.runtime import runtime_files
-from tinycodegen.emit.transform import RUNTIME as TRANSFORM_RUNTIME
-from tinycodegen.emit.transform import transform_code, transform_decls
-from tinycodegen.ir.preprocess import InputTransform
-from tinycodegen.loaders import load_ir
-from tinycodegen.loaders.classes import is_sklearn
+from tinycodegen.core.classes import is_sklearn
+from tinycodegen.core.preprocess import InputTransform
+from tinycodegen.core.runtime import runtime_files
+from tinycodegen.core.transform_c import RUNTIME as TRANSFORM_RUNTIME
+from tinycodegen.core.transform_c import transform_code, transform_decls
+from tinycodegen.lower import load
 
 
 @dataclass(frozen=True)
@@ -28,16 +28,16 @@ class Split:
 
 
 def split_model(model: Any) -> Split:
-    meta = load_ir(model).meta
+    meta = load(model).meta
     transform = None
     estimator = model
     if is_sklearn(model, "Pipeline"):
-        from tinycodegen.loaders.pipeline import build_transform, flat_steps
+        from tinycodegen.families.pipeline.loader import build_transform, flat_steps
 
         steps = flat_steps(model)
         estimator = steps[-1][1]
         transform = build_transform(model, steps[:-1])
-    return Split(estimator=estimator, transform=transform, meta=meta, ir=load_ir(estimator))
+    return Split(estimator=estimator, transform=transform, meta=meta, ir=load(estimator))
 
 
 def input_code(split: Split, name: str, ctype: str) -> tuple[str, str]:

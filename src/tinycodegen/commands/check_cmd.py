@@ -7,10 +7,8 @@ import argparse
 from tinycodegen.api import backends, compile
 from tinycodegen.check import check
 from tinycodegen.data import load_rows
-from tinycodegen.emit import DEFAULT_BACKEND
-from tinycodegen.emit.registry import OPTIMIZE_MODES
+from tinycodegen.families.registry import DEFAULT_BACKEND, OPTIMIZE_MODES, QUANTIZE_MODES
 from tinycodegen.modelio import load_model_file
-from tinycodegen.passes import QUANTIZE_MODES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -7,12 +7,10 @@ import sys
 from pathlib import Path
 
 from tinycodegen.api import backends, compile
-from tinycodegen.emit import DEFAULT_BACKEND
-from tinycodegen.emit.registry import OPTIMIZE_MODES
 from tinycodegen.errors import one_line
+from tinycodegen.families.registry import DEFAULT_BACKEND, OPTIMIZE_MODES, QUANTIZE_MODES
 from tinycodegen.modelio import load_model_file
 from tinycodegen.packaging import FORMATS
-from tinycodegen.passes import QUANTIZE_MODES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

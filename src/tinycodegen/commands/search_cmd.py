@@ -47,7 +47,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tinycodegen.emit import validate_c_name
+    from tinycodegen.core.csource import validate_c_name
     from tinycodegen.errors import TinycodegenError
     from tinycodegen.search.run import Budget, nsl_kdd_data, run_search
     from tinycodegen.search.space import FAMILIES, LAYOUTS, QUANTIZE, default_space

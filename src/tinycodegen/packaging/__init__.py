@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from tinycodegen.emit import CSource, validate_c_name
+from tinycodegen.core.csource import CSource, validate_c_name
 from tinycodegen.errors import TinycodegenError
 
 

@@ -11,7 +11,7 @@ prints the class label and the inference time in microseconds (micros(): 4 us st
 
 from __future__ import annotations
 
-from tinycodegen.emit.runtime import runtime_files
+from tinycodegen.core.runtime import runtime_files
 from tinycodegen.packaging import PACKAGE_VERSION, SRC, URL, PackageInfo, properties_text
 
 CATEGORY = "Data Processing"  # one of the specification's fixed categories

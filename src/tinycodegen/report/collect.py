@@ -145,15 +145,14 @@ def collect(models: list[tuple[str, Any]], X: np.ndarray, *, X_sklearn: Any = No
 def _has(model: Any, backend: str) -> bool:
     """False for a native layout the model's kind does not have (``speed`` / ``size`` are tree
     layouts): such rows are left out rather than reported as n/a."""
-    from tinycodegen.emit import native_backends
-    from tinycodegen.emit.registry import OPTIMIZE_MODES
+    from tinycodegen.families.registry import OPTIMIZE_MODES, native_backends
 
     if backend not in OPTIMIZE_MODES:
         return True
-    from tinycodegen.loaders import load_ir
+    from tinycodegen.lower import load
 
     try:
-        return backend in native_backends(load_ir(model).kind)
+        return backend in native_backends(load(model).kind)
     except TinycodegenError:
         return True  # reported as n/a with the loader's reason
 

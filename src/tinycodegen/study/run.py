@@ -14,9 +14,9 @@ import numpy as np
 import tinycodegen
 from tinycodegen.build import cache_root
 from tinycodegen.check import check
+from tinycodegen.core.detect import is_detector
 from tinycodegen.datasets import nsl_kdd
 from tinycodegen.errors import TinycodegenError
-from tinycodegen.ir.detect import is_detector
 from tinycodegen.report.collect import DEFAULT_BUDGET
 from tinycodegen.study.metrics import binary_metrics
 from tinycodegen.study.models import SPECS, ModelSpec

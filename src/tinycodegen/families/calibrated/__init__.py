@@ -1,0 +1,1 @@
+"""The calibrated family (see family.py)."""

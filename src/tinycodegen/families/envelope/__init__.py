@@ -1,0 +1,1 @@
+"""The envelope family (see family.py)."""

@@ -1,0 +1,1 @@
+"""The hybrid family (see family.py)."""

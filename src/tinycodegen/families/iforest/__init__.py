@@ -1,0 +1,1 @@
+"""The iforest family (see family.py)."""

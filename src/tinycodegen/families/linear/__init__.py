@@ -1,0 +1,1 @@
+"""The linear family (see family.py)."""

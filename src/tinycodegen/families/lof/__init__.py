@@ -1,0 +1,1 @@
+"""The lof family (see family.py)."""

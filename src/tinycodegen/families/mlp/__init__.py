@@ -1,0 +1,1 @@
+"""The mlp family (see family.py)."""

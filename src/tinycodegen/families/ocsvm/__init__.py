@@ -1,0 +1,1 @@
+"""The ocsvm family (see family.py)."""

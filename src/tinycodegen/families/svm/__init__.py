@@ -1,0 +1,1 @@
+"""The svm family (see family.py)."""

@@ -1,0 +1,169 @@
+"""Packed node records for tree ensembles: the ``size`` layout, and the slow paths of ``speed``.
+
+Every split node is one record (``uint32_t``, or ``uint64_t`` for very large forests) holding
+three fields: the index of its (feature, threshold) pair and the codes of its two children. A
+child code ``c < N`` (``N`` = number of split nodes) is split node ``c``; ``c >= N`` is leaf
+vector ``c - N``. Pairs are deduplicated: ``NAME_pkey`` holds each pair's int32 key (see
+``trees_common``: raw float bits, or ordered keys), ``NAME_pfeat`` its feature. One walk step is a
+record load, the pair's feature and key, the input and one compare; the tables are
+``static const TCG_ROM`` (read through ``TCG_ROM_*``: program memory on AVR).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from tinycodegen.core.csource import CSource, c_array, int_type, render
+from tinycodegen.core.runtime import runtime_files
+from tinycodegen.families.trees.emit_common import (
+    WalkInput,
+    aggregation_of,
+    fast_sum_loop,
+    indent,
+    nan_left_used,
+    tree_source,
+    walk_input,
+)
+from tinycodegen.families.trees.ir import TreeEnsembleIR
+
+UNROLL = 4  # walk steps per loop pass in NAME_sum (fewer taken branches on Cortex-M)
+
+
+@dataclass(frozen=True)
+class Packed:
+    """The record layout of one model: ``words`` uint32 per node (1: the three fields packed,
+    3: one word each, for forests too large for 32 bits)."""
+
+    words: np.ndarray  # uint32 (n_nodes * per_node,)
+    per_node: int
+    pair_feat: np.ndarray  # (n_pairs,)
+    pair_key: np.ndarray  # int32 (n_pairs,)
+    roots: np.ndarray  # child codes of the roots
+    pair_bits: int
+    child_bits: int
+    n_leaves: int
+
+
+def _bits(n: int) -> int:
+    return max(int(n - 1).bit_length(), 1)
+
+
+def pack(ir: TreeEnsembleIR) -> Packed:
+    keys = ir.threshold_keys.astype(np.int64)
+    pairs = np.stack([ir.feature.astype(np.int64), keys], axis=1)
+    if ir.n_nodes:
+        pairs, pair_idx = np.unique(pairs, axis=0, return_inverse=True)
+    else:
+        pairs, pair_idx = np.zeros((1, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)
+    pair_idx = np.asarray(pair_idx, dtype=np.uint64).reshape(-1)
+    n_leaves = ir.n_leaves
+
+    def code(c: np.ndarray) -> np.ndarray:
+        c = c.astype(np.int64)
+        return np.where(c >= 0, c, ir.n_nodes + ~c).astype(np.uint64)
+
+    pb, cb = _bits(len(pairs)), _bits(n_leaves + ir.n_nodes)
+    left, right = code(ir.left), code(ir.right)
+    if pb + 2 * cb <= 32:
+        words = pair_idx | (left << np.uint64(pb)) | (right << np.uint64(pb + cb))
+        per_node = 1
+    else:
+        words = np.stack([pair_idx, left, right], axis=1).reshape(-1)
+        per_node = 3
+    return Packed(words.astype(np.uint32), per_node, pairs[:, 0], pairs[:, 1].astype(np.int32),
+                  code(ir.roots), pb, cb, n_leaves)
+
+
+def _reader(ctype: str) -> str:
+    return {"uint8_t": "TCG_ROM_U8", "uint16_t": "TCG_ROM_U16"}.get(ctype, "TCG_ROM_U32")
+
+
+def node_tables(ir: TreeEnsembleIR, name: str, p: Packed) -> str:
+    ft = int_type(0, max(ir.meta.n_features - 1, 0))
+    code_t = int_type(0, int(p.roots.max(initial=0)))
+    out = ""
+    if ir.n_nodes:
+        out += c_array("TCG_ROM uint32_t", f"{name}_rec", [f"0x{int(r):x}u" for r in p.words], 8)
+        out += c_array(f"TCG_ROM {ft}", f"{name}_pfeat", p.pair_feat.tolist(), per_line=24)
+        out += c_array("TCG_ROM int32_t", f"{name}_pkey", [str(int(k)) for k in p.pair_key], 8)
+    out += c_array(f"TCG_ROM {code_t}", f"{name}_root", p.roots.tolist(), per_line=16)
+    if nan_left_used(ir):
+        bits = np.packbits(ir.nan_left.astype(np.uint8), bitorder="little")
+        out += "/* bit i: NaN at node i goes left (sklearn's missing_go_to_left) */\n"
+        out += c_array("TCG_ROM uint8_t", f"{name}_nanl", [f"0x{b:02x}u" for b in bits], 12)
+    return out
+
+
+def _subs(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput) -> dict[str, object]:
+    ft = int_type(0, max(ir.meta.n_features - 1, 0))
+    code_t = int_type(0, int(p.roots.max(initial=0)))
+    L = f"{ir.n_nodes}u"
+    if p.per_node == 1:
+        rec = f"const uint32_t r = TCG_ROM_U32(&{name}_rec[c]);"
+        pair = f"r & {(1 << p.pair_bits) - 1}u"
+        left = f"(r >> {p.pair_bits}) & {(1 << p.child_bits) - 1}u"
+        right = f"r >> {p.pair_bits + p.child_bits}"
+    else:
+        rec = "const uint32_t j = 3u * c;"
+        pair, left = f"TCG_ROM_U32(&{name}_rec[j])", f"TCG_ROM_U32(&{name}_rec[j + 1u])"
+        right = f"TCG_ROM_U32(&{name}_rec[j + 2u])"
+    return dict(NAME=name, IN_T=walk.in_t, L=L, REC=rec, PAIR=pair, LEFT=left, RIGHT=right,
+                GET=walk.get("v", f"{_reader(ft)}(&{name}_pfeat[q])"), ROOT=_reader(code_t))
+
+
+def walk_code(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput,
+              with_sum: bool = True) -> str:
+    """``NAME_leaf`` (one tree, NaN stand-ins honoured) and, with ``with_sum``, ``NAME_sum``
+    (all trees, fixed-point sums: predict's fast path)."""
+    s = _subs(ir, name, p, walk)
+    if ir.n_nodes == 0:  # every tree is one leaf: no walk, the root codes are the leaves
+        s.update(GET="(void)v", STEP="")
+        out = "\n" + render("tree_packed_leaves_only.c.tmpl", **s)
+        if with_sum:
+            sm = aggregation_of(ir).sums(ir, name)
+            out += "\n" + render("tree_packed_sum_leaves.c.tmpl", N_TREES=ir.n_trees,
+                                 DECL=indent(sm.decl, 4), ADD=indent(sm.add("c"), 8),
+                                 STORE=indent(sm.store, 4), **s)
+        return out
+    leaf_step = render("tree_packed_nan.c.tmpl" if nan_left_used(ir) else
+                       "tree_packed_step.c.tmpl", **s)
+    out = "\n" + render("tree_packed_leaf.c.tmpl", STEP=indent(leaf_step, 8), **s)
+    if with_sum:
+        step = render("tree_packed_step.c.tmpl", **s)
+        steps = render("tree_packed_exit.c.tmpl", **s).join([step] * UNROLL)
+        sm = aggregation_of(ir).sums(ir, name)
+        out += "\n" + render("tree_packed_sum.c.tmpl", N_TREES=ir.n_trees,
+                             STEPS=indent(steps, 12), DECL=indent(sm.decl, 4),
+                             ADD=indent(sm.add(f"c - {ir.n_nodes}u"), 8),
+                             STORE=indent(sm.store, 4), **s)
+    return out
+
+
+def fast_sum_code(ir: TreeEnsembleIR, name: str) -> str:
+    """predict's sums: ``NAME_sum`` for rows whose NaN stand-ins (if any) all go right, the
+    NaN-aware ``NAME_leaf`` per tree otherwise."""
+    if nan_left_used(ir):
+        return render("tree_table_predict_nan.c.tmpl", NAME=name,
+                      LOOP=indent(fast_sum_loop(ir, name), 4)).rstrip("\n")
+    return f"    {name}_sum(v, acc);"
+
+
+def packed_source(ir: TreeEnsembleIR, name: str, backend: str, *, extra_code: str = "",
+                  own_sum: bool = True, doc: str = "", scan: str = "tcg_scan") -> CSource:
+    """C of a packed-record model; ``extra_code`` (after the tables) may define ``NAME_sum``
+    itself (``own_sum=False``) and the input check ``scan``."""
+    walk = dataclasses.replace(walk_input(ir, name, "table"), scan=scan)
+    p = pack(ir)
+    code = walk_code(ir, name, p, walk, with_sum=own_sum) + extra_code
+    src = tree_source(ir, name, backend, "tree_packed.c.tmpl", walk=walk,
+                      fast_sum=fast_sum_code(ir, name), walk_code=code,
+                      NODE_TABLES=node_tables(ir, name, p), LAYOUT=backend, LAYOUT_DOC=doc)
+    src.files.update(runtime_files(("tcg_rom.h",)))
+    return src
+
+
+def emit_size(ir: TreeEnsembleIR, name: str) -> CSource:
+    return packed_source(ir, name, "size", doc="smallest flash: one packed record per node")
