@@ -32,7 +32,9 @@ from tinycodegen.families.trees.ir import TreeEnsembleIR
 from tinycodegen.families.trees.vote import VOTE
 
 UNROLL = 4  # walk steps per loop pass in NAME_sum (fewer taken branches on Cortex-M)
-HOST_CODE_NODES = 20_000  # forests up to this many split nodes also carry the host's code walk
+HOST_CODE_NODES = 4096  # forests up to this many split nodes also carry the host code walk
+# (gcc -O2 compiles it at about 2.5 ms per node on the busy 2-core bench machine: 24.5 s for
+# 9,722 nodes; the example forest, 1,079 nodes: 2.0 s instead of 0.2 s; -Os skips it)
 # The preprocessor test that picks the code walk: a 64-bit host (no microcontroller has 64-bit
 # pointers) not compiled for size; define TCG_TREE_TABLE_WALK to force the table walk.
 HOST_CODE_GUARD = ("#if defined(UINTPTR_MAX) && UINTPTR_MAX > 0xFFFFFFFFu \\\n"
