@@ -85,3 +85,13 @@ def test_large_forests_keep_the_table_walk_only(monkeypatch: pytest.MonkeyPatch)
     assert not host_code(ir)
     c_text = tinycodegen.compile(model, name="lw", backend="table").source.files["lw.c"]
     assert "UINTPTR_MAX" not in c_text and "lw_sum0" not in c_text
+
+
+@pytest.mark.parametrize("cc", ["gcc", "clang", "g++"])
+def test_the_host_walk_builds_strict(cc: str, tmp_path: Path) -> None:
+    model, _ = _forest()
+    source = tinycodegen.compile(model, name="sw", backend="table").source
+    write_sources(source, tmp_path)
+    lang = ["-x", "c++", "-std=c++11"] if cc == "g++" else ["-std=c99", "-Wdouble-promotion"]
+    subprocess.run([cc, *lang, "-O2", "-Wall", "-Wextra", "-Wpedantic", "-Wconversion", "-Werror",
+                    "-c", str(tmp_path / "sw.c"), "-o", str(tmp_path / "sw.o")], check=True)
