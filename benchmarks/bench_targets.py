@@ -106,6 +106,8 @@ def _f(v: float | None, digits: int = 0) -> str:
 def model_table(model: str, target: str, rows: list[ReportRow], goals: list[Goal]) -> str:
     sel = [r for r in rows if r.model == model and r.target == target]
     n_meas = sorted({r.measured_rows for r in sel if r.measured_rows})
+    if target == "host":
+        return host_table(model, sel, goals)
     out = [f"### {model} on {target}", "",
            "| backend | flash B | RAM B (+stack) | mean cycles | max cycles | mismatches | "
            "rows measured | note |", "|---|---|---|---|---|---|---|---|"]
@@ -122,6 +124,20 @@ def model_table(model: str, target: str, rows: list[ReportRow], goals: list[Goal
     if len(n_meas) > 1 or samples:
         out += ["", "Samples: " + "; ".join(f"{r.backend}: {r.sample_note}" for r in sel
                                            if r.sample_note)]
+    return "\n".join(out)
+
+
+def host_table(model: str, sel: list[ReportRow], goals: list[Goal]) -> str:
+    """Host rows: ns per row (gcc -O2, best pass over the rows) and callgrind instructions."""
+    out = [f"### {model} on host", "",
+           "| backend | ns per row | mean instructions | mismatches | rows measured | note |",
+           "|---|---|---|---|---|---|"]
+    out += [f"| {r.backend} | {_f(r.ns_per_inference, 1)} | {_f(r.instr_mean, 1)} | "
+            f"{_f(r.mismatches)} | {_f(r.measured_rows)} | {(r.note or '').replace('|', '/')} |"
+            for r in sel]
+    out += ["", "| native | goal | ratio (native / anchor) and status |", "|---|---|---|"]
+    out += [f"| {g.backend} | {g.goal} | {_goal_cell(g)} |" for g in goals
+            if g.model == model and g.target == "host"]
     return "\n".join(out)
 
 

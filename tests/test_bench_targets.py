@@ -103,3 +103,18 @@ def test_layout_goals_are_against_emlearn_per_target() -> None:
     assert size_cyc.met is False and size_cyc.status().startswith("MISSED by 90 cycles")
     assert ("speed", "flash <= 0.5x m2cgen") not in goals  # layouts: their own goals only
     assert goals[("speed", "0 mismatches")].met is True
+
+
+def test_host_goal_is_the_default_layouts_ns_against_emlearns() -> None:
+    def host(backend: str, ns: float, mm: int = 0) -> ReportRow:
+        return ReportRow(model="m", estimator="X", backend=backend, target="host",
+                         mismatches=mm, ns_per_inference=ns)
+
+    rows = [host("table", 60.0), host("speed", 40.0), host("emlearn", 50.0, mm=3)]
+    goals = {(g.backend, g.goal): g for g in judge(rows)}
+    assert set(goals) == {("table", "ns per row <= emlearn"), ("table", "0 mismatches")}
+    g = goals[("table", "ns per row <= emlearn")]
+    assert (g.value, g.anchor_value, g.met) == (60.0, 50.0, False)
+    assert g.ratio == pytest.approx(1.2) and g.status().startswith("MISSED by 10 ns")
+    rows[0] = host("table", 45.0)
+    assert all(g.met for g in judge(rows))

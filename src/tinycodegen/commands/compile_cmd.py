@@ -22,7 +22,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"one of {', '.join(backends())} (default: {DEFAULT_BACKEND})")
     p.add_argument("--optimize", choices=OPTIMIZE_MODES, default=None,
                    help="tree ensembles: speed (trees as code) or size (packed node records); "
-                        "default: the table backend")
+                        "default: the table backend, node tables (small flash on a "
+                        "microcontroller, and in -Os builds); a 64-bit host at -O2 compiles "
+                        "predict's walk as code instead (as fast as the speed layout there)")
     p.add_argument("--quantize", choices=QUANTIZE_MODES, default=None,
                    help="compile a quantized (integer) version of the model: int8 or int16")
     p.add_argument("--calibration", default=None, metavar="DATA",

@@ -4,8 +4,10 @@ Tree layouts (``speed``, ``size``) are judged against emlearn's float build on t
 (``LAYOUT_GOALS``: e.g. the speed layout's mean cycles <= 0.8x emlearn's on a Cortex-M4F, the
 size layout's flash <= 0.7x emlearn's). Other native backends: flash <= 0.5x m2cgen's, flash <=
 emlearn's, mean cycles <= 0.7x the fastest anchor's. Every native row: 0 mismatches against
-sklearn with the emulator agreeing with the host C. Each goal keeps the two measured numbers
-it compares, so its ratio is reproducible from the table, and says by how much it is missed.
+sklearn with the emulator agreeing with the host C. On the host (no flash or cycles): the
+default layout's ns per row <= emlearn's, both timed in the same run. Each goal keeps the two
+measured numbers it compares, so its ratio is reproducible from the table, and says by how much
+it is missed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ ANCHORS = ("emlearn", "m2cgen")
 FLASH_VS_M2CGEN = 0.5
 FLASH_VS_EMLEARN = 1.0
 CYCLES_VS_FASTEST = 0.7
+DEFAULT_LAYOUT = "table"  # what compile emits without --optimize or --backend
+NS_VS_EMLEARN = 1.0  # host: the default layout's ns per row against emlearn's
 # (layout, target) -> [(field, limit vs emlearn)]; targets not listed get no layout goal.
 LAYOUT_GOALS: dict[tuple[str, str], list[tuple[str, float]]] = {
     ("speed", "cortex-m4f"): [("cycles_mean", 0.8)],
@@ -94,6 +98,9 @@ def judge(rows: list[ReportRow]) -> list[Goal]:
     keys = list(dict.fromkeys((r.model, r.target) for r in rows))
     for model, target in keys:
         group = [r for r in rows if r.model == model and r.target == target]
+        if target == "host":
+            out += _host_goals(group)
+            continue
         if not any(r.cycles_mean is not None or r.flash_bytes is not None for r in group):
             continue  # host or nothing measured: the goals are about MCU flash and cycles
         by = {r.backend: r for r in group}
@@ -122,6 +129,17 @@ def judge(rows: list[ReportRow]) -> list[Goal]:
                                    "cycles", "no anchor measured"))
             out.append(_parity_goal(native))
     return out
+
+
+def _host_goals(group: list[ReportRow]) -> list[Goal]:
+    """On the host: the default layout's ns per row at most emlearn's (timed in the same run)."""
+    by = {r.backend: r for r in group}
+    native = by.get(DEFAULT_LAYOUT)
+    if native is None or native.ns_per_inference is None:
+        return []
+    return [_ratio_goal(native, by.get("emlearn"), "emlearn", "ns_per_inference", NS_VS_EMLEARN,
+                        "ns per row <= emlearn", "ns", _why(group, "emlearn")),
+            _parity_goal(native)]
 
 
 def _parity_goal(native: ReportRow) -> Goal:
