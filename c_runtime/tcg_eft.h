@@ -170,4 +170,37 @@ static inline double tcg_dot_exact(const double *w, int32_t stride, const double
     return tcg_dot_partials(w, stride, z, n, b, part);
 }
 
+/* d rounded to float (to nearest, ties to even), or +0.0f when |d| < 2^-126 (the smallest
+ * normal float): tinycodegen's folded tables flush what is below it (families/linear/fold.py
+ * _f32). Integer arithmetic on the bits, so a soft-float target runs no double routine; d's
+ * beyond float's range take the compiler's conversion. Lets a folded fast path read the exact
+ * path's double weights instead of storing float copies. */
+static inline float tcg_f32_flush(double d)
+{
+    union {
+        double d;
+        uint64_t u;
+    } v;
+    union {
+        uint32_t u;
+        float f;
+    } r;
+    uint32_t e, rem;
+    v.d = d;
+    e = (uint32_t)(v.u >> 52) & 0x7ffu;
+    if (e < 897u) {
+        return 0.0f;
+    }
+    if (e > 1150u) {
+        return (float)d;
+    }
+    rem = (uint32_t)v.u & 0x1fffffffu;
+    r.u = ((e - 896u) << 23) | ((uint32_t)(v.u >> 29) & 0x7fffffu);
+    if (rem > 0x10000000u || (rem == 0x10000000u && (r.u & 1u) != 0u)) {
+        r.u += 1u; /* a carry into the exponent is the right rounding too */
+    }
+    r.u |= (uint32_t)(v.u >> 32) & 0x80000000u;
+    return r.f;
+}
+
 #endif /* TCG_EFT_H_INCLUDED */

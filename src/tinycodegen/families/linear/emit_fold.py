@@ -15,9 +15,12 @@ def _floats(name: str, a: np.ndarray) -> str:
     return c_array("float", name, [c_float(v) for v in np.ravel(a)], 6)
 
 
-def folded_tables(ff: FoldedFast, name: str) -> str:
+def folded_tables(ff: FoldedFast, name: str, exact_w: str | None = None) -> str:
     """Weights per raw column (0 where no numeric output reads it), the folded intercepts and,
-    per score, the categorical inputs' tables back to back (code -1 first)."""
+    per score, the categorical inputs' tables back to back (code -1 first). ``exact_w``: the
+    exact path's double weight of score ``c`` and output column ``j`` as a C expression; given
+    and the tables one-hot (``ff.cols``), the tables are read from it (``NAME_ctv``) instead of
+    stored."""
     up = name.upper()
     out = ("/* Folded fast path: weight of each raw column (transform folded in), intercepts\n"
            " * with the transform's shifts folded in, code tables of the categorical inputs. */\n")
@@ -27,7 +30,18 @@ def folded_tables(ff: FoldedFast, name: str) -> str:
     sizes = [t.shape[1] for t in ff.tables]
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
     out += f"#define {up}_NCAT {len(sizes)}\n#define {up}_NCT {sum(sizes)}\n"
-    out += _floats(f"{name}_ct", np.concatenate(ff.tables, axis=1))
+    if derived(ff, exact_w):
+        assert ff.cols is not None and exact_w is not None
+        cols = np.concatenate(ff.cols)
+        out += c_array(int_type(-1, int(max(cols.max(), 0))), f"{name}_cc",
+                       [int(v) for v in cols], 16)
+        out += (f"/* Table value of score c at code slot i: the exact weight of the output\n"
+                f" * column that code sets to 1, rounded to float (0 for none). */\n"
+                f"static float {name}_ctv(int32_t c, int32_t i)\n{{\n"
+                f"    const int32_t j = {name}_cc[i];\n"
+                f"    return j < 0 ? 0.0f : tcg_f32_flush({exact_w});\n}}\n\n")
+    else:
+        out += _floats(f"{name}_ct", np.concatenate(ff.tables, axis=1))
     src_t = int_type(0, max(ff.cat_src))
     off_t = int_type(0, int(max(offsets)))
     out += c_array(src_t, f"{name}_cat_src", list(ff.cat_src))
@@ -39,8 +53,13 @@ def folded_tables(ff: FoldedFast, name: str) -> str:
     return out
 
 
+def derived(ff: FoldedFast, exact_w: str | None) -> bool:
+    """The categorical tables are read from the exact weights (see folded_tables)."""
+    return exact_w is not None and ff.cols is not None and bool(ff.cat_src)
+
+
 def lanes_code(name: str, fn: str, count: str, width: int, weights: str, bias: str,
-               folded: FoldedFast | None = None) -> str:
+               folded: FoldedFast | None = None, exact_w: str | None = None) -> str:
     """``static int NAME_FN(const float *xf, float *s, float *a)``: ``count`` scores over
     ``width`` inputs, row-major ``weights``, lane 0 starting at ``bias[c]``; folded: xf is the
     raw input, lane 0 starts at the folded intercept plus the categorical inputs' table values,
@@ -60,7 +79,10 @@ def lanes_code(name: str, fn: str, count: str, width: int, weights: str, bias: s
                 if any(r.any() for r in folded.reject) else "")
         params |= {"PRELUDE": params["PRELUDE"] + render(
                        "linear_fold_prelude.c.tmpl", NAME=name, UNAME=up, COUNT=count,
-                       REJECT_TEST=test),
+                       REJECT_TEST=test, TABLE_VALUE=(
+                           f"{name}_ctv(c, {name}_cat_off[k] + code[k] + 1)"
+                           if derived(folded, exact_w) else
+                           f"{name}_ct[c * {up}_NCT + {name}_cat_off[k] + code[k] + 1]")),
                    "START": "st[c]", "START_ABS": "at[c]"}
     tail = "".join(
         f"        {{\n            const float p = w[i + {j}] * xf[i + {j}];\n"
