@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "tcg_idot.h"
+
 static inline double tcg_absd(double v) { return v < 0.0 ? -v : v; }
 
 /* Dekker: a*b == *hi + *lo exactly, provided |a|, |b| < 2^996 and a*b is 0 or at least 2^-969
@@ -142,32 +144,14 @@ static inline double tcg_dot_partials(const double *w, int32_t stride, const dou
     return tcg_partials_round(part, np);
 }
 
-/* b + sum_i w[i * stride] * z[i], correctly rounded to double (exact whenever every product
- * meets tcg_two_prod's range condition). First a compensated dot product (Ogita, Rump and
- * Oishi's Dot2): the exact sum is r + q + d with |d| <= err = 4 g^2 (1 + g) sum|terms|,
- * g = gamma_{n+2}; when even r + q +- err rounds to r, r is the answer. Otherwise (exact ties
- * are common: float inputs times double weights) the exact partial sums decide.
- * part: scratch room for 2 * n + 1 doubles. */
+/* b + sum_i w[i * stride] * z[i], correctly rounded to double, in integer arithmetic
+ * (tcg_idot.h: exact for all finite arguments, no soft-double routine on an FPU-less target).
+ * part: unused (the earlier Dot2 + partial-sums form needed 2 * n + 1 doubles of scratch). */
 static inline double tcg_dot_exact(const double *w, int32_t stride, const double *z, int32_t n,
                                    double b, double *part)
 {
-    int32_t i;
-    double s = b, c = 0.0, mag = tcg_absd(b), r, q, g, err;
-    for (i = 0; i < n; ++i) {
-        double p, e, t;
-        tcg_two_prod(w[i * stride], z[i], &p, &e);
-        tcg_two_sum(s, p, &s, &t);
-        c = c + (t + e);
-        mag = mag + tcg_absd(p);
-    }
-    tcg_two_sum(s, c, &r, &q);
-    g = (double)(n + 2) * 1.1102230246251565e-16;
-    g = g / (1.0 - g);
-    err = 4.04 * g * g * (1.0 + g) * mag + (double)(n + 2) * 9.4e-323;
-    if (err < tcg_half_gap(r) - tcg_absd(q)) {
-        return r;
-    }
-    return tcg_dot_partials(w, stride, z, n, b, part);
+    (void)part;
+    return tcg_idot(w, stride, z, n, b);
 }
 
 /* d rounded to float (to nearest, ties to even), or +0.0f when |d| < 2^-126 (the smallest
