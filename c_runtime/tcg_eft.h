@@ -169,21 +169,23 @@ static inline float tcg_f32_flush(double d)
         uint32_t u;
         float f;
     } r;
-    uint32_t e, rem;
+    uint32_t hi, lo, e;
     v.d = d;
-    e = (uint32_t)(v.u >> 52) & 0x7ffu;
+    hi = (uint32_t)(v.u >> 32);
+    lo = (uint32_t)v.u;
+    e = (hi >> 20) & 0x7ffu;
     if (e < 897u) {
         return 0.0f;
     }
     if (e > 1150u) {
         return (float)d;
     }
-    rem = (uint32_t)v.u & 0x1fffffffu;
-    r.u = ((e - 896u) << 23) | ((uint32_t)(v.u >> 29) & 0x7fffffu);
-    if (rem > 0x10000000u || (rem == 0x10000000u && (r.u & 1u) != 0u)) {
+    r.u = ((e - 896u) << 23) | ((hi & 0xfffffu) << 3) | (lo >> 29);
+    lo &= 0x1fffffffu; /* the 29 bits rounded off */
+    if (lo > 0x10000000u || (lo == 0x10000000u && (r.u & 1u) != 0u)) {
         r.u += 1u; /* a carry into the exponent is the right rounding too */
     }
-    r.u |= (uint32_t)(v.u >> 32) & 0x80000000u;
+    r.u |= hi & 0x80000000u;
     return r.f;
 }
 
