@@ -1,5 +1,5 @@
 """Folded one-hot tables read from the exact path's double weights (families/linear/fold.py
-``cols``, emit_fold ``NAME_ctv``): tcg_f32_flush rounds a double exactly as the folding does
+``cols``, emit_fold ``NAME_cc``): tcg_f32_flush rounds a double exactly as the folding does
 (bit for bit, hypothesis doubles and the edge cases), the generated C stores no float copy of
 those tables, and C == sklearn == reference on rows whose codes hit every table slot
 (unseen code -1 included); a table that is not one-hot (ordinal codes) keeps its stored form."""
@@ -106,7 +106,8 @@ def test_one_hot_tables_are_read_from_the_double_weights(kind: str) -> None:
     ff = compiled.ir.folded
     assert ff is not None and ff.cols is not None
     c = compiled.source.files["ohx.c"]
-    assert "ohx_ctv(c, ohx_cat_off[k] + code[k] + 1)" in c and "ohx_ct[" not in c
+    assert "ohx_cc[ohx_cat_off[k] + code[k] + 1]" in c and "tcg_f32_flush(ohx_w" in c
+    assert "ohx_ct[" not in c
     rows = np.vstack([X, every_slot(X)])
     rep = check(compiled, rows, X_sklearn=rows.astype(np.float64))
     assert rep.mismatches == 0 and rep.reference_mismatches == 0, rep.to_text()
@@ -139,6 +140,6 @@ def test_ordinal_tables_stay_stored() -> None:
     ff = compiled.ir.folded
     assert ff is not None and ff.cat_src and ff.cols is None
     c = compiled.source.files["ohd.c"]
-    assert "ohd_ct[" in c and "ohd_ctv" not in c
+    assert "ohd_ct[" in c and "ohd_cc" not in c and "tcg_f32_flush(" not in c
     rep = check(compiled, X, X_sklearn=X.astype(np.float64))
     assert rep.mismatches == 0 and rep.reference_mismatches == 0, rep.to_text()

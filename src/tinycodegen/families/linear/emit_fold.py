@@ -19,8 +19,8 @@ def folded_tables(ff: FoldedFast, name: str, exact_w: str | None = None) -> str:
     """Weights per raw column (0 where no numeric output reads it), the folded intercepts and,
     per score, the categorical inputs' tables back to back (code -1 first). ``exact_w``: the
     exact path's double weight of score ``c`` and output column ``j`` as a C expression; given
-    and the tables one-hot (``ff.cols``), the tables are read from it (``NAME_ctv``) instead of
-    stored."""
+    and the tables one-hot (``ff.cols``), the tables are read from it (column per code slot
+    ``NAME_cc``, tcg_f32_flush) instead of stored."""
     up = name.upper()
     out = ("/* Folded fast path: weight of each raw column (transform folded in), intercepts\n"
            " * with the transform's shifts folded in, code tables of the categorical inputs. */\n")
@@ -35,11 +35,6 @@ def folded_tables(ff: FoldedFast, name: str, exact_w: str | None = None) -> str:
         cols = np.concatenate(ff.cols)
         out += c_array(int_type(-1, int(max(cols.max(), 0))), f"{name}_cc",
                        [int(v) for v in cols], 16)
-        out += (f"/* Table value of score c at code slot i: the exact weight of the output\n"
-                f" * column that code sets to 1, rounded to float (0 for none). */\n"
-                f"static float {name}_ctv(int32_t c, int32_t i)\n{{\n"
-                f"    const int32_t j = {name}_cc[i];\n"
-                f"    return j < 0 ? 0.0f : tcg_f32_flush({exact_w});\n}}\n\n")
     else:
         out += _floats(f"{name}_ct", np.concatenate(ff.tables, axis=1))
     src_t = int_type(0, max(ff.cat_src))
@@ -79,10 +74,10 @@ def lanes_code(name: str, fn: str, count: str, width: int, weights: str, bias: s
                 if any(r.any() for r in folded.reject) else "")
         params |= {"PRELUDE": params["PRELUDE"] + render(
                        "linear_fold_prelude.c.tmpl", NAME=name, UNAME=up, COUNT=count,
-                       REJECT_TEST=test, TABLE_VALUE=(
-                           f"{name}_ctv(c, {name}_cat_off[k] + code[k] + 1)"
-                           if derived(folded, exact_w) else
-                           f"{name}_ct[c * {up}_NCT + {name}_cat_off[k] + code[k] + 1]")),
+                       REJECT_TEST=test, TABLE_LOOP=render(
+                           "linear_fold_derived.c.tmpl" if derived(folded, exact_w) else
+                           "linear_fold_stored.c.tmpl", NAME=name, UNAME=up, COUNT=count,
+                           EXACT_W=exact_w or "")),
                    "START": "st[c]", "START_ABS": "at[c]"}
     tail = "".join(
         f"        {{\n            const float p = w[i + {j}] * xf[i + {j}];\n"
