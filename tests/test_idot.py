@@ -87,3 +87,22 @@ def test_non_finite_arguments_give_the_plain_sum() -> None:
     assert math.isnan(c_dot([1.0, math.inf], [1.0, 0.0], 0.0))
     assert math.isnan(c_dot([math.nan], [1.0], 0.0))
     assert c_dot([1.0], [1.0], -math.inf) == -math.inf
+
+
+def test_reference_dot_matches_the_integer_c_on_tiny_products() -> None:
+    """core.numerics.exact_dot (the NumPy reference) where Dekker's split is not exact: products
+    below 2**-969 (subnormal weights) and half-way ties they decide, as the C."""
+    from tinycodegen.core.numerics import exact_dot
+
+    rng = np.random.default_rng(5)
+    W = np.array([[1.0, 1.7e-317], [2.0**-53, 3e-320], [5e-324, -(2.0**-1000)]])
+    Z = np.vstack([[1.0, 1.0, 1.0], [0.5, 2.0**-100, 2.0**60], [1.0, 1.0 + 2.0**-30, 0.0],
+                   [0.75, 1.0 - 2.0**-40, 1.0 / 3.0],
+                   rng.normal(size=(30, 3)) * 2.0 ** rng.integers(-40, 40, (30, 3))])
+    b = np.array([0.0, -(2.0**-1074)])
+    ref = exact_dot(W, b, Z)
+    for r in range(Z.shape[0]):
+        for j in range(W.shape[1]):
+            want = exact(W[:, j].tolist(), Z[r].tolist(), float(b[j]))
+            assert same(float(ref[r, j]), want + 0.0), (r, j)
+            assert same(c_dot(W[:, j].tolist(), Z[r].tolist(), float(b[j])), want + 0.0)
