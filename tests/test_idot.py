@@ -25,17 +25,25 @@ double tcg_test_idot(const double *w, const double *z, int32_t n, double b)
 D = ctypes.POINTER(ctypes.c_double)
 
 
-def lib() -> ctypes.CDLL:
-    so = _library(runtime_files(("tcg_eft.h",)), GLUE)
+def lib(integer: int = 1) -> ctypes.CDLL:
+    """TCG_DOT_INTEGER 1 (integer only, the soft-float targets' form) or 0 (Dot2 first)."""
+    so = _library(runtime_files(("tcg_eft.h",)), GLUE, flags=(f"-DTCG_DOT_INTEGER={integer}",))
     so.tcg_test_idot.restype = ctypes.c_double
     so.tcg_test_idot.argtypes = [D, D, ctypes.c_int32, ctypes.c_double]
     return so
 
 
 def c_dot(w: list[float], z: list[float], b: float) -> float:
+    """The dot of both forms (they must agree)."""
+    one, zero = c_dot_form(w, z, b, 1), c_dot_form(w, z, b, 0)
+    assert same(one, zero), (w, z, b, one, zero)
+    return one
+
+
+def c_dot_form(w: list[float], z: list[float], b: float, integer: int) -> float:
     W = np.ascontiguousarray(w, dtype=np.float64)
     Z = np.ascontiguousarray(z, dtype=np.float64)
-    return lib().tcg_test_idot(W.ctypes.data_as(D), Z.ctypes.data_as(D), len(w), b)
+    return lib(integer).tcg_test_idot(W.ctypes.data_as(D), Z.ctypes.data_as(D), len(w), b)
 
 
 def exact(w: list[float], z: list[float], b: float) -> float:
