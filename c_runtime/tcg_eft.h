@@ -1,6 +1,7 @@
 /* tcg_eft.h - exact double arithmetic for tinycodegen models: Dekker's error-free product
- * (no FMA needed), Shewchuk's exact partial sums, and from them a correctly rounded dot
- * product. Part of tinycodegen; all functions are static inline, so any number of models can
+ * (no FMA needed), Knuth's two-sum, a correctly rounded dot product (Dot2 where a double FPU
+ * makes it cheap, the integer sum of tcg_idot.h where it cannot decide or double is
+ * software), and the folded tables' double-to-float rounding. Part of tinycodegen; all functions are static inline, so any number of models can
  * include this header in one program.
  *
  * Needs IEEE-754 binary64 doubles rounding to nearest without excess precision
@@ -10,6 +11,8 @@
 #define TCG_EFT_H_INCLUDED
 
 #include <stdint.h>
+
+#include "tcg_idot.h"
 
 static inline double tcg_absd(double v) { return v < 0.0 ? -v : v; }
 
@@ -31,66 +34,6 @@ static inline void tcg_two_prod(double a, double b, double *hi, double *lo)
     t = t + al * bl;
     *hi = p;
     *lo = t;
-}
-
-/* Adds x to the n partials p[0..n-1] (nonoverlapping, increasing in magnitude, their exact sum
- * is the running total): Shewchuk's grow-expansion with zero elimination. Returns the new count,
- * at most n + 1. */
-static inline int32_t tcg_partials_add(double *p, int32_t n, double x)
-{
-    int32_t j, k = 0;
-    for (j = 0; j < n; ++j) {
-        double y = p[j];
-        double hi, lo;
-        if (tcg_absd(x) < tcg_absd(y)) {
-            const double t = x;
-            x = y;
-            y = t;
-        }
-        hi = x + y;
-        lo = y - (hi - x);
-        if (lo != 0.0) {
-            p[k] = lo;
-            ++k;
-        }
-        x = hi;
-    }
-    if (x != 0.0) {
-        p[k] = x;
-        ++k;
-    }
-    return k;
-}
-
-/* The exact sum of the partials rounded to nearest, ties to even (the rounding CPython's
- * math.fsum documents): add from the top while exact, then settle a half-way case with the
- * sign of the next partial. */
-static inline double tcg_partials_round(const double *p, int32_t n)
-{
-    double hi, lo = 0.0;
-    if (n == 0) {
-        return 0.0;
-    }
-    n -= 1;
-    hi = p[n];
-    while (n > 0) {
-        const double x = hi;
-        const double y = p[n - 1];
-        n -= 1;
-        hi = x + y;
-        lo = y - (hi - x);
-        if (lo != 0.0) {
-            break;
-        }
-    }
-    if (n > 0 && ((lo < 0.0 && p[n - 1] < 0.0) || (lo > 0.0 && p[n - 1] > 0.0))) {
-        const double y = lo * 2.0;
-        const double x = hi + y;
-        if (y == x - hi) {
-            hi = x;
-        }
-    }
-    return hi;
 }
 
 /* Knuth: a + b == *s + *e exactly (any magnitudes, barring overflow). */
@@ -120,37 +63,30 @@ static inline double tcg_half_gap(double r)
     return h.d;
 }
 
-/* The exact sum of b and the pieces hi_i + lo_i of every product w[i * stride] * z[i]
- * (tcg_two_prod), rounded to nearest. */
-static inline double tcg_dot_partials(const double *w, int32_t stride, const double *z,
-                                      int32_t n, double b, double *part)
-{
-    int32_t i, np = 0;
-    for (i = 0; i < n; ++i) {
-        double hi, lo;
-        tcg_two_prod(w[i * stride], z[i], &hi, &lo);
-        if (hi != 0.0) {
-            np = tcg_partials_add(part, np, hi);
-        }
-        if (lo != 0.0) {
-            np = tcg_partials_add(part, np, lo);
-        }
-    }
-    if (b != 0.0) {
-        np = tcg_partials_add(part, np, b);
-    }
-    return tcg_partials_round(part, np);
-}
+/* TCG_DOT_INTEGER 1: tcg_dot_exact is integer arithmetic only (tcg_idot.h), the default where
+ * double is software (Arm without a double-precision FPU: Cortex-M0+, M4F; RISC-V without D):
+ * no soft-double routine runs or links for it. 0: a compensated double dot product first
+ * (cheap on a double FPU), the integer sum only where that cannot settle the rounding. Both
+ * give the same, correctly rounded, double. */
+#ifndef TCG_DOT_INTEGER
+#if (defined(__ARM_ARCH) && !(defined(__ARM_FP) && ((__ARM_FP) & 8))) \
+    || (defined(__riscv) && !(defined(__riscv_flen) && __riscv_flen >= 64))
+#define TCG_DOT_INTEGER 1
+#else
+#define TCG_DOT_INTEGER 0
+#endif
+#endif
 
-/* b + sum_i w[i * stride] * z[i], correctly rounded to double (exact whenever every product
- * meets tcg_two_prod's range condition). First a compensated dot product (Ogita, Rump and
- * Oishi's Dot2): the exact sum is r + q + d with |d| <= err = 4 g^2 (1 + g) sum|terms|,
+/* b + sum_i w[i * stride] * z[i], correctly rounded to double (exact for all finite
+ * arguments). TCG_DOT_INTEGER 0 first runs Ogita, Rump and Oishi's Dot2: the exact sum is
+ * r + q + d with |d| <= err = 4 g^2 (1 + g) sum|terms| (+ the underflow of the split pieces),
  * g = gamma_{n+2}; when even r + q +- err rounds to r, r is the answer. Otherwise (exact ties
- * are common: float inputs times double weights) the exact partial sums decide.
- * part: scratch room for 2 * n + 1 doubles. */
+ * are common: float inputs times double weights), and always under TCG_DOT_INTEGER 1, the
+ * integer sum decides (tcg_idot). part: unused (kept for the callers' signature). */
 static inline double tcg_dot_exact(const double *w, int32_t stride, const double *z, int32_t n,
                                    double b, double *part)
 {
+#if !TCG_DOT_INTEGER
     int32_t i;
     double s = b, c = 0.0, mag = tcg_absd(b), r, q, g, err;
     for (i = 0; i < n; ++i) {
@@ -167,7 +103,44 @@ static inline double tcg_dot_exact(const double *w, int32_t stride, const double
     if (err < tcg_half_gap(r) - tcg_absd(q)) {
         return r;
     }
-    return tcg_dot_partials(w, stride, z, n, b, part);
+#endif
+    (void)part;
+    return tcg_idot(w, stride, z, n, b);
+}
+
+/* d rounded to float (to nearest, ties to even), or +0.0f when |d| < 2^-126 (the smallest
+ * normal float): tinycodegen's folded tables flush what is below it (families/linear/fold.py
+ * _f32). Integer arithmetic on the bits, so a soft-float target runs no double routine; d's
+ * beyond float's range take the compiler's conversion. Lets a folded fast path read the exact
+ * path's double weights instead of storing float copies. */
+static inline float tcg_f32_flush(double d)
+{
+    union {
+        double d;
+        uint64_t u;
+    } v;
+    union {
+        uint32_t u;
+        float f;
+    } r;
+    uint32_t hi, lo, e;
+    v.d = d;
+    hi = (uint32_t)(v.u >> 32);
+    lo = (uint32_t)v.u;
+    e = (hi >> 20) & 0x7ffu;
+    if (e < 897u) {
+        return 0.0f;
+    }
+    if (e > 1150u) {
+        return (float)d;
+    }
+    r.u = ((e - 896u) << 23) | ((hi & 0xfffffu) << 3) | (lo >> 29);
+    lo &= 0x1fffffffu; /* the 29 bits rounded off */
+    if (lo > 0x10000000u || (lo == 0x10000000u && (r.u & 1u) != 0u)) {
+        r.u += 1u; /* a carry into the exponent is the right rounding too */
+    }
+    r.u |= hi & 0x80000000u;
+    return r.f;
 }
 
 #endif /* TCG_EFT_H_INCLUDED */

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 
@@ -160,10 +161,26 @@ def exact_dot(W: np.ndarray, b: np.ndarray, Z: np.ndarray) -> np.ndarray:
     out = r.copy()
     rr, jj = np.nonzero(~sure)
     if len(rr):
-        hi, lo = two_prod(W[:, jj].T, Z[rr])
+        with np.errstate(all="ignore"):
+            hi, lo = two_prod(W[:, jj].T, Z[rr])
         terms = np.concatenate([hi, lo, b[jj][:, None]], axis=1).tolist()
-        out[rr, jj] = [math.fsum(t) for t in terms]
+        # Dekker's pieces are exact for products of at least 2**-969 (and operands below
+        # 2**996); other rows take the exact rational sum, as the C's integer dot (tcg_idot.h)
+        wild = (((np.abs(hi) < 2.0**-969) & (hi != 0)) | ~np.isfinite(hi) | ~np.isfinite(lo)
+                | (np.abs(W[:, jj].T) >= 2.0**996) | (np.abs(Z[rr]) >= 2.0**996)).any(axis=1)
+        out[rr, jj] = [_exact_sum(W[:, j], Z[r], float(b[j])) if w else math.fsum(t)
+                       for r, j, t, w in zip(rr, jj, terms, wild.tolist(), strict=True)]
     return out
+
+
+def _exact_sum(w: np.ndarray, z: np.ndarray, b: float) -> float:
+    """b + sum w_i z_i of finite doubles, correctly rounded (inf past the double range)."""
+    s = Fraction(b) + sum((Fraction(a) * Fraction(c) for a, c in zip(w.tolist(), z.tolist(),
+                                                                    strict=True)), Fraction(0))
+    try:
+        return float(s)
+    except OverflowError:
+        return math.inf if s > 0 else -math.inf
 
 
 def libm(fn: str, a: np.ndarray) -> np.ndarray:

@@ -59,8 +59,11 @@ def fast_code(ir: LinearIR, name: str) -> str:
     up = name.upper()
     if ir.folded is not None:
         ff = ir.folded
-        lanes = folded_tables(ff, name) + lanes_code(
-            name, "lanes", f"{up}_NS", ir.meta.n_features, f"{name}_wr", f"{name}_br", ff)
+        exact_w = (None if float_exact(ir.coef) and float_exact(ir.intercept)
+                   else f"{name}_w[c * {up}_NZ + j]")  # the double table of tables_and_scores
+        lanes = folded_tables(ff, name, exact_w) + lanes_code(
+            name, "lanes", f"{up}_NS", ir.meta.n_features, f"{name}_wr", f"{name}_br", ff,
+            exact_w)
         k, d = ff.k, ff.d
     else:
         lanes = lanes_code(name, "lanes", f"{up}_NS", ir.n_inputs, f"{name}_wf", f"{name}_bf")

@@ -15,9 +15,12 @@ def _floats(name: str, a: np.ndarray) -> str:
     return c_array("float", name, [c_float(v) for v in np.ravel(a)], 6)
 
 
-def folded_tables(ff: FoldedFast, name: str) -> str:
+def folded_tables(ff: FoldedFast, name: str, exact_w: str | None = None) -> str:
     """Weights per raw column (0 where no numeric output reads it), the folded intercepts and,
-    per score, the categorical inputs' tables back to back (code -1 first)."""
+    per score, the categorical inputs' tables back to back (code -1 first). ``exact_w``: the
+    exact path's double weight of score ``c`` and output column ``j`` as a C expression; given
+    and the tables one-hot (``ff.cols``), the tables are read from it (column per code slot
+    ``NAME_cc``, tcg_f32_flush) instead of stored."""
     up = name.upper()
     out = ("/* Folded fast path: weight of each raw column (transform folded in), intercepts\n"
            " * with the transform's shifts folded in, code tables of the categorical inputs. */\n")
@@ -27,7 +30,13 @@ def folded_tables(ff: FoldedFast, name: str) -> str:
     sizes = [t.shape[1] for t in ff.tables]
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
     out += f"#define {up}_NCAT {len(sizes)}\n#define {up}_NCT {sum(sizes)}\n"
-    out += _floats(f"{name}_ct", np.concatenate(ff.tables, axis=1))
+    if derived(ff, exact_w):
+        assert ff.cols is not None and exact_w is not None
+        cols = np.concatenate(ff.cols)
+        out += c_array(int_type(-1, int(max(cols.max(), 0))), f"{name}_cc",
+                       [int(v) for v in cols], 16)
+    else:
+        out += _floats(f"{name}_ct", np.concatenate(ff.tables, axis=1))
     src_t = int_type(0, max(ff.cat_src))
     off_t = int_type(0, int(max(offsets)))
     out += c_array(src_t, f"{name}_cat_src", list(ff.cat_src))
@@ -39,8 +48,13 @@ def folded_tables(ff: FoldedFast, name: str) -> str:
     return out
 
 
+def derived(ff: FoldedFast, exact_w: str | None) -> bool:
+    """The categorical tables are read from the exact weights (see folded_tables)."""
+    return exact_w is not None and ff.cols is not None and bool(ff.cat_src)
+
+
 def lanes_code(name: str, fn: str, count: str, width: int, weights: str, bias: str,
-               folded: FoldedFast | None = None) -> str:
+               folded: FoldedFast | None = None, exact_w: str | None = None) -> str:
     """``static int NAME_FN(const float *xf, float *s, float *a)``: ``count`` scores over
     ``width`` inputs, row-major ``weights``, lane 0 starting at ``bias[c]``; folded: xf is the
     raw input, lane 0 starts at the folded intercept plus the categorical inputs' table values,
@@ -60,7 +74,10 @@ def lanes_code(name: str, fn: str, count: str, width: int, weights: str, bias: s
                 if any(r.any() for r in folded.reject) else "")
         params |= {"PRELUDE": params["PRELUDE"] + render(
                        "linear_fold_prelude.c.tmpl", NAME=name, UNAME=up, COUNT=count,
-                       REJECT_TEST=test),
+                       REJECT_TEST=test, TABLE_LOOP=render(
+                           "linear_fold_derived.c.tmpl" if derived(folded, exact_w) else
+                           "linear_fold_stored.c.tmpl", NAME=name, UNAME=up, COUNT=count,
+                           EXACT_W=exact_w or "")),
                    "START": "st[c]", "START_ABS": "at[c]"}
     tail = "".join(
         f"        {{\n            const float p = w[i + {j}] * xf[i + {j}];\n"

@@ -70,6 +70,11 @@ class FoldedFast:
     reject: tuple[np.ndarray, ...]  # per categorical input, bool (K + 1,)
     k: np.float32
     d: np.float32
+    # per categorical input, int (K + 1,): the one output column z_j = 1 that code selects
+    # (-1: none), so that tables[i][c, code + 1] is _f32(coef[c, j]) (0 for -1); None when a
+    # table is not of that one-hot form. The C then reads the exact path's double weight
+    # instead of storing the table (tcg_f32_flush, tcg_eft.h).
+    cols: tuple[np.ndarray, ...] | None = None
 
 
 def _affine(ops: tuple) -> tuple[Fraction, Fraction, float, int] | None:
@@ -178,7 +183,32 @@ def fold_linear(coef: np.ndarray, intercept: np.ndarray,
     return FoldedFast(wr=wr.astype(np.float32), br=b32.astype(np.float32), cat_src=cat_src,
                       guarded=tuple(sorted(guarded)),
                       tables=tuple(tables), reject=tuple(rejects),
-                      k=bound_const(k_fast + k_sk), d=bound_const(d))
+                      k=bound_const(k_fast + k_sk), d=bound_const(d),
+                      cols=_one_hot_cols(coef, transform, code_cols, tables))
+
+
+def _one_hot_cols(coef: np.ndarray, transform: InputTransform, code_cols: dict[int, list[int]],
+                  tables: list[np.ndarray]) -> tuple[np.ndarray, ...] | None:
+    """Per categorical input, the output column each code sets to exactly 1 (-1: none), when
+    every code sets at most one (the rest 0) and the folded table is that column's weight
+    rounded by _f32; else None."""
+    out = []
+    for cat, t in zip(transform.categorical, tables, strict=True):
+        cols = code_cols[cat.index]
+        tab = np.array([np.asarray(transform.outputs[j].table, dtype=np.float64) for j in cols])
+        col = np.full(cat.n_categories + 1, -1, dtype=np.int64)
+        for i in range(cat.n_categories + 1):
+            hot = np.flatnonzero(tab[:, i]) if cols else np.array([], dtype=np.int64)
+            if len(hot) > 1 or (len(hot) == 1 and tab[hot[0], i] != 1.0):
+                return None
+            if len(hot) == 1:
+                col[i] = cols[int(hot[0])]
+        derived = np.array([[0.0 if j < 0 else _f32(Fraction(float(coef[c, j]))) for j in col]
+                            for c in range(coef.shape[0])], dtype=np.float32)
+        if not np.array_equal(derived.view(np.uint32), t.view(np.uint32)):
+            return None
+        out.append(col)
+    return tuple(out)
 
 
 def folded_scores(ff: FoldedFast, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -178,11 +178,13 @@ def folded_first_layer(ir: MLPIR, name: str) -> str:
     """Tables, bound constants and ``NAME_lanes0`` of the folded first layer."""
     ff, up = ir.folded, name.upper()
     assert ff is not None
-    return (folded_tables(ff, name)
+    # the exact path's double layer-0 weights (tables), input j to unit c
+    exact_w = None if float_layer(ir, 0) else f"{name}_w0[j * {ir.widths[1]} + c]"
+    return (folded_tables(ff, name, exact_w)
             + "/* |layer-0 pre-activation j - exact| <= K0 a_j + D0 (ir/linear_fold.py) */\n"
             + f"#define {up}_K0 {c_float(ff.k)}\n#define {up}_D0 {c_float(ff.d)}\n"
             + lanes_code(name, "lanes0", str(ir.widths[1]), ir.meta.n_features, f"{name}_wr",
-                         f"{name}_br", ff))
+                         f"{name}_br", ff, exact_w))
 
 
 SLOW = """
