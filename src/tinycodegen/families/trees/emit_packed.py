@@ -49,20 +49,31 @@ class Packed:
     pair_bits: int
     child_bits: int
     n_leaves: int
+    n16: int = 0  # pairs 0 .. n16-1 keep only their key's high half (its low half is 0)
 
 
 def _bits(n: int) -> int:
     return max(int(n - 1).bit_length(), 1)
 
 
-def pack(ir: TreeEnsembleIR) -> Packed:
+def pack(ir: TreeEnsembleIR, keys16: bool = False) -> Packed:
+    """The records; with ``keys16``, pairs whose key is >= 0 with low 16 bits 0 come first
+    (``n16`` of them) and store only the high half: ``key = high << 16``, the same int32."""
     keys = ir.threshold_keys.astype(np.int64)
     pairs = np.stack([ir.feature.astype(np.int64), keys], axis=1)
     if ir.n_nodes:
         pairs, pair_idx = np.unique(pairs, axis=0, return_inverse=True)
     else:
         pairs, pair_idx = np.zeros((1, 2), dtype=np.int64), np.zeros(0, dtype=np.int64)
-    pair_idx = np.asarray(pair_idx, dtype=np.uint64).reshape(-1)
+    pair_idx = np.asarray(pair_idx, dtype=np.int64).reshape(-1)
+    n16 = 0
+    if keys16 and ir.n_nodes:
+        short = (pairs[:, 1] >= 0) & ((pairs[:, 1] & 0xFFFF) == 0)
+        order = np.argsort(~short, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        pairs, pair_idx, n16 = pairs[order], rank[pair_idx], int(short.sum())
+    pair_idx = pair_idx.astype(np.uint64)
     n_leaves = ir.n_leaves
 
     def code(c: np.ndarray) -> np.ndarray:
@@ -78,7 +89,7 @@ def pack(ir: TreeEnsembleIR) -> Packed:
         words = np.stack([pair_idx, left, right], axis=1).reshape(-1)
         per_node = 3
     return Packed(words.astype(np.uint32), per_node, pairs[:, 0], pairs[:, 1].astype(np.int32),
-                  code(ir.roots), pb, cb, n_leaves)
+                  code(ir.roots), pb, cb, n_leaves, n16)
 
 
 def _reader(ctype: str) -> str:
@@ -92,7 +103,13 @@ def node_tables(ir: TreeEnsembleIR, name: str, p: Packed) -> str:
     if ir.n_nodes:
         out += c_array("TCG_ROM uint32_t", f"{name}_rec", [f"0x{int(r):x}u" for r in p.words], 8)
         out += c_array(f"TCG_ROM {ft}", f"{name}_pfeat", p.pair_feat.tolist(), per_line=24)
-        out += c_array("TCG_ROM int32_t", f"{name}_pkey", [str(int(k)) for k in p.pair_key], 8)
+        if p.n16:
+            out += "/* keys of pairs < n16: high halves (key = high << 16) */\n"
+            out += c_array("TCG_ROM uint16_t", f"{name}_pkey16",
+                           [f"{int(k) >> 16}u" for k in p.pair_key[:p.n16]], 12)
+        if p.n16 < len(p.pair_key):
+            out += c_array("TCG_ROM int32_t", f"{name}_pkey",
+                           [str(int(k)) for k in p.pair_key[p.n16:]], 8)
     out += c_array(f"TCG_ROM {code_t}", f"{name}_root", p.roots.tolist(), per_line=16)
     if nan_left_used(ir):
         bits = np.packbits(ir.nan_left.astype(np.uint8), bitorder="little")
@@ -114,8 +131,15 @@ def _subs(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput) -> dict[str
         rec = "const uint32_t j = 3u * c;"
         pair, left = f"TCG_ROM_U32(&{name}_rec[j])", f"TCG_ROM_U32(&{name}_rec[j + 1u])"
         right = f"TCG_ROM_U32(&{name}_rec[j + 2u])"
+    key = f"TCG_ROM_I32(&{name}_pkey[q])"
+    if p.n16 == len(p.pair_key):
+        key = f"(int32_t)((uint32_t)TCG_ROM_U16(&{name}_pkey16[q]) << 16)"
+    elif p.n16:
+        key = (f"(q < {p.n16}u ? (int32_t)((uint32_t)TCG_ROM_U16(&{name}_pkey16[q]) << 16)"
+               f"\n                : TCG_ROM_I32(&{name}_pkey[q - {p.n16}u]))")
     return dict(NAME=name, IN_T=walk.in_t, L=L, REC=rec, PAIR=pair, LEFT=left, RIGHT=right,
-                GET=walk.get("v", f"{_reader(ft)}(&{name}_pfeat[q])"), ROOT=_reader(code_t))
+                GET=walk.get("v", f"{_reader(ft)}(&{name}_pfeat[q])"), ROOT=_reader(code_t),
+                KEY=key)
 
 
 def walk_code(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput,
@@ -157,11 +181,11 @@ def fast_sum_code(ir: TreeEnsembleIR, name: str) -> str:
 
 def packed_source(ir: TreeEnsembleIR, name: str, backend: str, *, extra_code: str = "",
                   own_sum: bool = True, doc: str = "", scan: str = "tcg_scan",
-                  f64_mode: str = "") -> CSource:
+                  f64_mode: str = "", keys16: bool = False) -> CSource:
     """C of a packed-record model; ``extra_code`` (after the tables) may define ``NAME_sum``
     itself (``own_sum=False``) and the input check ``scan``."""
     walk = dataclasses.replace(walk_input(ir, name, "table"), scan=scan)
-    p = pack(ir)
+    p = pack(ir, keys16)
     code = walk_code(ir, name, p, walk, with_sum=own_sum) + extra_code
     src = tree_source(ir, name, backend, "tree_packed.c.tmpl", walk=walk,
                       fast_sum=fast_sum_code(ir, name), walk_code=code,
@@ -173,4 +197,4 @@ def packed_source(ir: TreeEnsembleIR, name: str, backend: str, *, extra_code: st
 
 def emit_size(ir: TreeEnsembleIR, name: str) -> CSource:
     return packed_source(ir, name, "size", doc="smallest flash: one packed record per node",
-                         f64_mode=SOFT_F64)
+                         f64_mode=SOFT_F64, keys16=True)
