@@ -44,13 +44,12 @@ def test_mixed_16_and_32_bit_keys_exact_on_edges() -> None:
     model = RandomForestClassifier(8, max_depth=7, random_state=0, n_jobs=1).fit(X, y)
     ir = load_ir(model)
     p = pack(ir, keys16=True)
-    assert 0 < p.n16 < len(p.pair_key)
-    assert (p.pair_key[p.n16:] < 0).any()  # negative keys stay in the 32-bit table
-    k16 = p.pair_key[:p.n16].astype(np.int64)
-    assert ((k16 >= 0) & (k16 & 0xFFFF == 0)).all()
+    k = p.pair_key.astype(np.int64)
+    assert 0 < p.n_long < len(k) and (k < 0).any()
+    assert (k[:p.n_long] & 0xFFFF != 0).all() and (k[p.n_long:] & 0xFFFF == 0).all()
     compiled = tinycodegen.compile(model, name="mix16", optimize="size")
     src = compiled.source.files["mix16.c"]
-    assert "mix16_pkey16" in src and "mix16_pkey[" in src
+    assert "mix16_khi" in src and "mix16_klo" in src
     report = check(compiled, _edge_rows(ir, rng, 3000))
     assert report.mismatches == 0 and report.proba_mismatches == 0, report.to_text()
 
