@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
 
@@ -15,6 +16,7 @@ import tinycodegen
 from tinycodegen.build import build
 from tinycodegen.check import check
 from tinycodegen.families.registry import emit
+from tinycodegen.families.trees import emit_packed
 from tinycodegen.families.trees.emit_packed import pack
 from tinycodegen.families.trees.vote import _qtot_fixes
 from tinycodegen.lower import load as load_ir
@@ -35,7 +37,8 @@ def _edge_rows(ir, rng: np.random.Generator, n: int) -> np.ndarray:
     return X
 
 
-def test_mixed_16_and_32_bit_keys_exact_on_edges() -> None:
+def test_mixed_16_and_32_bit_keys_exact_on_edges(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(emit_packed, "MIN_SHORT", 1)  # split keys even for this small forest
     rng = np.random.default_rng(5)
     X = rng.normal(size=(2000, 5)).astype(F32)
     X[:, :2] = np.rint(X[:, :2] * 4)  # integer features: thresholds k + 0.5, 16-bit keys

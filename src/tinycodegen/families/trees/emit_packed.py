@@ -33,7 +33,7 @@ from tinycodegen.families.trees.ir import TreeEnsembleIR
 # than libgcc's soft double (Cortex-M: -0.85 KB on the M4F, -2.7 KB on the M0+), the same bits.
 SOFT_F64 = ("#ifndef TCG_F64_SOFT\n#define TCG_F64_SOFT 1 /* float64 replay in integer arithmetic: "
             "least flash */\n#endif\n")
-MIN_SHORT = 16  # keys with a zero low half that make split keys pay (2 bytes each, 2 for klo's 0)
+MIN_SHORT = 128  # short keys that pay for split keys: 2 B each, against ~200 B of walk code (AVR)
 UNROLL = 4  # walk steps per loop pass in NAME_sum (fewer taken branches on Cortex-M)
 
 
