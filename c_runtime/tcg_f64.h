@@ -16,8 +16,9 @@
 
 #include "tcg_rom.h"
 
-#ifndef TCG_F64_SOFT
 #include <float.h>
+
+#ifndef TCG_F64_SOFT
 #if DBL_MANT_DIG < 53
 #define TCG_F64_SOFT 1
 #else
@@ -259,6 +260,20 @@ static inline uint64_t tcg_f64_bits(tcg_f64 a)
     } v;
     v.d = a;
     return v.u;
+}
+#endif
+
+#if TCG_F64_SOFT && DBL_MANT_DIG >= 53
+/* The double whose binary64 bits are a (a soft build where double is binary64: the size
+ * layout's generated code, which still defines NAME_proba64). */
+static inline double tcg_sf64_to_double(uint64_t a)
+{
+    union {
+        uint64_t u;
+        double d;
+    } v;
+    v.u = a;
+    return v.d;
 }
 #endif
 

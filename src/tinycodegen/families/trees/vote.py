@@ -71,12 +71,21 @@ def vote_code(ir: TreeEnsembleIR, name: str, fast_sum: str, *, walk: WalkInput |
     tables = c_array("uint16_t", f"{name}_leaf_q", [f"{int(v)}u" for v in q.ravel()], 12,
                      rom=True)
     counts = ir.leaf_counts
+    fix: dict[int, int] | None = None
     if counts is None:  # binary64 constants: double, or their bits (see tcg_f64.h)
         bits = np.ascontiguousarray(d, dtype=np.float64).view(np.uint64).tolist()
         lits = [f"TCG_F64_C(0x{b:016x}, {c_double(v)})" for b, v in zip(bits, d, strict=True)]
         tables += c_array("tcg_f64", f"{name}_leaf_d", lits, max(k, 2), rom=True)
         acc_template, leaf_doc, count_t = "tree_acc_double.c.tmpl", (
             f"{name}_leaf_d: sklearn's float64 values."), "uint32_t"
+    elif not fast and (fix := _qtot_fixes(ir, counts)) is not None:  # size: totals only
+        count_t = int_type(0, int(counts.sum(axis=1).max(initial=0)))
+        tables += c_array(count_t, f"{name}_leaf_n", [f"{int(v)}u" for v in counts.sum(axis=1)],
+                          12, rom=True)
+        acc_template, leaf_doc = "tree_acc_qtot.c.tmpl", (
+            f"{name}_leaf_n: class counts' total n; class 0's count is round(q * n / {FIXED_ONE})"
+            f"\n * (q = {name}_leaf_q{_fix_doc(fix)}), class 1's n - c0; sklearn's value is "
+            "c[k] / n in double.")
     elif ir.count_mode:  # the fast path's table already holds the counts
         count_t = "uint16_t"
         tables += f"#define {name}_leaf_c {name}_leaf_q\n"
@@ -92,7 +101,9 @@ def vote_code(ir: TreeEnsembleIR, name: str, fast_sum: str, *, walk: WalkInput |
     slack = ir.fixed_slack
     leaf_expr = leaf_expr or f"{name}_leaf(t, {leaf_args})"
     subs = dict(NAME=name, UNAME=name.upper(), SLACK=slack, COUNT_T=count_t, LEAF=leaf_expr,
-                COUNT_READ=ROM_READERS[count_t])
+                COUNT_READ=ROM_READERS[count_t], FIXES="".join(
+                    f"        if (j == {j}u) {{\n            c0 = {c}u;\n        }}\n"
+                    for j, c in (fix or {}).items()))
     n_cols = q.shape[1]
     decide = render(
         "tree_decide_exact.c.tmpl" if slack == 0 else
@@ -140,6 +151,34 @@ def vote_code(ir: TreeEnsembleIR, name: str, fast_sum: str, *, walk: WalkInput |
         REJECT_MASK=1 if walk.route else 3,
         SCAN=walk.scan,
     )
+
+
+MAX_FIXES = 8  # leaves whose class-0 count the size layout spells out (n >= 2**15)
+
+
+def _recover_c0(q: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """C's ``(q * n + 16384) >> 15`` (uint32: q <= 2**15, n < 2**16)."""
+    return (q.astype(np.uint64) * n.astype(np.uint64) + (FIXED_ONE >> 1)) >> 15
+
+
+def _qtot_fixes(ir: TreeEnsembleIR, counts: np.ndarray | None) -> dict[int, int] | None:
+    """The size layout's count table for a binary forest: only each leaf's total n, class 0's
+    count recovered from the fast path's fixed-point fraction q (exact while n < 2**15: q is
+    within 1/2 unit of c0 * 2**15 / n). Returns the leaves where the recovery misses, with
+    their counts (at most MAX_FIXES), or None where the plain counts table must stay."""
+    q, dropped = columns(ir)
+    if counts is None or ir.count_mode or not dropped or q.shape[1] != 1:
+        return None
+    n = counts.astype(np.int64).sum(axis=1)
+    if int(n.max(initial=0)) >= 1 << 16:
+        return None
+    c0 = counts[:, 0].astype(np.uint64)
+    bad = np.flatnonzero(_recover_c0(q[:, 0], n) != c0)
+    return None if len(bad) > MAX_FIXES else {int(j): int(c0[j]) for j in bad}
+
+
+def _fix_doc(fix: dict[int, int]) -> str:
+    return f"; but for leaves {sorted(fix)}, listed in the code" if fix else ""
 
 
 @dataclass(frozen=True)
