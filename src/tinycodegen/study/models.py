@@ -5,6 +5,11 @@ integer codes from its fixed vocabulary (-1 for a value never seen). Inside each
 linear models, SVMs and MLPs one-hot encode those codes and MinMax-normalise the rest; trees
 MinMax-normalise every column (a tree needs no one-hot; the scaler folds exactly into the
 thresholds, so a tree Pipeline compiles to a plain tree and quantizes like one).
+Boosted trees take the loader's 41 values as they are (no Pipeline: a boosted model bins or
+splits raw values itself); HistGradientBoosting and LightGBM take the three code columns as
+categorical features (their native bitset splits, as their users do; a code -1, never seen in
+training, is a missing value for both), XGBoost as numbers (its categorical support needs a
+DataFrame with category dtypes).
 """
 
 from __future__ import annotations
@@ -115,6 +120,38 @@ def lof(seed: int) -> Any:
                                              contamination=0.05))
 
 
+def hgb(iters: int, depth: int) -> Callable[[int], Any]:
+    def build(seed: int) -> Any:
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        return HistGradientBoostingClassifier(max_iter=iters, max_depth=depth,
+                                              categorical_features=CAT_COLS,
+                                              early_stopping=False, random_state=seed)
+    return build
+
+
+def xgb(trees: int, depth: int) -> Callable[[int], Any]:
+    def build(seed: int) -> Any:
+        from xgboost import XGBClassifier
+
+        return XGBClassifier(n_estimators=trees, max_depth=depth, tree_method="hist",
+                             n_jobs=1, random_state=seed)
+    return build
+
+
+def lgbm(trees: int, leaves: int) -> Callable[[int], Any]:
+    def build(seed: int) -> Any:
+        from lightgbm import LGBMClassifier
+
+        return LGBMClassifier(n_estimators=trees, num_leaves=leaves, n_jobs=1,
+                              random_state=seed, verbose=-1)
+    return build
+
+
+# LightGBM takes its categorical columns in fit, not in the constructor
+LGBM_FIT = (("categorical_feature", tuple(CAT_COLS)),)
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
@@ -126,7 +163,29 @@ class ModelSpec:
     note: str = ""
     miss_note: str = ""  # tiny models: why a target is missed, shown when it is
     detector: bool = False  # outlier detector: fitted on the normal rows only, no labels
+    fit_params: tuple[tuple[str, Any], ...] = ()  # keyword arguments of fit
+    m2cgen: bool = False  # also compile with m2cgen and compare (boosted trees)
 
+    def fit_kwargs(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.fit_params}
+
+
+TINY_BOOST = "float"  # becomes "int8" with the boosted quantizer
+
+BOOSTED: tuple[ModelSpec, ...] = (
+    ModelSpec("HGB", "HistGradientBoosting", False, hgb(100, 6), m2cgen=True,
+              note="100 iterations, depth 6, categorical codes as categories"),
+    ModelSpec("XGB", "XGBoost", False, xgb(100, 6), m2cgen=True,
+              note="100 trees, depth 6"),
+    ModelSpec("LGBM", "LightGBM", False, lgbm(100, 31), fit_params=LGBM_FIT, m2cgen=True,
+              note="100 trees, 31 leaves, categorical codes as categories"),
+    ModelSpec("Tiny HGB", "HistGradientBoosting", True, hgb(25, 3), m2cgen=True,
+              note=f"25 iterations, depth 3 ({TINY_BOOST})"),
+    ModelSpec("Tiny XGB", "XGBoost", True, xgb(25, 3), m2cgen=True,
+              note=f"25 trees, depth 3 ({TINY_BOOST})"),
+    ModelSpec("Tiny LGBM", "LightGBM", True, lgbm(25, 8), fit_params=LGBM_FIT, m2cgen=True,
+              note=f"25 trees, 8 leaves ({TINY_BOOST})"),
+)
 
 SPECS: tuple[ModelSpec, ...] = (
     ModelSpec("RF", "Random Forest", False, rf(10, 8)),
@@ -170,4 +229,5 @@ SPECS: tuple[ModelSpec, ...] = (
     ModelSpec("LOF", "Local Outlier Factor", False, lof, detector=True, train_rows=1_000,
               note="unsupervised: MinMax + LocalOutlierFactor(novelty, k 20, contamination "
               "0.05) storing 1,000 normal rows (as doubles: 344 KB)"),
+    *BOOSTED,
 )
