@@ -9,10 +9,11 @@ values (one for binary: class 1 when > 0), so the wrapper exposes them as decisi
 and applies sklearn's link (sigmoid / softmax / one-vs-rest, tcg_expit.h) for predict_proba, as
 a user would; multiclass SVC scores one-vs-one values (votes, first maximum).
 
-Boosted trees (m2cgen 0.10.0): LGBMClassifier converts (its score writes the probabilities,
-[1 - p, p] for binary; predict is their first maximum, as LightGBM's); GradientBoosting- and
-HistGradientBoostingClassifier are not m2cgen models; XGBClassifier from xgboost >= 2 is refused
-here with the reason (see ``xgboost_base_score``).
+Boosted trees (m2cgen 0.10.0): LGBMClassifier with numeric splits converts (its score writes
+the probabilities, [1 - p, p] for binary; predict is their first maximum, as LightGBM's);
+GradientBoosting- and HistGradientBoostingClassifier are not m2cgen models; LightGBM categorical
+splits and XGBClassifier from xgboost >= 2 are refused here with the reason
+(``lightgbm_categorical``, ``xgboost_base_score``).
 """
 
 from __future__ import annotations
@@ -50,10 +51,26 @@ def xgboost_base_score(estimator: Any) -> None:
             " >= 2 leaves None (the fitted value is only in the booster's JSON config)")
 
 
+def lightgbm_categorical(estimator: Any) -> None:
+    """m2cgen 0.10.0 knows only LightGBM's numeric splits: a categorical split (decision_type
+    "==") stops it with a bare AssertionError("Unexpected comparison op"). Say so in one line."""
+    if not type(estimator).__module__.startswith("lightgbm."):
+        return
+    stack = [t["tree_structure"] for t in estimator.booster_.dump_model()["tree_info"]]
+    while stack:
+        node = stack.pop()
+        if node.get("decision_type") == "==":
+            raise TinycodegenError(
+                f"m2cgen cannot convert {type(estimator).__name__}: m2cgen 0.10.0 has no "
+                "LightGBM categorical splits (decision_type '=='); this model has some")
+        stack += [node[k] for k in ("left_child", "right_child") if k in node]
+
+
 def export(estimator: Any) -> str:
     import m2cgen
 
     xgboost_base_score(estimator)
+    lightgbm_categorical(estimator)
 
     limit = sys.getrecursionlimit()
     try:

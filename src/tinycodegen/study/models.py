@@ -6,10 +6,11 @@ linear models, SVMs and MLPs one-hot encode those codes and MinMax-normalise the
 MinMax-normalise every column (a tree needs no one-hot; the scaler folds exactly into the
 thresholds, so a tree Pipeline compiles to a plain tree and quantizes like one).
 Boosted trees take the loader's 41 values as they are (no Pipeline: a boosted model bins or
-splits raw values itself); HistGradientBoosting and LightGBM take the three code columns as
-categorical features (their native bitset splits, as their users do; a code -1, never seen in
-training, is a missing value for both), XGBoost as numbers (its categorical support needs a
-DataFrame with category dtypes).
+splits raw values itself). HistGradientBoosting takes the three code columns as categorical
+features (its native bitset splits; a code -1, never seen in training, is a missing value);
+XGBoost and LightGBM take them as numbers, what both do with an array (their categorical
+support wants a DataFrame with category dtypes), which also keeps the LightGBM models within
+what m2cgen converts (it has no LightGBM categorical splits).
 """
 
 from __future__ import annotations
@@ -148,10 +149,6 @@ def lgbm(trees: int, leaves: int) -> Callable[[int], Any]:
     return build
 
 
-# LightGBM takes its categorical columns in fit, not in the constructor
-LGBM_FIT = (("categorical_feature", tuple(CAT_COLS)),)
-
-
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
@@ -163,11 +160,7 @@ class ModelSpec:
     note: str = ""
     miss_note: str = ""  # tiny models: why a target is missed, shown when it is
     detector: bool = False  # outlier detector: fitted on the normal rows only, no labels
-    fit_params: tuple[tuple[str, Any], ...] = ()  # keyword arguments of fit
     m2cgen: bool = False  # also compile with m2cgen and compare (boosted trees)
-
-    def fit_kwargs(self) -> dict[str, Any]:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.fit_params}
 
 
 TINY_BOOST = "float"  # becomes "int8" with the boosted quantizer
@@ -177,13 +170,13 @@ BOOSTED: tuple[ModelSpec, ...] = (
               note="100 iterations, depth 6, categorical codes as categories"),
     ModelSpec("XGB", "XGBoost", False, xgb(100, 6), m2cgen=True,
               note="100 trees, depth 6"),
-    ModelSpec("LGBM", "LightGBM", False, lgbm(100, 31), fit_params=LGBM_FIT, m2cgen=True,
-              note="100 trees, 31 leaves, categorical codes as categories"),
+    ModelSpec("LGBM", "LightGBM", False, lgbm(100, 31), m2cgen=True,
+              note="100 trees, 31 leaves"),
     ModelSpec("Tiny HGB", "HistGradientBoosting", True, hgb(25, 3), m2cgen=True,
               note=f"25 iterations, depth 3 ({TINY_BOOST})"),
     ModelSpec("Tiny XGB", "XGBoost", True, xgb(25, 3), m2cgen=True,
               note=f"25 trees, depth 3 ({TINY_BOOST})"),
-    ModelSpec("Tiny LGBM", "LightGBM", True, lgbm(25, 8), fit_params=LGBM_FIT, m2cgen=True,
+    ModelSpec("Tiny LGBM", "LightGBM", True, lgbm(25, 8), m2cgen=True,
               note=f"25 trees, 8 leaves ({TINY_BOOST})"),
 )
 

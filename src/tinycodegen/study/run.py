@@ -91,8 +91,8 @@ def train_cached(spec: ModelSpec, data: Split, seed: int) -> tuple[Any, float | 
     h.update(repr(spec.build(seed)).encode())
     h.update(f"{spec.train_rows}|{seed}|{sklearn.__version__}".encode())
     lib = _library_versions(spec.build(seed))
-    if spec.fit_params or lib:  # xgboost / lightgbm (the sklearn models' keys stay as they were)
-        h.update(f"{spec.fit_params}|{lib}".encode())
+    if lib:  # xgboost / lightgbm (the sklearn models' keys stay as they were)
+        h.update(lib.encode())
     h.update(np.ascontiguousarray(data.X).tobytes())
     h.update(data.y.tobytes())
     path = cache_root() / "study" / "models" / f"{h.hexdigest()[:20]}.joblib"
@@ -115,8 +115,7 @@ def train_cached(spec: ModelSpec, data: Split, seed: int) -> tuple[Any, float | 
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        est = spec.build(seed)
-        model = est.fit(frame) if y is None else est.fit(frame, y, **spec.fit_kwargs())
+        model = spec.build(seed).fit(frame) if y is None else spec.build(seed).fit(frame, y)
     seconds = time.perf_counter() - t0
     path.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, path)
