@@ -56,3 +56,32 @@ def test_m2cgen_lightgbm_numeric_and_categorical() -> None:
     cat.fit(X, y, categorical_feature=[0])
     with pytest.raises(TinycodegenError, match="no LightGBM categorical splits"):
         export(cat)
+
+
+def test_m2cgen_backend_lightgbm_nsl(nsl_train, nsl_test21, tmp_path) -> None:
+    """The comparison backend wraps m2cgen's LightGBM C (double, sigmoid from libm): it builds
+    under the strict flags as C99 and C++11, says it is not exact, and agrees with LightGBM on
+    KDDTest-21 (both compare the float input widened to double with the double thresholds)."""
+    import subprocess
+
+    import lightgbm
+
+    import tinycodegen
+    from helpers import STRICT
+    from tinycodegen.check import check
+
+    model = lightgbm.LGBMClassifier(n_estimators=10, num_leaves=8, n_jobs=1, verbose=-1,
+                                    random_state=0)
+    model.fit(np.asarray(nsl_train.X, dtype=np.float64), nsl_train.y)
+    compiled = tinycodegen.compile(model, name="lgb_m2c", backend="m2cgen")
+    assert compiled.source.guarantee == "none"
+    header = compiled.source.files["lgb_m2c.h"]
+    assert '#define LGB_M2C_GUARANTEE "none"' in header
+    rep = check(compiled, nsl_test21.X)
+    assert rep.rows == 11850 and rep.mismatches == 0 and rep.proba_mismatches == 0
+    compiled.write(tmp_path)
+    for cmd in (["gcc", *STRICT], ["clang", *STRICT],
+                ["g++", *STRICT[1:], "-std=c++11", "-x", "c++"]):
+        done = subprocess.run([*cmd, "-c", str(tmp_path / "lgb_m2c.c"), "-o",
+                               str(tmp_path / "o.o")], capture_output=True, text=True)
+        assert done.returncode == 0, (cmd[0], done.stderr)
