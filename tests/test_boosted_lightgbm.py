@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tinycodegen
+from tinycodegen.build import build
 from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.families.boosted.lgbm_link import KZERO, binary_cut, cexp
 from tinycodegen.loaders import load_ir
@@ -160,3 +161,75 @@ def test_refusals() -> None:
         model = fit(X, y, False, n_estimators=2, **params)
         with pytest.raises(UnsupportedModelError, match=words):
             load_ir(model)
+
+
+def test_recognition_needs_lightgbm_only_for_its_objects() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np; from sklearn.tree import DecisionTreeClassifier; "
+            "from tinycodegen.loaders import load_ir; "
+            "load_ir(DecisionTreeClassifier().fit(np.eye(3), [0, 1, 1])); "
+            "assert 'lightgbm' not in sys.modules, 'lightgbm imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_subclass_overriding_predict_is_refused() -> None:
+    class Mine(lgb.LGBMClassifier):
+        def predict_proba(self, X, **kw):  # noqa: ANN001, ANN003, ANN201
+            return super().predict_proba(X, **kw)
+
+    Mine.__module__ = "lightgbm.mine"
+    X, y = make_data(4, 2, False, False, False)
+    model = Mine(n_estimators=2, **QUIET).fit(X, y)
+    with pytest.raises(UnsupportedModelError, match="overrides predict_proba"):
+        load_ir(model)
+
+
+# ---- NSL-KDD: all of KDDTest+ and KDDTest-21, gcc and clang, Cortex-M4F in QEMU -------------
+
+def nan_injected(X: np.ndarray, seed: int) -> np.ndarray:
+    X = X.copy()
+    X[np.random.default_rng(seed).random(X.shape) < 0.05] = np.nan
+    return X
+
+
+@pytest.fixture(scope="module")
+def cross_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cross")
+
+
+@pytest.mark.parametrize("labels", ["binary", "5class"])
+@pytest.mark.parametrize("nan", [False, True], ids=["plain", "nan"])
+def test_nsl_kdd_every_row(labels: str, nan: bool, tmp_path, cross_cache) -> None:
+    from tinycodegen.datasets import nsl_kdd
+    from tinycodegen.targets import measure
+
+    train = nsl_kdd.load("train", labels=labels)
+    X = nan_injected(train.X, 0) if nan else train.X
+    model = lgb.LGBMClassifier(n_estimators=20, num_leaves=15, **QUIET)
+    model.fit(X, train.y, categorical_feature=list(nsl_kdd.CATEGORICAL_INDEX))
+    c = tinycodegen.compile(model, name="lgbm_nsl")
+    assert c.source.guarantee == "exact"
+    clang = build(c.source, cc="clang")
+    picks = []
+    for split in ("test", "test21"):
+        rows = nsl_kdd.load(split, labels=labels).X  # unknown categories are code -1
+        if nan:
+            rows = np.concatenate([rows, nan_injected(rows, 1)])
+        idx, proba = lgbm_truth(model, rows)
+        assert_c(c, rows, idx, proba)
+        assert np.array_equal(clang.predict_index(rows), idx)
+        assert np.array_equal(clang.predict_proba(rows), proba.astype(np.float32))
+        margin = np.sort(proba, axis=1)[:, -1] - np.sort(proba, axis=1)[:, -2]
+        near = np.argsort(margin, kind="stable")[:4]  # the closest calls
+        picks.append(rows[np.concatenate([near, np.random.default_rng(2).choice(len(rows), 4)])])
+    sample = np.concatenate(picks)
+    folder = tmp_path / "m4f"
+    c.write(folder)
+    for fn, want in (("predict", c.predict_index(sample).astype(np.float32)),
+                     ("predict_proba", c.predict_proba(sample))):
+        m = measure(folder, "lgbm_nsl", sample, "cortex-m4f", function=fn,
+                    cache_dir=cross_cache)
+        got = np.asarray(m.predictions, dtype=np.float32).reshape(want.shape)
+        assert np.array_equal(got, want), (fn, got, want)
