@@ -38,29 +38,35 @@ static inline void tcg_lgbm_sigmoid(double m, double a, double *p)
     p[0] = 1.0 - p[1];
 }
 
-/* 1 / (1 + expf(-m)) in float, p = [1 - q, q] in float (XGBoost binary:logistic). */
+/* XGBoost's common::Sigmoid (src/common/math.h), float32: x = std::min(-m, 88.7f),
+ * q = 1 / (expf(x) + 1 + 1e-16f); p = [1 - q, q] in float (binary:logistic). */
 static inline void tcg_xgb_sigmoid(float m, double *p)
 {
-    const float q = 1.0f / (1.0f + expf(-m));
+    const float x = 88.7f < -m ? 88.7f : -m;
+    const float denom = expf(x) + 1.0f + 1e-16f;
+    const float q = 1.0f / denom;
     p[1] = (double)q;
     p[0] = (double)(1.0f - q);
 }
 
-/* exp(m - max) / their sum in class order, in float (XGBoost multi:softprob). */
+/* XGBoost's common::Softmax (src/common/math.h): wmax by fmaxf in class order, e = expf(m -
+ * wmax) in float, their sum in a double in class order, p = e / (float)sum in float. */
 static inline void tcg_xgb_softmax(const float *m, int32_t k, double *p)
 {
     int32_t c;
-    float top = m[0], s = 0.0f;
+    float wmax = m[0], wsumf;
+    double wsum = 0.0;
     for (c = 1; c < k; ++c) {
-        if (m[c] > top) {
-            top = m[c];
-        }
+        wmax = fmaxf(m[c], wmax);
     }
     for (c = 0; c < k; ++c) {
-        s = s + expf(m[c] - top);
+        const float e = expf(m[c] - wmax);
+        p[c] = (double)e;
+        wsum += (double)e;
     }
+    wsumf = (float)wsum;
     for (c = 0; c < k; ++c) {
-        p[c] = (double)(expf(m[c] - top) / s);
+        p[c] = (double)((float)p[c] / wsumf);
     }
 }
 

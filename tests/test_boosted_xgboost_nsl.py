@@ -1,9 +1,11 @@
 """XGBClassifier on NSL-KDD: every row of KDDTest+ and KDDTest-21 through the C built by gcc and
 by clang, binary and 5-class, trained on clean data and with 10% of the training cells NaN (then
-also checked on the test rows with 10% NaN); a sample of rows through arm-none-eabi-gcc in the
-Cortex-M4F and Cortex-M0+ emulators (picolibc's expf).
+also checked on the test rows with 10% NaN): the C's predict must equal XGBoost's predict and its
+predict_proba XGBoost's (float32) exactly.
 
-The C's predict must equal XGBoost's predict and its predict_proba XGBoost's (float32) exactly.
+A sample of rows (the least confident and a seeded few) runs through arm-none-eabi-gcc in the
+Cortex-M4F and Cortex-M0+ emulators: predict must equal the host's exactly; predict_proba uses
+picolibc's expf, which is not glibc's, so its probabilities may differ in the last bit (counted).
 """
 
 from __future__ import annotations
@@ -107,4 +109,11 @@ def test_every_row_under_gcc_clang_and_cortex_m(labels: str, nan: bool, tmp_path
     assert np.array_equal(host, outputs(model, rows))
     for target in ("cortex-m4f", "cortex-m0plus"):
         got = emulate(c, rows, target, tmp_path, cross_cache)
-        assert np.array_equal(got, host), (target, np.flatnonzero((got != host).any(axis=1)))
+        # predict: exact (binary: one compare on the float32 margin, no expf)
+        assert np.array_equal(got[:, -1], host[:, -1]), target
+        # predict_proba: picolibc's expf (fdlibm's float algorithm) is not glibc's: the
+        # probabilities may differ from XGBoost's in the last bit (measured, see the proof page)
+        ulps = np.abs(got[:, :-1].view(np.int32) - host[:, :-1].view(np.int32))
+        print(name, target, "proba elements off by 1 ulp:", int((ulps == 1).sum()), "of",
+              ulps.size)
+        assert ulps.max() <= 1, (target, ulps.max())

@@ -138,6 +138,10 @@ def _decide(ir: BoostedTreesIR, name: str, acc_t: str) -> str:
     if rule in ("raw_ge_zero", "raw_gt_zero"):
         return f"return raw[0] {'>=' if rule == 'raw_ge_zero' else '>'} {zero} ? 1 : 0;"
     pre, v = "", "raw"
+    if rule == "proba_gt_half" and ir.link == "xgb_sigmoid":  # p > 0.5 iff raw >= cut
+        from tinycodegen.families.boosted.link_xgboost import sigmoid_cut
+
+        return f"return raw[0] >= {c_float(sigmoid_cut())} ? 1 : 0;"
     if rule == "proba_gt_half":
         return (f"double p[{ir.meta.n_classes}];\n{name}_link(raw, p);\n"
                 "return p[1] > 0.5 ? 1 : 0;")
