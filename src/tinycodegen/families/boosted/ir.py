@@ -227,17 +227,14 @@ def link_proba(link: str, raw: np.ndarray, param: float = 1.0) -> np.ndarray:
             x = raw.astype(np.float64)
             x = np.exp(x - x.max(axis=1, keepdims=True))
             return x / x.sum(axis=1, keepdims=True)
-        if link == "xgb_sigmoid":  # float32 1 / (1 + exp(-x)); predict_proba [1 - p, p]
-            r = raw[:, 0].astype(np.float32)
-            p = (np.float32(1) / (np.float32(1) + np.exp(-r))).astype(np.float32)
-            return np.stack([np.float32(1) - p, p], axis=1).astype(np.float64)
-        if link == "xgb_softmax":  # float32: exp(x - max) / sum in class order
-            r = raw.astype(np.float32)
-            e = np.exp(r - r.max(axis=1, keepdims=True)).astype(np.float32)
-            s = e[:, 0].copy()
-            for k in range(1, e.shape[1]):
-                s = (s + e[:, k]).astype(np.float32)
-            return (e / s[:, None]).astype(np.float32).astype(np.float64)
+        if link == "xgb_sigmoid":  # XGBoost's float32 Sigmoid; predict_proba [1 - p, p]
+            from tinycodegen.families.boosted.link_xgboost import xgb_binary_proba
+
+            return xgb_binary_proba(raw).astype(np.float64)
+        if link == "xgb_softmax":  # XGBoost's float32 Softmax (double wsum)
+            from tinycodegen.families.boosted.link_xgboost import xgb_softmax
+
+            return xgb_softmax(raw).astype(np.float64)
         if link == "lgbm_sigmoid":  # 1 / (1 + exp(-sigmoid * x)) in double
             p = 1.0 / (1.0 + np.exp(-param * raw[:, 0].astype(np.float64)))
             return np.stack([1.0 - p, p], axis=1)
