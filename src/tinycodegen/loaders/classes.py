@@ -47,6 +47,9 @@ def sklearn_class(est: Any) -> str:
     """The name of the scikit-learn class ``est`` is (or subclasses without changing how it
     predicts); one clear error otherwise."""
     cls = type(est)
+    other = lightgbm_class(est)
+    if other is not None:
+        return other
     base = _genuine_base(cls)
     if base is None:
         raise UnsupportedModelError(
@@ -70,3 +73,25 @@ def is_sklearn(est: Any, *names: str) -> bool:
         return False
     base = _genuine_base(type(est))
     return base is not None and base.__name__ in names
+
+
+def lightgbm_class(est: Any) -> str | None:
+    """``"lightgbm.LGBMClassifier"`` when ``est`` is LightGBM's classifier (or a subclass that
+    keeps its prediction methods), else None. Imports lightgbm only for objects of its modules."""
+    cls = type(est)
+    if not (getattr(cls, "__module__", "") or "").startswith("lightgbm"):
+        return None
+    try:
+        from lightgbm import LGBMClassifier
+    except ImportError:
+        return None
+    if not isinstance(est, LGBMClassifier):
+        return None
+    for c in cls.__mro__[: cls.__mro__.index(LGBMClassifier)]:
+        for method in PREDICTION_METHODS:
+            if method in vars(c):
+                raise UnsupportedModelError(
+                    f"{cls.__name__} ({_qualname(cls)}) overrides {method} of LightGBM's "
+                    f"LGBMClassifier: subclasses that change prediction are refused"
+                )
+    return "lightgbm.LGBMClassifier"

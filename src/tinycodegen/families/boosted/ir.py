@@ -48,7 +48,7 @@ PREDICT_RULES = (
     "proba_gt_half",  # binary: class 1 iff p > 0.5 (p the positive class probability)
 )
 CAT_RULES = ("hgb", "lightgbm")
-ZERO_THRESHOLD = 1e-35  # LightGBM kZeroThreshold
+ZERO_THRESHOLD = float(np.float32(1e-35))  # LightGBM kZeroThreshold: 1e-35f widened to double
 MAX_TREES = 1 << 20
 
 
@@ -235,16 +235,12 @@ def link_proba(link: str, raw: np.ndarray, param: float = 1.0) -> np.ndarray:
             from tinycodegen.families.boosted.link_xgboost import xgb_softmax
 
             return xgb_softmax(raw).astype(np.float64)
-        if link == "lgbm_sigmoid":  # 1 / (1 + exp(-sigmoid * x)) in double
-            p = 1.0 / (1.0 + np.exp(-param * raw[:, 0].astype(np.float64)))
-            return np.stack([1.0 - p, p], axis=1)
-        if link == "lgbm_softmax":  # exp(x - max) / sum, in double, class order
-            x = raw.astype(np.float64)
-            e = np.exp(x - x.max(axis=1, keepdims=True))
-            s = e[:, 0].copy()
-            for k in range(1, e.shape[1]):
-                s = s + e[:, k]
-            return e / s[:, None]
+        if link in ("lgbm_sigmoid", "lgbm_softmax"):  # in double, with the C library's exp
+            from tinycodegen.families.boosted import lgbm_link
+
+            if link == "lgbm_sigmoid":
+                return lgbm_link.sigmoid_proba(raw, param)
+            return lgbm_link.softmax_proba(raw)
     raise ValueError(f"boosted IR: unknown link {link!r}")
 
 
