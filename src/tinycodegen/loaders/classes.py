@@ -47,7 +47,7 @@ def sklearn_class(est: Any) -> str:
     """The name of the scikit-learn class ``est`` is (or subclasses without changing how it
     predicts); one clear error otherwise."""
     cls = type(est)
-    other = lightgbm_class(est)
+    other = lightgbm_class(est) or foreign_class(est, "xgboost", "XGBClassifier")
     if other is not None:
         return other
     base = _genuine_base(cls)
@@ -95,3 +95,26 @@ def lightgbm_class(est: Any) -> str | None:
                     f"LGBMClassifier: subclasses that change prediction are refused"
                 )
     return "lightgbm.LGBMClassifier"
+
+
+def foreign_class(est: Any, module: str, name: str) -> str | None:
+    """``"<module>.<name>"`` when ``est`` is that class of another library (``xgboost``,
+    ``lightgbm``) or a subclass keeping its prediction methods, else None. The library is
+    imported only for objects whose class comes from one of its modules."""
+    cls = type(est)
+    if not (getattr(cls, "__module__", "") or "").startswith(module + "."):
+        return None
+    try:
+        real = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+    if not isinstance(est, real):
+        return None
+    for c in cls.__mro__[: cls.__mro__.index(real)]:
+        for method in PREDICTION_METHODS:
+            if method in vars(c):
+                raise UnsupportedModelError(
+                    f"{cls.__name__} ({_qualname(cls)}) overrides {method} of {module}'s "
+                    f"{name}: subclasses that change prediction are refused"
+                )
+    return f"{module}.{name}"

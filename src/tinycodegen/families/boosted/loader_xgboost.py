@@ -21,6 +21,7 @@ import numpy as np
 
 from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.families.boosted.ir import BoostedTreesIR
+from tinycodegen.loaders import register
 from tinycodegen.loaders.common import meta_for
 from tinycodegen.loaders.trees import _flatten, _remap_children
 from tinycodegen.passes.dedup import dedup_leaves
@@ -48,6 +49,7 @@ def _refuse(what: str) -> None:
                                 f"and missing=nan are supported")
 
 
+@register("xgboost.XGBClassifier")
 def load_xgb_classifier(model: Any) -> BoostedTreesIR:
     booster = model.get_booster()
     raw_json = bytes(booster.save_raw("json"))
