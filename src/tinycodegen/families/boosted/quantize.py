@@ -106,7 +106,7 @@ def quantize_boosted(src: Any, mode: str) -> QBoostedTreesIR:
         raise UnsupportedModelError(
             f"--quantize: feature {f} has {counts[f]} distinct split values: more than "
             "16-bit bins hold")
-    bin_bits = 8 if mode == "int8" and (counts < 255).all() else 16
+    bin_bits = 8 if (counts < 255).all() else 16  # bins live on the stack: keep them small
     leaf_value = np.asarray(src.leaf_value, dtype=np.float64)
     tree_output = np.asarray(src.tree_output, dtype=np.int32)
     leaves = tree_leaf_ids(src.roots, src.left, src.right)
