@@ -68,7 +68,8 @@ static int ${NAME}_prep(const float *x, ${BIN_T} *bins)
 static uint32_t ${NAME}_leaf(int32_t c, const ${BIN_T} *bins)
 {
     while (c >= 0) {
-        const uint32_t b = bins[${FEAT_C}];
+        const uint32_t f = ${FEAT_C};
+        const uint32_t b = bins[f];
         int go;
 ${NODE_TEST}
         c = go ? (int32_t)${LEFT_C} : (int32_t)${RIGHT_C};
@@ -146,27 +147,72 @@ def _rom(ctype: str, name: str, values: np.ndarray | list[int], per_line: int = 
     return c_array(ctype, name, [str(int(v)) for v in values], per_line=per_line, rom=True)
 
 
+def _bits(name: str, values: np.ndarray) -> str:
+    packed = np.packbits(np.asarray(values, np.uint8), bitorder="little")
+    return c_array("uint8_t", name, [f"0x{b:02x}u" for b in packed], 16, rom=True)
+
+
+def _bit(name: str) -> str:
+    """Bit c of a packed TCG_ROM bit table, as an int."""
+    byte = rom_read("uint8_t", name, "(uint32_t)c >> 3")
+    return f"(int)(((uint32_t){byte} >> ((uint32_t)c & 7u)) & 1u)"
+
+
 def _node_parts(ir: QBoostedTreesIR, name: str) -> dict[str, str]:
+    """Node tables and the split test, one branch per rule the model uses (NaN, category,
+    zero-as-missing, numeric), in the order ``QBoostedTreesIR.apply`` gives them priority."""
     feat_t = int_type(0, max(ir.meta.n_features - 1, 0))
     bin_t = int_type(0, int(ir.bin.max(initial=0)))
     kids = np.concatenate([ir.left, ir.right, ir.roots, [0]])
     child_t = int_type(int(kids.min()), int(kids.max()), unsigned_ok=False)
     tables = (_rom(feat_t, f"{name}_feat", ir.feature) + _rom(bin_t, f"{name}_bin", ir.bin)
               + _rom(child_t, f"{name}_left", ir.left) + _rom(child_t, f"{name}_right", ir.right))
-    test = f"        go = b <= (uint32_t){rom_read(bin_t, f'{name}_bin', 'c')};"
-    route = ir.meta.nan_policy != "reject"
+    route, has_mz = ir.meta.nan_policy != "reject", bool(ir.missing_zero.any())
+    has_cat = bool((ir.cat_set >= 0).any())
+    nan_bit = _bit(f"{name}_nanl")
+    if route or has_mz or (has_cat and ir.cat_other_nan):
+        tables += _bits(f"{name}_nanl", ir.nan_left)
+    pre, branches = "", []
     if route:
-        bits = np.packbits(np.asarray(ir.nan_left, np.uint8), bitorder="little")
-        tables += c_array("uint8_t", f"{name}_nanl", [f"0x{b:02x}u" for b in bits], 16, rom=True)
-        byte = rom_read("uint8_t", f"{name}_nanl", "(uint32_t)c >> 3")
-        test = (f"        if (b == {ir.nan_code}u) {{\n"
-                f"            go = (int)(((uint32_t){byte} >> ((uint32_t)c & 7u)) & 1u);\n"
-                f"        }} else {{\n    {test}\n        }}")
+        branches.append((f"b == {ir.nan_code}u", f"go = {nan_bit};"))
+    if has_cat:
+        set_t = int_type(-1, len(ir.cat_bits) - 1, unsigned_ok=False)
+        map_t = "uint8_t" if ir.catmap.max(initial=0) < 255 else "uint16_t"
+        none = 255 if map_t == "uint8_t" else 65535
+        off_t = int_type(0, int(ir.thr_offset[-1]))
+        tables += (_rom(set_t, f"{name}_catset", ir.cat_set)
+                   + _rom(map_t, f"{name}_catmap", np.where(ir.catmap < 0, none, ir.catmap))
+                   + c_array("uint32_t", f"{name}_catbits",
+                             [f"0x{int(w):08x}u" for w in ir.cat_bits.ravel()], 8, rom=True))
+        pre = f"        const int32_t s = (int32_t){rom_read(set_t, f'{name}_catset', 'c')};\n"
+        at = f"(uint32_t){rom_read(off_t, f'{name}_off', 'f')} + f + b"
+        word = rom_read("uint32_t", f"{name}_catbits",
+                        f"(uint32_t)s * {ir.cat_bits.shape[1]}u + (k >> 5)")
+        other = nan_bit if ir.cat_other_nan else "0"
+        branches.append(("s >= 0", (
+            f"const uint32_t k = (uint32_t){rom_read(map_t, f'{name}_catmap', at)};\n"
+            f"            go = k == {none}u ? {other} : (int)(({word} >> (k & 31u)) & 1u);")))
+    if has_mz:
+        z_t = int_type(0, int(max(ir.zhi.max(initial=0), 0)))
+        tables += (_bits(f"{name}_mz", ir.missing_zero)
+                   + _rom(z_t, f"{name}_zlo", np.maximum(ir.zlo, 0))
+                   + _rom(z_t, f"{name}_zhi", np.maximum(ir.zhi, 0)))
+        branches.append((
+            f"{_bit(f'{name}_mz')} && b > (uint32_t){rom_read(z_t, f'{name}_zlo', 'f')} && "
+            f"b <= (uint32_t){rom_read(z_t, f'{name}_zhi', 'f')}", f"go = {nan_bit};"))
+    numeric = f"go = b <= (uint32_t){rom_read(bin_t, f'{name}_bin', 'c')};"
+    test = pre
+    for i, (cond, stmt) in enumerate(branches):
+        test += f"        {'if' if i == 0 else '} else if'} ({cond}) {{\n            {stmt}\n"
+    test += (f"        }} else {{\n            {numeric}\n        }}" if branches
+             else f"        {numeric}")
+    docs = [", NaN goes left where bit c of _nanl is set" if route else "",
+            "; categorical: _catset, _catmap (category of (f, bin)), _catbits" if has_cat else "",
+            "; zero-as-missing: _mz, band zlo < bin <= zhi" if has_mz else ""]
     return dict(NODE_TABLES=tables, NODE_TEST=test, CHILD_T=child_t,
                 FEAT_C=rom_read(feat_t, f"{name}_feat", "c"),
                 LEFT_C=rom_read(child_t, f"{name}_left", "c"),
-                RIGHT_C=rom_read(child_t, f"{name}_right", "c"),
-                NANL_DOC=", NaN goes left where bit c of _nanl is set" if route else "")
+                RIGHT_C=rom_read(child_t, f"{name}_right", "c"), NANL_DOC="".join(docs))
 
 
 def _prep_parts(ir: QBoostedTreesIR, name: str) -> dict[str, str]:

@@ -8,8 +8,12 @@ float32 split values of f, so the float split ``x <= t_j`` holds exactly when ``
 any value (+inf above every finite threshold) and are accepted when the float model accepts
 them; NaN takes the code ``nan_code`` (the largest value of the bin type, above every finite
 bin) and then goes where the split's ``nan_left`` bit says. The leaf every tree reaches is thus
-the float model's leaf for every float32 input. Categorical splits and LightGBM's
-zero-as-missing are refused by the quantizer (one error line).
+the float model's leaf for every float32 input. LightGBM's zero-as-missing band and categorical
+splits are bin tests too (``qsplits.py``): a zero-as-missing split takes its NaN direction when
+``zlo_f < bin <= zhi_f``; a categorical split reads the category of the bin from ``catmap``
+(index ``thr_offset[f] + f + bin``) and goes left when its bit is set in its row of
+``cat_bits``; a bin standing for no category goes by ``nan_left`` ("hgb") or right
+("lightgbm"), NaN by ``nan_left``.
 
 **Sum.** Leaf values become signed integers ``q = round_half_up(v * 2**s)`` (int8: |q| <= 127,
 int16: |q| <= 32767) with one exponent ``s`` per model, the base ``round_half_up(base * 2**s)``.
@@ -56,6 +60,13 @@ class QBoostedTreesIR:
     left: np.ndarray  # int32 (n_nodes,): >= 0 node, < 0 leaf ~c
     right: np.ndarray  # int32 (n_nodes,)
     roots: np.ndarray  # int32 (n_trees,): node, or ~leaf
+    missing_zero: np.ndarray  # bool (n_nodes,): zero-as-missing (numeric splits only)
+    zlo: np.ndarray  # int64 (n_features,): zero band is zlo < bin <= zhi (-1, -1: none)
+    zhi: np.ndarray
+    cat_set: np.ndarray  # int32 (n_nodes,): -1 numeric, else row of cat_bits
+    cat_bits: np.ndarray  # uint32 (n_sets, n_words)
+    catmap: np.ndarray  # int64 (n_thresholds + n_features,): category of (f, bin), -1 none
+    cat_other_nan: bool  # a value with no category goes by nan_left (hgb), else right
     leaf_q: np.ndarray  # int64 (n_leaves,): leaf value * 2**shift, rounded
     tree_output: np.ndarray  # int32 (n_trees,): raw output each tree adds to
     base_q: np.ndarray  # int64 (n_outputs,)
@@ -78,7 +89,8 @@ class QBoostedTreesIR:
         if (self.acc_bound() > ACC_BOUND).any() or not 1 <= self.n_outputs <= MAX_OUTPUTS:
             raise ValueError("quantized boosted trees: int32 accumulator bound violated")
         for name in ("thr_offset", "thresholds", "feature", "bin", "nan_left", "left", "right",
-                     "roots", "leaf_q", "tree_output", "base_q"):
+                     "roots", "missing_zero", "zlo", "zhi", "cat_set", "cat_bits", "catmap",
+                     "leaf_q", "tree_output", "base_q"):
             getattr(self, name).setflags(write=False)
 
     @property
@@ -135,8 +147,21 @@ class QBoostedTreesIR:
         B = self.bins(X)
 
         def go_left(r: np.ndarray, node: np.ndarray) -> np.ndarray:
-            b = B[r, self.feature[node]]
-            return np.where(b == self.nan_code, self.nan_left[node], b <= self.bin[node])
+            f = self.feature[node]
+            b = B[r, f]
+            nan = b == self.nan_code
+            zero = self.missing_zero[node] & (b > self.zlo[f]) & (b <= self.zhi[f])
+            go = np.where(zero, self.nan_left[node], b <= self.bin[node])
+            s = self.cat_set[node]
+            cat = s >= 0
+            if cat.any():
+                k = self.catmap[np.where(nan, 0, self.thr_offset[f] + f + b)]
+                kk = np.maximum(k, 0)
+                word = self.cat_bits[np.maximum(s, 0), kk >> 5]
+                bit = ((word >> (kk & 31).astype(np.uint32)) & 1).astype(bool)
+                other = self.nan_left[node] & self.cat_other_nan
+                go = np.where(cat, np.where(k >= 0, bit, other), go)
+            return np.where(nan, self.nan_left[node], go)
 
         return walk_trees(B.shape[0], self.roots, self.left, self.right, go_left)
 

@@ -4,8 +4,8 @@ Routing stays exact: the split values become per-feature bin indices (the quanti
 binning, ``ir/qtrees.py``), so every input reaches the float model's leaves. Only the numbers
 change: leaves and base to ``int8``/``int16`` multiples of ``2**-s`` with one ``s`` per model
 (the largest that keeps every leaf in range and the int32 sum under ``qir.ACC_BOUND``), and the
-link (sigmoid / softmax) to qnet's 16-bit tables. Categorical splits and LightGBM's
-zero-as-missing rule are refused with one error line.
+link (sigmoid / softmax) to qnet's 16-bit tables. Zero-as-missing and categorical splits become
+bin tests too (``qsplits.py``).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from tinycodegen.families.boosted.qir import (
     tree_bound,
     tree_leaf_ids,
 )
+from tinycodegen.families.boosted.qsplits import bin_splits
 from tinycodegen.ir import qnet_ops as ops
 
 SIGMOID_LINKS = ("sk_binary", "xgb_sigmoid", "lgbm_sigmoid")
@@ -32,35 +33,8 @@ GE_RULES = ("raw_ge_zero",)  # binary rules that pick class 1 at raw == 0
 MAX_SHIFT = 1000  # 2**s stays finite for every float64 leaf
 
 
-def bin_splits(feature: np.ndarray, threshold: np.ndarray,
-               n_features: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(thr_offset, thresholds, j): sorted distinct float32 thresholds per feature (-0.0 stored
-    as +0.0, which compares the same) and every split's index j in its feature's table."""
-    thr = np.asarray(threshold, dtype=np.float32) + np.float32(0.0)
-    tables, j = [], np.zeros(len(thr), dtype=np.int64)
-    for f in range(n_features):
-        at = np.flatnonzero(feature == f)
-        table = np.unique(thr[at])
-        tables.append(table)
-        j[at] = np.searchsorted(table, thr[at])
-    counts = np.asarray([len(t) for t in tables], dtype=np.int64)
-    offset = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    flat = np.concatenate(tables) if tables else np.zeros(0, np.float32)
-    return offset, flat.astype(np.float32), j
-
-
-def _refuse_unexact(src: Any) -> None:
+def _check_supported(src: Any) -> None:
     est = src.meta.estimator
-    cat = getattr(src, "cat_set", None)
-    if cat is not None and (np.asarray(cat) >= 0).any():
-        raise UnsupportedModelError(
-            f"--quantize: {est} has categorical splits, which quantized boosted trees do not "
-            "support; compile it without --quantize")
-    mz = getattr(src, "missing_zero", None)
-    if mz is not None and np.asarray(mz).any():
-        raise UnsupportedModelError(
-            f"--quantize: {est} treats zero as missing (LightGBM zero_as_missing), which "
-            "quantized boosted trees do not support; compile it without --quantize")
     if not (np.isfinite(src.leaf_value).all() and np.isfinite(src.base).all()):
         raise UnsupportedModelError(f"--quantize: {est} has a non-finite leaf or base value")
     if src.link not in SIGMOID_LINKS + SOFTMAX_LINKS:
@@ -97,15 +71,10 @@ def quantize_boosted(src: Any, mode: str) -> QBoostedTreesIR:
     """The quantized model of a ``BoostedTreesIR`` (mode "int8" or "int16")."""
     if mode not in LEAF_MAX:
         raise UnsupportedModelError(f"--quantize: unknown mode {mode!r}")
-    _refuse_unexact(src)
+    _check_supported(src)
     meta = src.meta
-    offset, thresholds, j = bin_splits(src.feature, src.threshold, meta.n_features)
-    counts = np.diff(offset)
-    if (counts >= 65535).any():
-        f = int(np.argmax(counts))
-        raise UnsupportedModelError(
-            f"--quantize: feature {f} has {counts[f]} distinct split values: more than "
-            "16-bit bins hold")
+    splits = bin_splits(src)
+    counts = np.diff(splits["thr_offset"])
     bin_bits = 8 if (counts < 255).all() else 16  # bins live on the stack: keep them small
     leaf_value = np.asarray(src.leaf_value, dtype=np.float64)
     tree_output = np.asarray(src.tree_output, dtype=np.int32)
@@ -118,12 +87,13 @@ def quantize_boosted(src: Any, mode: str) -> QBoostedTreesIR:
         mult, shift = ops.fixed_mult(math.ldexp(1.0 / ops.EXP_UNIT, -s), "int8")
     err = float(np.abs(np.ldexp(leaf_q.astype(np.float64), -s) - leaf_value).max(initial=0.0))
     return QBoostedTreesIR(
-        meta=meta, mode=mode, thr_offset=offset, thresholds=thresholds, bin_bits=bin_bits,
-        feature=np.asarray(src.feature, np.int32), bin=j.astype(np.int32),
-        nan_left=np.asarray(src.nan_left, bool), left=np.asarray(src.left, np.int32),
-        right=np.asarray(src.right, np.int32), roots=np.asarray(src.roots, np.int32),
+        meta=meta, mode=mode, bin_bits=bin_bits, **splits,
+        feature=np.asarray(src.feature, np.int32), nan_left=np.asarray(src.nan_left, bool),
+        left=np.asarray(src.left, np.int32), right=np.asarray(src.right, np.int32),
+        roots=np.asarray(src.roots, np.int32), cat_set=np.asarray(src.cat_set, np.int32),
+        cat_bits=np.asarray(src.cat_bits, np.uint32), cat_other_nan=src.cat_rule == "hgb",
         leaf_q=leaf_q, tree_output=tree_output, base_q=base_q, shift=s,
         predict_ge=src.predict_rule in GE_RULES, proba_mult=mult, proba_shift=shift,
-        stats={"leaf_max_error": err, "thresholds": int(len(thresholds)),
+        stats={"leaf_max_error": err, "thresholds": int(len(splits["thresholds"])),
                "max_abs_leaf": float(np.abs(leaf_value).max(initial=0.0))},
     )
