@@ -96,8 +96,10 @@ def test_random_library_models_bit_exact(case) -> None:
 
 
 def random_ir(rng: np.random.Generator, nf: int, k: int, n_trees: int, policy: str,
-              leaf_scale: float, base_scale: float) -> BoostedTreesIR:
-    """A random boosted IR (depth <= 3, stumps and one-leaf trees included)."""
+              leaf_scale: float, base_scale: float, cat_rule: str | None = None
+              ) -> BoostedTreesIR:
+    """A random boosted IR (depth <= 3, stumps and one-leaf trees included); with ``cat_rule``,
+    splits on feature 0 are categorical (3 random sets over 64 categories)."""
     feat: list[int] = []
     thr: list[float] = []
     kids: list[list[int]] = []
@@ -120,6 +122,10 @@ def random_ir(rng: np.random.Generator, nf: int, k: int, n_trees: int, policy: s
 
     n_out = 1 if k == 2 else k
     roots = [grow(3) for _ in range(n_trees)]
+    f = np.array(feat, np.int32)
+    sets = np.where(f == 0, rng.integers(0, 3, len(f)), -1).astype(np.int32)
+    cat_set = sets if cat_rule else None
+    cat_bits = rng.integers(0, 2**32, (3, 2), dtype=np.uint32) if cat_rule else None
     meta = ModelMeta(n_features=nf, classes=np.arange(k), estimator="Synthetic",
                      feature_names=None, nan_policy=policy)
     return BoostedTreesIR(
@@ -130,7 +136,8 @@ def random_ir(rng: np.random.Generator, nf: int, k: int, n_trees: int, policy: s
         tree_output=(np.arange(n_trees) % n_out).astype(np.int32),
         base=rng.normal(size=n_out) * base_scale, accumulate="float64",
         link="sk_binary" if n_out == 1 else "sk_softmax",
-        predict_rule="raw_ge_zero" if n_out == 1 else "raw_argmax")
+        predict_rule="raw_ge_zero" if n_out == 1 else "raw_argmax", cat_set=cat_set,
+        cat_bits=cat_bits, cat_rule=cat_rule or "hgb")
 
 
 @pytest.mark.parametrize("policy", ["reject", "route", "accept"])
@@ -172,30 +179,75 @@ def test_accumulator_bound_with_many_large_trees() -> None:
     assert q.reference(X).predict.tolist() == [0, 0, 0, 0, -1]
 
 
-def test_refusals_are_one_clear_line(tmp_path: Path, capsys) -> None:
+def category_probe(q: QBoostedTreesIR, rng: np.random.Generator, n: int) -> np.ndarray:
+    """probe_rows, with feature 0 drawn from integers, halves and near-integers around the
+    category range (negative, fractional, beyond the table), and +-0, NaN, +-inf."""
+    X = probe_rows(q, rng, n)
+    grid = np.arange(-3, 70, 0.5, dtype=np.float32)
+    pool = np.concatenate([grid, np.nextafter(grid, np.float32(np.inf)),
+                           np.nextafter(grid, np.float32(-np.inf)),
+                           np.array([-0.0, np.nan, np.inf, -np.inf, 2.0**31, -(2.0**31)],
+                                    np.float32)])
+    X[: n // 2, 0] = rng.choice(pool, n // 2)
+    return X
+
+
+@pytest.mark.parametrize("rule", ["hgb", "lightgbm"])
+@pytest.mark.parametrize("policy", ["route", "accept"])
+def test_random_categorical_irs(rule: str, policy: str) -> None:
+    rng = np.random.default_rng(7 + len(rule) + len(policy))
+    for k, mode in ((2, "int8"), (3, "int16")):
+        ir = random_ir(rng, 2, k, 8, policy, 0.5, 1.0, cat_rule=rule)
+        assert ir.has_categorical
+        q = quantize_boosted(ir, mode)
+        assert_reference_exact(q, ir, category_probe(q, rng, 600))
+
+
+@pytest.mark.parametrize("mode", ["int8", "int16"])
+def test_lightgbm_categorical_and_zero_as_missing(mode: str) -> None:
     rng = np.random.default_rng(0)
-    X = np.column_stack([rng.integers(0, 5, 300), rng.normal(size=300)]).astype(np.float32)
-    y = (X[:, 0] % 2 == 0).astype(int)
-    cat = lgb.LGBMClassifier(n_estimators=3, verbose=-1, min_child_samples=5).fit(
+    X = np.column_stack([rng.integers(0, 40, 600), rng.normal(size=600),
+                         rng.integers(0, 3, 600)]).astype(np.float32)
+    X[rng.random(600) < 0.1, 0] = np.nan
+    y = ((np.nan_to_num(X[:, 0]) % 3 == 0) ^ (X[:, 1] > 0)).astype(int)
+    cat = lgb.LGBMClassifier(n_estimators=10, verbose=-1, min_child_samples=5).fit(
         X, y, categorical_feature=[0])
-    with pytest.raises(UnsupportedModelError, match="categorical splits") as err:
-        tinycodegen.compile(cat, quantize="int8")
-    assert "\n" not in str(err.value)
-    zero = lgb.LGBMClassifier(n_estimators=3, verbose=-1, zero_as_missing=True).fit(
-        np.where(X > 1, 0.0, X), y)
-    if load_ir(zero).missing_zero.any():
-        with pytest.raises(UnsupportedModelError, match="treats zero as missing"):
-            tinycodegen.compile(zero, quantize="int16")
+    zero = lgb.LGBMClassifier(n_estimators=10, verbose=-1, min_child_samples=5,
+                              zero_as_missing=True).fit(X, y)
+    near_zero = np.array([0, -0.0, 1e-35, -1e-35, 1e-36, 2e-35, -2e-35, 1e-45, -1e-45],
+                         np.float32)
+    for model, what in ((cat, "has_categorical"), (zero, "missing_zero")):
+        ir = load_ir(model)
+        assert np.any(getattr(ir, what))
+        q = quantize_boosted(ir, mode)
+        X = category_probe(q, rng, 2000)
+        X[-300:, 1] = rng.choice(np.concatenate([near_zero, np.nextafter(
+            near_zero, np.float32(np.inf)), np.nextafter(near_zero, np.float32(-np.inf))]), 300)
+        assert_reference_exact(q, ir, X)
+
+
+def test_refusals_are_one_clear_line(tmp_path: Path, capsys) -> None:
+    """Categories beyond 2**15 (the bins would not hold their boundaries): one line, exit 1,
+    nothing written; an unknown mode names the choices."""
     import joblib
 
-    path = tmp_path / "cat.joblib"
-    joblib.dump(cat, path)
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.choice([1, 5, 40000], 300), rng.normal(size=300)]).astype(
+        np.float32)
+    model = lgb.LGBMClassifier(n_estimators=3, verbose=-1, min_child_samples=5,
+                               min_data_per_group=5).fit(X, (X[:, 0] == 40000).astype(int),
+                                                         categorical_feature=[0])
+    with pytest.raises(UnsupportedModelError, match="40001 categories") as err:
+        tinycodegen.compile(model, quantize="int8")
+    assert "\n" not in str(err.value)
+    path = tmp_path / "wide.joblib"
+    joblib.dump(model, path)
     assert main(["compile", str(path), "--quantize", "int8", "-o", str(tmp_path / "o")]) != 0
     err_text = capsys.readouterr().err
-    assert "categorical splits" in err_text and "Traceback" not in err_text
-    assert not (tmp_path / "o").exists()
+    assert "40001 categories" in err_text and "Traceback" not in err_text
+    assert len(err_text.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
     with pytest.raises(TinycodegenError, match="unknown quantization"):
-        tinycodegen.compile(cat, quantize="int4")
+        tinycodegen.compile(model, quantize="int4")
 
 
 @pytest.fixture(scope="module")
