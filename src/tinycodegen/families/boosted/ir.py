@@ -38,7 +38,7 @@ import numpy as np
 from tinycodegen.ir.base import ModelMeta, Reference, rejected_rows, walk_trees
 
 Accumulate = Literal["float32", "float64"]
-LINKS = ("sk_binary", "sk_softmax", "xgb_sigmoid", "xgb_softmax", "lgbm_sigmoid",
+LINKS = ("sk_binary", "sk_softmax", "sk_softmax_seq", "xgb_sigmoid", "xgb_softmax", "lgbm_sigmoid",
          "lgbm_softmax")
 PREDICT_RULES = (
     "raw_argmax",  # first maximum of the raw vector (sklearn GB/HGB multiclass)
@@ -67,11 +67,14 @@ class BoostedTreesIR:
     accumulate: Accumulate
     link: str
     predict_rule: str
-    link_param: float = 1.0  # LightGBM's sigmoid parameter
+    link_param: float = 1.0  # LightGBM's sigmoid; sk_binary: expit(link_param * raw) (1 or 2)
     missing_zero: np.ndarray | None = None  # bool (n_nodes,); None = all False
     cat_set: np.ndarray | None = None  # int32 (n_nodes,), -1 numeric; None = all numeric
     cat_bits: np.ndarray | None = None  # uint32 (n_sets, n_words)
     cat_rule: str = "hgb"
+    # bool (n_features,) or None: with nan_policy "accept", +-inf in one of these features makes
+    # the library refuse the row (HGB's categorical columns: its OrdinalEncoder refuses inf)
+    inf_reject: np.ndarray | None = None
     # float64 (n_nodes, 2) or None: training weight reaching each child (layout hint only)
     child_weight: np.ndarray | None = None
     kind: str = field(default="boosted_trees", init=False)
@@ -85,10 +88,12 @@ class BoostedTreesIR:
             set_(self, "cat_set", np.full(n, -1, dtype=np.int32))
         if self.cat_bits is None:
             set_(self, "cat_bits", np.zeros((0, 1), dtype=np.uint32))
+        if self.inf_reject is None:
+            set_(self, "inf_reject", np.zeros(self.meta.n_features, dtype=bool))
         self._validate(n)
         for name in ("feature", "threshold", "left", "right", "nan_left", "roots", "leaf_value",
                      "tree_output", "base", "missing_zero", "cat_set", "cat_bits",
-                     "child_weight"):
+                     "inf_reject", "child_weight"):
             arr = getattr(self, name)
             if arr is not None:
                 arr.setflags(write=False)
@@ -100,7 +105,8 @@ class BoostedTreesIR:
         dtypes = {"feature": np.int32, "threshold": np.float32, "left": np.int32,
                   "right": np.int32, "nan_left": np.bool_, "missing_zero": np.bool_,
                   "cat_set": np.int32, "roots": np.int32, "tree_output": np.int32,
-                  "leaf_value": np.float64, "base": np.float64, "cat_bits": np.uint32}
+                  "leaf_value": np.float64, "base": np.float64, "cat_bits": np.uint32,
+                  "inf_reject": np.bool_}
         for name, dt in dtypes.items():
             arr = getattr(self, name)
             if not isinstance(arr, np.ndarray) or arr.dtype != dt:
@@ -108,6 +114,10 @@ class BoostedTreesIR:
         for name in ("threshold", "left", "right", "nan_left", "missing_zero", "cat_set"):
             if getattr(self, name).shape != (n,):
                 fail(f"{name} has shape {getattr(self, name).shape}, not ({n},)")
+        if self.inf_reject.shape != (self.meta.n_features,):
+            fail("inf_reject must have one entry per feature")
+        if self.inf_reject.any() and self.meta.nan_policy != "accept":
+            fail("inf_reject only refines nan_policy 'accept'")
         if not 0 < self.n_trees <= MAX_TREES or self.tree_output.shape != (self.n_trees,):
             fail(f"{self.n_trees} trees (supported: 1..{MAX_TREES}) with one output each")
         n_out = len(self.base)
@@ -155,6 +165,11 @@ class BoostedTreesIR:
         return bool((self.cat_set >= 0).any())
 
     # ---- reference evaluator ---------------------------------------------------------------
+    def rejected(self, X: np.ndarray) -> np.ndarray:
+        """Rows the library refuses (the C returns -1)."""
+        X = np.asarray(X, dtype=np.float32)
+        return rejected_rows(X, self.meta.nan_policy) | np.isinf(X[:, self.inf_reject]).any(1)
+
     def apply(self, X: np.ndarray) -> np.ndarray:
         """Leaf id reached in every tree, shape (n_rows, n_trees) (iterative walk)."""
         X = np.asarray(X, dtype=np.float32)
@@ -206,7 +221,7 @@ class BoostedTreesIR:
 
     def reference(self, X: np.ndarray) -> Reference:
         X = np.asarray(X, dtype=np.float32)
-        bad = rejected_rows(X, self.meta.nan_policy)
+        bad = self.rejected(X)
         raw = self.raw(np.where(bad[:, None], 0.0, X).astype(np.float32))
         proba = link_proba(self.link, raw, self.link_param)
         predict = predict_from(self.predict_rule, raw, proba)
@@ -218,15 +233,21 @@ class BoostedTreesIR:
 def link_proba(link: str, raw: np.ndarray, param: float = 1.0) -> np.ndarray:
     """Class probabilities (float64) from the raw outputs, as each library computes them."""
     with np.errstate(over="ignore", under="ignore", divide="ignore"):
-        if link == "sk_binary":  # sklearn HalfBinomialLoss.predict_proba: scipy expit
+        if link == "sk_binary":  # HalfBinomialLoss: expit(raw); exponential loss: expit(2 raw)
             from scipy.special import expit
 
-            p = expit(raw[:, 0].astype(np.float64))
+            r = raw[:, 0].astype(np.float64)
+            p = expit(r if param == 1.0 else np.float64(param) * r)
             return np.stack([1.0 - p, p], axis=1)
-        if link == "sk_softmax":  # sklearn._loss.link softmax: x - max, np.exp, / np.sum
-            x = raw.astype(np.float64)
+        if link in ("sk_softmax", "sk_softmax_seq"):  # sklearn.utils.extmath.softmax
+            x = np.ascontiguousarray(raw, dtype=np.float64)
             x = np.exp(x - x.max(axis=1, keepdims=True))
-            return x / x.sum(axis=1, keepdims=True)
+            if link == "sk_softmax":  # C-ordered raw (GB): numpy's pairwise row sum
+                return x / x.sum(axis=1, keepdims=True)
+            s = x[:, 0].copy()  # F-ordered raw (HGB): numpy adds the columns in order
+            for k in range(1, x.shape[1]):
+                s = s + x[:, k]
+            return x / s[:, None]
         if link == "xgb_sigmoid":  # XGBoost's float32 Sigmoid; predict_proba [1 - p, p]
             from tinycodegen.families.boosted.link_xgboost import xgb_binary_proba
 
