@@ -15,6 +15,7 @@ import pytest
 import xgboost as xgb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
 
 import tinycodegen
 from helpers import STRICT
@@ -27,13 +28,18 @@ from tinycodegen.families.boosted.ir import BoostedTreesIR
 from tinycodegen.families.boosted.qemit import emit_qboosted_table
 from tinycodegen.families.boosted.qir import ACC_BOUND, QBoostedTreesIR
 from tinycodegen.families.boosted.quantize import quantize_boosted
-from tinycodegen.ir.base import ModelMeta, rejected_rows
+from tinycodegen.ir.base import ModelMeta
 from tinycodegen.loaders import load_ir
 
 LIBS = {
-    "xgb": lambda n: xgb.XGBClassifier(n_estimators=n, max_depth=3, random_state=0),
-    "lgbm": lambda n: lgb.LGBMClassifier(n_estimators=n, num_leaves=6, min_child_samples=5,
-                                         verbose=-1, random_state=0),
+    "xgb": lambda n, k: xgb.XGBClassifier(n_estimators=n, max_depth=3, random_state=0),
+    "lgbm": lambda n, k: lgb.LGBMClassifier(n_estimators=n, num_leaves=6, min_child_samples=5,
+                                            verbose=-1, random_state=0),
+    "gb": lambda n, k: GradientBoostingClassifier(
+        n_estimators=n, max_depth=3, random_state=0, subsample=0.8,
+        loss="exponential" if k == 2 and n % 2 else "log_loss"),
+    "hgb": lambda n, k: HistGradientBoostingClassifier(
+        max_iter=n, max_depth=3, random_state=0, categorical_features=[0] if n % 2 else None),
 }
 
 
@@ -45,7 +51,8 @@ def assert_reference_exact(q: QBoostedTreesIR, ir: BoostedTreesIR, X: np.ndarray
     np.testing.assert_array_equal(native.predict_index(X), ref.predict)
     np.testing.assert_array_equal(native.predict_proba(X).view(np.uint32),
                                   ref.proba.astype(np.float32).view(np.uint32))
-    bad = rejected_rows(X, q.meta.nan_policy)
+    bad = q.rejected(X)
+    np.testing.assert_array_equal(bad, ir.rejected(X))
     assert (ref.predict[bad] == -1).all() and (ref.predict[~bad] >= 0).all()
     ok = ~bad
     np.testing.assert_array_equal(q.apply(X[ok]), ir.apply(X[ok]))
@@ -72,19 +79,22 @@ def boosted(draw):
     X = rng.normal(size=(160, nf)) * draw(st.sampled_from([1e-3, 1.0, 1e6]))
     if draw(st.booleans()):
         X = np.round(X * 2) / 2  # few distinct values: thresholds repeat across trees
-    if draw(st.booleans()):
+    lib = draw(st.sampled_from(sorted(LIBS)))
+    n = draw(st.integers(1, 8))
+    if lib == "hgb" and n % 2:
+        X[:, 0] = rng.integers(0, 6, len(X))  # a categorical column (native bitset splits)
+    if lib != "gb" and draw(st.booleans()):
         X[rng.random(X.shape) < 0.15] = np.nan  # learned default directions
     y = rng.integers(0, k, size=len(X))
     y[: k] = np.arange(k)
-    lib = draw(st.sampled_from(sorted(LIBS)))
-    model = LIBS[lib](draw(st.integers(1, 8)))
+    model = LIBS[lib](n, k)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(X.astype(np.float32), y)
     return model, draw(st.sampled_from(["int8", "int16"])), rng
 
 
-@settings(max_examples=14, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=boosted())
 def test_random_library_models_bit_exact(case) -> None:
     model, mode, rng = case

@@ -227,6 +227,13 @@ def _prep_parts(ir: QBoostedTreesIR, name: str) -> dict[str, str]:
         "\n            if ((u & 0x7fffffffu) == 0x7f800000u) {\n"
         "                return 0; /* +-inf: rejected, as the library does */\n"
         "            }")
+    if policy == "accept" and ir.inf_reject.any():
+        tables += "/* features where +-inf is rejected (HGB's categorical columns) */\n"
+        tables += _rom("uint8_t", f"{name}_infrej", ir.inf_reject.astype(np.int64))
+        inf_case = (f"\n            if ((u & 0x7fffffffu) == 0x7f800000u && "
+                    f"{rom_read('uint8_t', f'{name}_infrej', 'f')} != 0u) {{\n"
+                    "                return 0; /* +-inf: rejected here, as the library does */\n"
+                    "            }")
     return dict(THR_TABLES=tables, NAN_CASE=nan_case, INF_CASE=inf_case,
                 BIN_T=f"uint{ir.bin_bits}_t",
                 OFF_F=rom_read(off_t, f"{name}_off", "f"),

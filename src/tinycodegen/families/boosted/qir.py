@@ -4,10 +4,11 @@
 **Routing (exact).** Every input is mapped to a per-feature bin as the quantized forests do
 (``ir/qtrees.py``): ``bin_f(x) = #{thresholds t of feature f : t < x}`` over the sorted distinct
 float32 split values of f, so the float split ``x <= t_j`` holds exactly when ``bin_f(x) <= j``
-(the C counts with ``tcg_count_below`` over ``tcg_f32_key`` keys, ``tcg_qbin.h``). +-inf bin like
-any value (+inf above every finite threshold) and are accepted when the float model accepts
-them; NaN takes the code ``nan_code`` (the largest value of the bin type, above every finite
-bin) and then goes where the split's ``nan_left`` bit says. The leaf every tree reaches is thus
+(the C counts with ``tcg_count_below`` over ``tcg_f32_key`` keys, ``tcg_qbin.h``). +-inf bin
+like any value (+inf above every finite threshold) and are accepted when the float model
+accepts them (except in ``inf_reject`` features: HGB's categorical columns); NaN takes the code
+``nan_code`` (the largest value of the bin type, above every finite bin) and then goes where
+the split's ``nan_left`` bit says. The leaf every tree reaches is thus
 the float model's leaf for every float32 input. LightGBM's zero-as-missing band and categorical
 splits are bin tests too (``qsplits.py``): a zero-as-missing split takes its NaN direction when
 ``zlo_f < bin <= zhi_f``; a categorical split reads the category of the bin from ``catmap``
@@ -67,6 +68,7 @@ class QBoostedTreesIR:
     cat_bits: np.ndarray  # uint32 (n_sets, n_words)
     catmap: np.ndarray  # int64 (n_thresholds + n_features,): category of (f, bin), -1 none
     cat_other_nan: bool  # a value with no category goes by nan_left (hgb), else right
+    inf_reject: np.ndarray  # bool (n_features,): +-inf there rejects the row (policy "accept")
     leaf_q: np.ndarray  # int64 (n_leaves,): leaf value * 2**shift, rounded
     tree_output: np.ndarray  # int32 (n_trees,): raw output each tree adds to
     base_q: np.ndarray  # int64 (n_outputs,)
@@ -90,7 +92,7 @@ class QBoostedTreesIR:
             raise ValueError("quantized boosted trees: int32 accumulator bound violated")
         for name in ("thr_offset", "thresholds", "feature", "bin", "nan_left", "left", "right",
                      "roots", "missing_zero", "zlo", "zhi", "cat_set", "cat_bits", "catmap",
-                     "leaf_q", "tree_output", "base_q"):
+                     "inf_reject", "leaf_q", "tree_output", "base_q"):
             getattr(self, name).setflags(write=False)
 
     @property
@@ -165,10 +167,15 @@ class QBoostedTreesIR:
 
         return walk_trees(B.shape[0], self.roots, self.left, self.right, go_left)
 
+    def rejected(self, X: np.ndarray) -> np.ndarray:
+        """Rows the C rejects: the policy's rule, and +-inf in an ``inf_reject`` feature."""
+        X = np.asarray(X, dtype=np.float32)
+        return rejected_rows(X, self.meta.nan_policy) | np.isinf(X[:, self.inf_reject]).any(1)
+
     def raw(self, X: np.ndarray) -> np.ndarray:
         """Integer raw outputs (int64, n x n_outputs); rejected rows are 0."""
         X = np.asarray(X, dtype=np.float32)
-        bad = rejected_rows(X, self.meta.nan_policy)
+        bad = self.rejected(X)
         leaves = self.apply(np.where(bad[:, None], np.float32(0), X))
         acc = np.tile(self.base_q, (X.shape[0], 1))
         for t in range(self.n_trees):
@@ -195,7 +202,7 @@ class QBoostedTreesIR:
 
     def reference(self, X: np.ndarray) -> Reference:
         X = np.asarray(X, dtype=np.float32)
-        bad = rejected_rows(X, self.meta.nan_policy)
+        bad = self.rejected(X)
         acc = self.raw(X)
         predict = self.predict_raw(acc)
         num, den = self.proba_ints(acc)

@@ -28,7 +28,7 @@ from tinycodegen.families.boosted.qsplits import bin_splits
 from tinycodegen.ir import qnet_ops as ops
 
 SIGMOID_LINKS = ("sk_binary", "xgb_sigmoid", "lgbm_sigmoid")
-SOFTMAX_LINKS = ("sk_softmax", "xgb_softmax", "lgbm_softmax")
+SOFTMAX_LINKS = ("sk_softmax", "sk_softmax_seq", "xgb_softmax", "lgbm_softmax")
 GE_RULES = ("raw_ge_zero",)  # binary rules that pick class 1 at raw == 0
 MAX_SHIFT = 1000  # 2**s stays finite for every float64 leaf
 
@@ -81,7 +81,8 @@ def quantize_boosted(src: Any, mode: str) -> QBoostedTreesIR:
     leaves = tree_leaf_ids(src.roots, src.left, src.right)
     s, leaf_q, base_q = choose_shift(leaves, leaf_value, tree_output, src.base, mode)
     if len(base_q) == 1:
-        lp = float(src.link_param) if src.link == "lgbm_sigmoid" else 1.0
+        # expit(link_param * raw): LightGBM's sigmoid, sklearn's exponential loss (2)
+        lp = float(src.link_param) if src.link in ("sk_binary", "lgbm_sigmoid") else 1.0
         mult, shift = ops.fixed_mult(math.ldexp(lp / ops.SIG_UNIT, -s), "int8")
     else:
         mult, shift = ops.fixed_mult(math.ldexp(1.0 / ops.EXP_UNIT, -s), "int8")
@@ -92,6 +93,7 @@ def quantize_boosted(src: Any, mode: str) -> QBoostedTreesIR:
         left=np.asarray(src.left, np.int32), right=np.asarray(src.right, np.int32),
         roots=np.asarray(src.roots, np.int32), cat_set=np.asarray(src.cat_set, np.int32),
         cat_bits=np.asarray(src.cat_bits, np.uint32), cat_other_nan=src.cat_rule == "hgb",
+        inf_reject=np.asarray(getattr(src, "inf_reject", np.zeros(meta.n_features, bool)), bool),
         leaf_q=leaf_q, tree_output=tree_output, base_q=base_q, shift=s,
         predict_ge=src.predict_rule in GE_RULES, proba_mult=mult, proba_shift=shift,
         stats={"leaf_max_error": err, "thresholds": int(len(splits["thresholds"])),
