@@ -94,7 +94,7 @@ def boosted(draw):
     return model, draw(st.sampled_from(["int8", "int16"])), rng
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=boosted())
 def test_random_library_models_bit_exact(case) -> None:
     model, mode, rng = case
@@ -234,6 +234,27 @@ def test_lightgbm_categorical_and_zero_as_missing(mode: str) -> None:
         X[-300:, 1] = rng.choice(np.concatenate([near_zero, np.nextafter(
             near_zero, np.float32(np.inf)), np.nextafter(near_zero, np.float32(-np.inf))]), 300)
         assert_reference_exact(q, ir, X)
+
+
+@pytest.mark.parametrize("mode", ["int8", "int16"])
+def test_hgb_categorical_nan_and_inf_rows(mode: str) -> None:
+    """HGB with a native categorical column and NaN: category bitsets, unknown and negative
+    categories, NaN by the learned direction, +-inf rejected in the categorical column only."""
+    rng = np.random.default_rng(2)
+    X = np.column_stack([rng.integers(0, 12, 800), rng.normal(size=800),
+                         rng.normal(size=800)]).astype(np.float32)
+    y = ((X[:, 0] % 4 == 1) ^ (X[:, 1] > 0.3)).astype(int) + (X[:, 2] > 1.0)
+    X[rng.random(X.shape) < 0.08] = np.nan
+    model = HistGradientBoostingClassifier(max_iter=12, max_depth=4, random_state=0,
+                                           categorical_features=[0]).fit(X, y)
+    ir = load_ir(model)
+    assert ir.has_categorical and ir.inf_reject.tolist() == [True, False, False]
+    q = quantize_boosted(ir, mode)
+    T = category_probe(q, rng, 1500)
+    assert_reference_exact(q, ir, T)
+    ref = q.reference(T)
+    assert (ref.predict[np.isinf(T[:, 0])] == -1).all()
+    assert (ref.predict[np.isinf(T[:, 1:]).any(axis=1) & np.isfinite(T[:, 0])] >= 0).any()
 
 
 def test_refusals_are_one_clear_line(tmp_path: Path, capsys) -> None:
