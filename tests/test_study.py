@@ -46,8 +46,9 @@ def test_study_subsample_report(tmp_path: Path) -> None:
 
 
 def test_study_boosted_rows_and_m2cgen(tmp_path: Path) -> None:
-    """Boosted rows: the C equals the library, and the m2cgen table holds m2cgen's figures where
-    it converts the model (LightGBM) and its one-line reason where it cannot (XGBoost 3)."""
+    """Boosted tiny rows: the int8 C equals its own reference; the m2cgen table holds m2cgen's
+    figures where it converts the model (LightGBM) and its one-line reason where it cannot
+    (XGBoost 3)."""
     out = tmp_path / "study"
     results = run_study(out, limit=1500, measure_rows=40, targets=("cortex-m4f",),
                         only=("Tiny XGB", "Tiny LGBM"))
@@ -56,7 +57,7 @@ def test_study_boosted_rows_and_m2cgen(tmp_path: Path) -> None:
     by_name = {m["name"]: m for m in data["models"]}
     for m in by_name.values():
         assert m["error"] is None, m["error"]
-        assert m["parity"]["mismatches"] == 0 and m["parity"]["proba_mismatches"] == 0
+        assert m["quantize"] == "int8" and m["parity"]["reference_mismatches"] == 0
         assert m["targets"]["cortex-m4f"]["agrees_with_host"] is True
     assert "get_params()['base_score']" in by_name["Tiny XGB"]["m2cgen"]["error"]
     m2c = by_name["Tiny LGBM"]["m2cgen"]

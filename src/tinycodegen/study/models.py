@@ -163,8 +163,6 @@ class ModelSpec:
     m2cgen: bool = False  # also compile with m2cgen and compare (boosted trees)
 
 
-TINY_BOOST = "float"  # becomes "int8" with the boosted quantizer
-
 BOOSTED: tuple[ModelSpec, ...] = (
     ModelSpec("HGB", "HistGradientBoosting", False, hgb(100, 6), m2cgen=True,
               note="100 iterations, depth 6, categorical codes as categories"),
@@ -172,12 +170,12 @@ BOOSTED: tuple[ModelSpec, ...] = (
               note="100 trees, depth 6"),
     ModelSpec("LGBM", "LightGBM", False, lgbm(100, 31), m2cgen=True,
               note="100 trees, 31 leaves"),
-    ModelSpec("Tiny HGB", "HistGradientBoosting", True, hgb(25, 3), m2cgen=True,
-              note=f"25 iterations, depth 3 ({TINY_BOOST})"),
-    ModelSpec("Tiny XGB", "XGBoost", True, xgb(25, 3), m2cgen=True,
-              note=f"25 trees, depth 3 ({TINY_BOOST})"),
-    ModelSpec("Tiny LGBM", "LightGBM", True, lgbm(25, 8), m2cgen=True,
-              note=f"25 trees, 8 leaves ({TINY_BOOST})"),
+    ModelSpec("Tiny HGB", "HistGradientBoosting", True, hgb(25, 3), quantize="int8",
+              m2cgen=True, note="25 iterations, depth 3, int8"),
+    ModelSpec("Tiny XGB", "XGBoost", True, xgb(25, 3), quantize="int8", m2cgen=True,
+              note="25 trees, depth 3, int8"),
+    ModelSpec("Tiny LGBM", "LightGBM", True, lgbm(25, 8), quantize="int8", m2cgen=True,
+              note="25 trees, 8 leaves, int8"),
 )
 
 SPECS: tuple[ModelSpec, ...] = (

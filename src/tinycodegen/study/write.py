@@ -128,7 +128,7 @@ def m2cgen_table(results: list) -> str:
         if not r.spec.m2cgen or not r.parity:
             continue
         for tool, parity, targets, error in (
-                ("tinycodegen", r.parity, r.targets, None),
+                (f"tinycodegen {r.spec.quantize or ''}".strip(), r.parity, r.targets, None),
                 ("m2cgen", r.m2cgen.get("parity"), r.m2cgen.get("targets", {}),
                  r.m2cgen.get("error"))):
             if error:
@@ -206,7 +206,8 @@ def _m2cgen_section(results: list) -> list[str]:
         return []
     return ["## Boosted trees against m2cgen", "",
             "The same fitted model through the comparison backend `m2cgen` (m2cgen's C, double "
-            "arithmetic, wrapped in the C contract; guarantee \"none\"): mismatches with the "
+            "arithmetic, wrapped in the C contract; guarantee \"none\"; for a tiny model, its "
+            "float model): mismatches with the "
             "library's predict / predict_proba (float32) on KDDTest+; flash, and mean cycles "
             "over the rows in brackets (where the instruction budget stops a build, a prefix of "
             "the same seeded stratified order).", "", table, ""]
