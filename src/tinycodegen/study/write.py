@@ -138,9 +138,13 @@ def m2cgen_table(results: list) -> str:
             if parity is None:
                 continue
             m4, m0 = targets.get("cortex-m4f", {}), targets.get("cortex-m0plus", {})
+            predict, proba = f"{parity['mismatches']:,} of {parity['rows']:,}", \
+                _f(parity.get("proba_mismatches"))
+            if parity.get("quantize"):  # its own reference is what it promises
+                predict += f" ({parity['reference_mismatches']:,} vs its reference)"
+                proba = f"n/a ({parity['quantize']})"
             rows.append("| " + " | ".join([
-                r.spec.name, tool, f"{parity['mismatches']:,} of {parity['rows']:,}",
-                _f(parity.get("proba_mismatches")), _f(m4.get("flash")), cyc(m4),
+                r.spec.name, tool, predict, proba, _f(m4.get("flash")), cyc(m4),
                 _f(m0.get("flash")), cyc(m0)]) + " |")
     return "\n".join(rows) if len(rows) > 2 else ""
 
