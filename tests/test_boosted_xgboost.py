@@ -199,3 +199,18 @@ int main(void) {
     flips, first = subprocess.run([str(exe)], capture_output=True, text=True,
                                   check=True).stdout.split()
     assert flips == "1" and F32(float(first)) == sigmoid_cut()
+
+
+def test_dataframe_columns_by_name() -> None:
+    import pandas as pd
+
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame(rng.normal(size=(200, 3)).astype(F32), columns=["a", "b", "c"])
+    y = (df["b"] > 0).astype(int)
+    model = xgb.XGBClassifier(n_estimators=4, max_depth=2, n_jobs=1)
+    model.fit(df, y)
+    compiled = tinycodegen.compile(model, name="named")
+    assert compiled.ir.meta.feature_names == ("a", "b", "c")
+    shuffled = df[["c", "a", "b"]]
+    assert np.array_equal(compiled.predict(shuffled), model.predict(df))
+    assert np.array_equal(compiled.predict_proba(shuffled), model.predict_proba(df))

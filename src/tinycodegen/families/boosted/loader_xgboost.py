@@ -63,7 +63,11 @@ def load_xgb_classifier(model: Any) -> BoostedTreesIR:
     if gbm["name"] != "gbtree":
         _refuse(f"booster {gbm['name']}")
     missing = model.missing
-    if missing is not None and not (isinstance(missing, float) and math.isnan(missing)):
+    try:
+        missing_is_nan = missing is None or math.isnan(float(missing))
+    except (TypeError, ValueError):
+        missing_is_nan = False
+    if not missing_is_nan:
         _refuse(f"missing={missing!r}")
     trees_json = gbm["model"]["trees"][:_n_trees(model, gbm["model"])]
     if not trees_json:
