@@ -164,5 +164,6 @@ def _base_margin(raw_json: bytes, n_features: int, n_out: int) -> np.ndarray:
     zeroed = xgboost.Booster()
     zeroed.load_model(bytearray(json.dumps(doc).encode()))
     row = xgboost.DMatrix(np.zeros((1, n_features), dtype=np.float32))
-    margin = np.asarray(zeroed.predict(row, output_margin=True), dtype=np.float32)
+    margin = np.asarray(zeroed.predict(row, output_margin=True, validate_features=False),
+                        dtype=np.float32)
     return margin.reshape(-1)[:n_out].astype(np.float64)
