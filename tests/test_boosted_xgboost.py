@@ -214,3 +214,32 @@ def test_dataframe_columns_by_name() -> None:
     shuffled = df[["c", "a", "b"]]
     assert np.array_equal(compiled.predict(shuffled), model.predict(df))
     assert np.array_equal(compiled.predict_proba(shuffled), model.predict_proba(df))
+
+
+def test_softmax_near_ties_take_the_probabilities(tmp_path) -> None:
+    """3-class models whose leaves are rewritten (every leaf of class k's tree to c_k) so two
+    margins tie or sit an ulp or a few apart: predict must take the exact probabilities (the
+    expf-free argmax steps aside)."""
+    import json
+
+    X = np.array([[0.0], [1.0], [2.0]] * 20, dtype=F32)
+    fitted = xgb.XGBClassifier(n_estimators=1, max_depth=1, base_score=0.5, n_jobs=1)
+    fitted.fit(X, [0, 1, 2] * 20)
+    path = tmp_path / "m.json"
+    a, up = F32(0.25), np.nextafter(F32(0.25), F32(1))
+    cases = [(a, a, F32(0.1)), (a, up, F32(0.1)), (up, a, a), (F32(0.1), a, a - F32(2e-7)),
+             (a, a - F32(5e-7), F32(-3.0)), (a, a - F32(1e-6), a - F32(4e-7))]
+    for case in cases:
+        fitted.save_model(path)
+        doc = json.loads(path.read_text())
+        for k, tree in enumerate(doc["learner"]["gradient_booster"]["model"]["trees"]):
+            tree["split_conditions"] = [float(case[k]) if lc == -1 else c for c, lc in
+                                        zip(tree["split_conditions"], tree["left_children"],
+                                            strict=True)]
+        path.write_text(json.dumps(doc))
+        model = xgb.XGBClassifier()
+        model.load_model(path)
+        margins = model.predict(X[:1], output_margin=True)[0]
+        assert np.array_equal(margins, F32(0.5) + np.array(case, dtype=F32))
+        compiled = tinycodegen.compile(model, name="ties")
+        assert_same(model, compiled, X[:3])
