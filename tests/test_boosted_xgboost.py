@@ -58,7 +58,8 @@ def xgb_models(draw):
     y = (np.nan_to_num(X[:, 0]) * 3 + rng.integers(0, k, n)).astype(np.int64) % k
     kw = {"n_estimators": draw(st.integers(1, 12)), "max_depth": draw(st.integers(1, 6)),
           "learning_rate": draw(st.sampled_from([0.05, 0.3, 1.0])), "random_state": seed,
-          "n_jobs": 1, "tree_method": draw(st.sampled_from(["hist", "exact", "approx"]))}
+          "n_jobs": 1, "tree_method": draw(st.sampled_from(["hist", "exact", "approx"])),
+          "num_parallel_tree": draw(st.sampled_from([1, 1, 2]))}
     if k == 2 and draw(st.booleans()):
         kw["base_score"] = draw(st.sampled_from([0.1, 0.5, 0.93]))
     return xgb.XGBClassifier(**kw).fit(X.astype(F32), y), rng
@@ -115,16 +116,18 @@ def test_margins_at_the_cut(tmp_path) -> None:
         assert list(model.predict(X[:2])) == [int(v >= cut) for v in margins]
 
 
-def test_early_stopping_predicts_with_best_iteration() -> None:
+@pytest.mark.parametrize("k, parallel", [(2, 1), (3, 2)])
+def test_early_stopping_predicts_with_best_iteration(k: int, parallel: int) -> None:
     rng = np.random.default_rng(5)
     X = rng.normal(size=(400, 3)).astype(F32)
-    y = (X[:, 0] + rng.normal(size=400) > 0).astype(int)
+    y = (X[:, 0] + rng.normal(size=400) > 0).astype(int) + (X[:, 1] > 1) * (k - 2)
     model = xgb.XGBClassifier(n_estimators=200, learning_rate=0.5, max_depth=3,
-                              early_stopping_rounds=3, random_state=0, n_jobs=1)
+                              early_stopping_rounds=3, random_state=0, n_jobs=1,
+                              num_parallel_tree=parallel, subsample=0.8)
     model.fit(X[:300], y[:300], eval_set=[(X[300:], y[300:])], verbose=False)
     assert model.best_iteration + 1 < model.get_booster().num_boosted_rounds()
     ir = load_ir(model)
-    assert ir.n_trees == model.best_iteration + 1
+    assert ir.n_trees == (model.best_iteration + 1) * parallel * (1 if k == 2 else k)
     assert_same(model, tinycodegen.compile(model, name="early"), X)
 
 
