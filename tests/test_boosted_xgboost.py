@@ -7,6 +7,7 @@ predict must equal XGBoost's predict (index into classes_ = arange(n_classes)).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -93,8 +94,6 @@ def test_random_models_match_xgboost(case) -> None:
 def test_margins_at_the_cut(tmp_path) -> None:
     """A stump whose two leaves are rewritten (in XGBoost's own JSON) to margins around the
     p > 0.5 cut: predict and predict_proba of the C equal XGBoost's on both sides."""
-    import json
-
     cut = sigmoid_cut()
     X = np.array([[0.0], [1.0]] * 20, dtype=F32)
     stump = xgb.XGBClassifier(n_estimators=1, max_depth=1, base_score=0.5, n_jobs=1)
@@ -131,9 +130,26 @@ def test_early_stopping_predicts_with_best_iteration(k: int, parallel: int) -> N
     assert_same(model, tinycodegen.compile(model, name="early"), X)
 
 
+@pytest.mark.parametrize("k", [2, 3])
+def test_dart_weights_as_inplace_predict_applies_them(k: int) -> None:
+    """DART: each tree adds float32 ((base + leaf) - base) * weight_drop (inplace predict)."""
+    rng = np.random.default_rng(k)
+    X = rng.normal(size=(300, 3)).astype(F32)
+    X[rng.random(X.shape) < 0.1] = np.nan
+    y = (np.nan_to_num(X[:, 0]) * 2 + rng.integers(0, k, 300)).astype(int) % k
+    model = xgb.XGBClassifier(booster="dart", n_estimators=12, rate_drop=0.4, skip_drop=0.0,
+                              max_depth=3, learning_rate=0.6, random_state=0, n_jobs=1,
+                              base_score=0.3 if k == 2 else None).fit(X, y)
+    weights = json.loads(bytes(model.get_booster().save_raw("json")))["learner"][
+        "gradient_booster"]["weight_drop"]
+    assert len(set(weights)) > 1  # dropped trees were rescaled
+    compiled = tinycodegen.compile(model, name="dart")
+    rows = edge_rows(compiled.ir, rng, 400)
+    assert_same(model, compiled, rows)
+
+
 @pytest.mark.parametrize("kwargs, words", [
     ({"booster": "gblinear"}, "booster gblinear"),
-    ({"booster": "dart"}, "booster dart"),
     ({"objective": "multi:softmax"}, "objective multi:softmax"),
     ({"objective": "binary:hinge"}, "objective binary:hinge"),
     ({"objective": "binary:logitraw"}, "objective binary:logitraw"),
@@ -223,8 +239,6 @@ def test_softmax_near_ties_take_the_probabilities(tmp_path) -> None:
     """3-class models whose leaves are rewritten (every leaf of class k's tree to c_k) so two
     margins tie or sit an ulp or a few apart: predict must take the exact probabilities (the
     expf-free argmax steps aside)."""
-    import json
-
     X = np.array([[0.0], [1.0], [2.0]] * 20, dtype=F32)
     fitted = xgb.XGBClassifier(n_estimators=1, max_depth=1, base_score=0.5, n_jobs=1)
     fitted.fit(X, [0, 1, 2] * 20)
