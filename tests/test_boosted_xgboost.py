@@ -264,3 +264,18 @@ def test_softmax_near_ties_take_the_probabilities() -> None:
         assert np.array_equal(margins, F32(0.5) + np.array(case, dtype=F32))
         compiled = tinycodegen.compile(model, name="ties")
         assert_same(model, compiled, X[:3])
+
+
+def test_model_file_without_xgboost_names_the_extra(tmp_path) -> None:
+    import joblib
+
+    X = np.array([[0.0], [1.0]] * 5, dtype=F32)
+    path = tmp_path / "m.joblib"
+    joblib.dump(xgb.XGBClassifier(n_estimators=1, n_jobs=1).fit(X, [0, 1] * 5), path)
+    code = ("import sys; sys.modules['xgboost'] = None\n"  # as if xgboost were not installed
+            "from tinycodegen.cli import main\n"
+            f"sys.exit(main(['compile', {str(path)!r}, '-o', {str(tmp_path / 'out')!r}]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert 'pip install "tinycodegen[boost]"' in out.stderr, out.stderr
+    assert not (tmp_path / "out").exists()
