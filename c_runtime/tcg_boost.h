@@ -70,4 +70,24 @@ static inline void tcg_xgb_softmax(const float *m, int32_t k, double *p)
     }
 }
 
+/* XGBoost multi:softprob predict (argmax of the float probabilities) without expf: the first
+ * index of the largest margin when every other margin m has m - wmax <= -2^-21 in float (then
+ * any expf within 1 ulp gives e <= 1 - 2^-22 and e / sum rounds strictly below 1 / sum);
+ * -1 when a margin is that close and the probabilities must decide. */
+static inline int32_t tcg_xgb_clear_argmax(const float *m, int32_t k)
+{
+    int32_t c, best = 0;
+    for (c = 1; c < k; ++c) {
+        if (m[c] > m[best]) {
+            best = c;
+        }
+    }
+    for (c = 0; c < k; ++c) {
+        if (c != best && m[c] - m[best] > -4.76837158203125e-07f) {
+            return -1;
+        }
+    }
+    return best;
+}
+
 #endif /* TCG_BOOST_H_INCLUDED */

@@ -7,6 +7,7 @@ predict must equal XGBoost's predict (index into classes_ = arange(n_classes)).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -58,10 +59,23 @@ def xgb_models(draw):
     y = (np.nan_to_num(X[:, 0]) * 3 + rng.integers(0, k, n)).astype(np.int64) % k
     kw = {"n_estimators": draw(st.integers(1, 12)), "max_depth": draw(st.integers(1, 6)),
           "learning_rate": draw(st.sampled_from([0.05, 0.3, 1.0])), "random_state": seed,
-          "n_jobs": 1, "tree_method": draw(st.sampled_from(["hist", "exact", "approx"]))}
-    if k == 2 and draw(st.booleans()):
+          "n_jobs": 1, "tree_method": draw(st.sampled_from(["hist", "exact", "approx"])),
+          "num_parallel_tree": draw(st.sampled_from([1, 1, 2]))}
+    if draw(st.booleans()):  # multi:softprob takes it as every class's starting margin
         kw["base_score"] = draw(st.sampled_from([0.1, 0.5, 0.93]))
     return xgb.XGBClassifier(**kw).fit(X.astype(F32), y), rng
+
+
+def rewritten(fitted, edit):
+    """A copy of a fitted XGBClassifier whose booster is reloaded from its own JSON after
+    ``edit(trees)`` changed the trees (public Booster API only)."""
+    import copy
+
+    doc = json.loads(bytes(fitted.get_booster().save_raw("json")))
+    edit(doc["learner"]["gradient_booster"]["model"]["trees"])
+    model = copy.deepcopy(fitted)
+    model.get_booster().load_model(bytearray(json.dumps(doc).encode()))
+    return model
 
 
 def assert_same(model, compiled, X: np.ndarray) -> None:
@@ -89,25 +103,19 @@ def test_random_models_match_xgboost(case) -> None:
     assert report.mismatches == 0 and report.proba_mismatches == 0, report.to_text()
 
 
-def test_margins_at_the_cut(tmp_path) -> None:
+def test_margins_at_the_cut() -> None:
     """A stump whose two leaves are rewritten (in XGBoost's own JSON) to margins around the
     p > 0.5 cut: predict and predict_proba of the C equal XGBoost's on both sides."""
-    import json
-
     cut = sigmoid_cut()
     X = np.array([[0.0], [1.0]] * 20, dtype=F32)
     stump = xgb.XGBClassifier(n_estimators=1, max_depth=1, base_score=0.5, n_jobs=1)
     stump.fit(X, [0, 1] * 20)
-    path = tmp_path / "stump.json"
     below = np.nextafter(cut, F32(-1))
     for pair in ((cut, below), (F32(0), -cut), (np.nextafter(cut, F32(1)), F32(1e-45))):
-        stump.save_model(path)
-        doc = json.loads(path.read_text())
-        tree = doc["learner"]["gradient_booster"]["model"]["trees"][0]
-        tree["split_conditions"][1:3] = [float(pair[0]), float(pair[1])]
-        path.write_text(json.dumps(doc))
-        model = xgb.XGBClassifier()
-        model.load_model(path)
+        def edit(trees, pair=pair):
+            trees[0]["split_conditions"][1:3] = [float(pair[0]), float(pair[1])]
+
+        model = rewritten(stump, edit)
         margins = model.predict(X[:2], output_margin=True)
         assert set(margins.tolist()) == {float(pair[0]), float(pair[1])}
         compiled = tinycodegen.compile(model, name="cut")
@@ -115,22 +123,41 @@ def test_margins_at_the_cut(tmp_path) -> None:
         assert list(model.predict(X[:2])) == [int(v >= cut) for v in margins]
 
 
-def test_early_stopping_predicts_with_best_iteration() -> None:
+@pytest.mark.parametrize("k, parallel", [(2, 1), (3, 2)])
+def test_early_stopping_predicts_with_best_iteration(k: int, parallel: int) -> None:
     rng = np.random.default_rng(5)
     X = rng.normal(size=(400, 3)).astype(F32)
-    y = (X[:, 0] + rng.normal(size=400) > 0).astype(int)
+    y = (X[:, 0] + rng.normal(size=400) > 0).astype(int) + (X[:, 1] > 1) * (k - 2)
     model = xgb.XGBClassifier(n_estimators=200, learning_rate=0.5, max_depth=3,
-                              early_stopping_rounds=3, random_state=0, n_jobs=1)
+                              early_stopping_rounds=3, random_state=0, n_jobs=1,
+                              num_parallel_tree=parallel, subsample=0.8)
     model.fit(X[:300], y[:300], eval_set=[(X[300:], y[300:])], verbose=False)
     assert model.best_iteration + 1 < model.get_booster().num_boosted_rounds()
     ir = load_ir(model)
-    assert ir.n_trees == model.best_iteration + 1
+    assert ir.n_trees == (model.best_iteration + 1) * parallel * (1 if k == 2 else k)
     assert_same(model, tinycodegen.compile(model, name="early"), X)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_dart_weights_as_inplace_predict_applies_them(k: int) -> None:
+    """DART: each tree adds float32 ((base + leaf) - base) * weight_drop (inplace predict)."""
+    rng = np.random.default_rng(k)
+    X = rng.normal(size=(300, 3)).astype(F32)
+    X[rng.random(X.shape) < 0.1] = np.nan
+    y = (np.nan_to_num(X[:, 0]) * 2 + rng.integers(0, k, 300)).astype(int) % k
+    model = xgb.XGBClassifier(booster="dart", n_estimators=12, rate_drop=0.4, skip_drop=0.0,
+                              max_depth=3, learning_rate=0.6, random_state=0, n_jobs=1,
+                              base_score=0.3 if k == 2 else None).fit(X, y)
+    weights = json.loads(bytes(model.get_booster().save_raw("json")))["learner"][
+        "gradient_booster"]["weight_drop"]
+    assert len(set(weights)) > 1  # dropped trees were rescaled
+    compiled = tinycodegen.compile(model, name="dart")
+    rows = edge_rows(compiled.ir, rng, 400)
+    assert_same(model, compiled, rows)
 
 
 @pytest.mark.parametrize("kwargs, words", [
     ({"booster": "gblinear"}, "booster gblinear"),
-    ({"booster": "dart"}, "booster dart"),
     ({"objective": "multi:softmax"}, "objective multi:softmax"),
     ({"objective": "binary:hinge"}, "objective binary:hinge"),
     ({"objective": "binary:logitraw"}, "objective binary:logitraw"),
@@ -146,12 +173,11 @@ def test_refusals_name_the_reason(kwargs: dict, words: str) -> None:
 
 
 def test_categorical_splits_are_refused() -> None:
-    import pandas as pd
-
     rng = np.random.default_rng(0)
-    df = pd.DataFrame({"a": pd.Categorical(rng.integers(0, 4, 80)), "b": rng.normal(size=80)})
-    model = xgb.XGBClassifier(n_estimators=2, enable_categorical=True, n_jobs=1,
-                              max_cat_to_onehot=1).fit(df, (df["a"].cat.codes > 1).astype(int))
+    X = np.column_stack([rng.integers(0, 4, 80), rng.normal(size=80)]).astype(F32)
+    model = xgb.XGBClassifier(n_estimators=2, enable_categorical=True, feature_types=["c", "q"],
+                              tree_method="hist", max_cat_to_onehot=1, n_jobs=1)
+    model.fit(X, (X[:, 0] > 1).astype(int))
     with pytest.raises(UnsupportedModelError, match="categorical"):
         load_ir(model)
 
@@ -199,3 +225,57 @@ int main(void) {
     flips, first = subprocess.run([str(exe)], capture_output=True, text=True,
                                   check=True).stdout.split()
     assert flips == "1" and F32(float(first)) == sigmoid_cut()
+
+
+def test_dataframe_columns_by_name() -> None:
+    import pandas as pd
+
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame(rng.normal(size=(200, 3)).astype(F32), columns=["a", "b", "c"])
+    y = (df["b"] > 0).astype(int)
+    model = xgb.XGBClassifier(n_estimators=4, max_depth=2, n_jobs=1)
+    model.fit(df, y)
+    compiled = tinycodegen.compile(model, name="named")
+    assert compiled.ir.meta.feature_names == ("a", "b", "c")
+    shuffled = df[["c", "a", "b"]]
+    assert np.array_equal(compiled.predict(shuffled), model.predict(df))
+    assert np.array_equal(compiled.predict_proba(shuffled), model.predict_proba(df))
+
+
+def test_softmax_near_ties_take_the_probabilities() -> None:
+    """3-class models whose leaves are rewritten (every leaf of class k's tree to c_k) so two
+    margins tie or sit an ulp or a few apart: predict must take the exact probabilities (the
+    expf-free argmax steps aside)."""
+    X = np.array([[0.0], [1.0], [2.0]] * 20, dtype=F32)
+    fitted = xgb.XGBClassifier(n_estimators=1, max_depth=1, base_score=0.5, n_jobs=1)
+    fitted.fit(X, [0, 1, 2] * 20)
+    a, up = F32(0.25), np.nextafter(F32(0.25), F32(1))
+    cases = [(a, a, F32(0.1)), (a, up, F32(0.1)), (up, a, a), (F32(0.1), a, a - F32(2e-7)),
+             (a, a - F32(5e-7), F32(-3.0)), (a, a - F32(1e-6), a - F32(4e-7))]
+    for case in cases:
+        def edit(trees, case=case):
+            for k, tree in enumerate(trees):
+                tree["split_conditions"] = [float(case[k]) if lc == -1 else c for c, lc in
+                                            zip(tree["split_conditions"],
+                                                tree["left_children"], strict=True)]
+
+        model = rewritten(fitted, edit)
+        margins = model.predict(X[:1], output_margin=True)[0]
+        assert np.array_equal(margins, F32(0.5) + np.array(case, dtype=F32))
+        compiled = tinycodegen.compile(model, name="ties")
+        assert_same(model, compiled, X[:3])
+
+
+def test_model_file_without_xgboost_names_the_extra(tmp_path) -> None:
+    import joblib
+
+    X = np.array([[0.0], [1.0]] * 5, dtype=F32)
+    path = tmp_path / "m.joblib"
+    joblib.dump(xgb.XGBClassifier(n_estimators=1, n_jobs=1).fit(X, [0, 1] * 5), path)
+    code = ("import sys; sys.modules['xgboost'] = None\n"  # as if xgboost were not installed
+            "from tinycodegen.cli import main\n"
+            f"sys.exit(main(['compile', {str(path)!r}, '-o', {str(tmp_path / 'out')!r}]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert 'pip install "tinycodegen[boost]"' in out.stderr, out.stderr
+    assert not (tmp_path / "out").exists()

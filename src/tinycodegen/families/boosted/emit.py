@@ -147,6 +147,10 @@ def _decide(ir: BoostedTreesIR, name: str, acc_t: str) -> str:
                 "return p[1] > 0.5 ? 1 : 0;")
     if rule == "proba_argmax":
         pre, v = f"double p[{ir.meta.n_classes}];\n{name}_link(raw, p);\n", "p"
+    if rule == "proba_argmax" and ir.link == "xgb_softmax":  # expf only near a tie
+        pre = ("{\n    const int32_t clear = tcg_xgb_clear_argmax(raw, "
+               f"{ir.n_outputs});\n    if (clear >= 0) {{\n        return clear;\n    }}\n}}\n"
+               + pre)
     n = ir.meta.n_classes if rule == "proba_argmax" else ir.n_outputs
     return (pre + f"int32_t k, best = 0;\nfor (k = 1; k < {n}; ++k) {{\n"
             f"    if ({v}[k] > {v}[best]) {{\n        best = k;\n    }}\n}}\nreturn best;")
