@@ -49,7 +49,8 @@ def probe_rows(model, X: np.ndarray, seed: int, n: int = 400) -> np.ndarray:
     """Training rows with cells replaced by threshold neighbours and special values."""
     dump = json.dumps(model.booster_.dump_model())
     t = np.array([float(v) for v in re.findall(r'"threshold": (-?[0-9][0-9.e+-]*)', dump)])
-    t32 = t.astype(np.float32)
+    with np.errstate(over="ignore"):
+        t32 = t.astype(np.float32)
     near = np.concatenate([t32, np.nextafter(t32, np.float32(np.inf)),
                            np.nextafter(t32, np.float32(-np.inf)), SPECIALS])
     rng = np.random.default_rng(seed)
