@@ -49,7 +49,8 @@ def probe_rows(model, X: np.ndarray, seed: int, n: int = 400) -> np.ndarray:
     """Training rows with cells replaced by threshold neighbours and special values."""
     dump = json.dumps(model.booster_.dump_model())
     t = np.array([float(v) for v in re.findall(r'"threshold": (-?[0-9][0-9.e+-]*)', dump)])
-    t32 = t.astype(np.float32)
+    with np.errstate(over="ignore"):
+        t32 = t.astype(np.float32)
     near = np.concatenate([t32, np.nextafter(t32, np.float32(np.inf)),
                            np.nextafter(t32, np.float32(-np.inf)), SPECIALS])
     rng = np.random.default_rng(seed)
@@ -136,15 +137,41 @@ def test_binary_cut_against_lightgbm() -> None:
     model = fit(X, (X[:, 0] > 0).astype(int), False, n_estimators=1, num_leaves=2)
     cut = binary_cut(1.0)
     assert 0.0 < cut < 1e-15
-    text = model.booster_.model_to_string()
     for lo, hi in ((np.nextafter(cut, -1.0), cut), (0.0, np.nextafter(cut, -1.0))):
         leaves = f"leaf_value={float(lo)!r} {float(hi)!r}"
-        edited = re.sub(r"leaf_value=\S+ \S+", leaves, text, count=1)
-        model._Booster = lgb.Booster(model_str=edited)
+        text = re.sub(r"\ntree_sizes=[^\n]*", "", model.booster_.model_to_string())
+        model._Booster = lgb.Booster(model_str=re.sub(r"leaf_value=\S+ \S+", leaves, text))
         rows = np.array([[-5.0], [5.0]], dtype=np.float32)
         _, idx, proba = assert_reference(model, rows)
         assert idx.tolist() == [0, int(hi >= cut)]
         assert_c(tinycodegen.compile(model, name="lgbm_cut"), rows, idx, proba)
+
+
+def with_leaves(model, values: list[float]):
+    """``model`` with tree t's every leaf set to values[t] (LightGBM's own model text)."""
+    text = re.sub(r"\ntree_sizes=[^\n]*", "", model.booster_.model_to_string())  # offsets
+    parts = text.split("\nTree=")
+    for t, v in enumerate(values):
+        n = int(re.search(r"num_leaves=(\d+)", parts[t + 1]).group(1))
+        leaves = "leaf_value=" + " ".join([repr(float(v))] * n)
+        parts[t + 1] = re.sub(r"leaf_value=[^\n]*", leaves, parts[t + 1], count=1)
+    model._Booster = lgb.Booster(model_str="\nTree=".join(parts))
+    return model
+
+
+@pytest.mark.parametrize("delta", [0.0, 2.0**-56, 2.0**-54, 2.0**-53, 2.0**-38])
+def test_multiclass_near_ties(delta: float) -> None:
+    """Raw scores a few ulps apart: exp(d) rounds to 1 or e / wsum rounds to a tie, and
+    LightGBM's argmax of the probabilities picks the first class; the C's raw fast path must
+    hand such rows to the probabilities."""
+    X, y = make_data(6, 3, False, False, False)
+    model = fit(X, y, False, n_estimators=1, num_leaves=2)
+    rows = X[:2]
+    for a in (0.3, 1e-17):  # 2^-54 apart LightGBM's predict is not the raw argmax
+        for order in ((a, a + delta, a - 1.0), (a - 1.0, a, a + delta)):
+            with_leaves(model, list(order))
+            _, idx, proba = assert_reference(model, rows)
+            assert_c(tinycodegen.compile(model, name="lgbm_tie"), rows, idx, proba)
 
 
 def test_cexp_is_the_c_library_exp() -> None:
