@@ -281,15 +281,30 @@ def test_refusals_are_one_clear_line(tmp_path: Path, capsys) -> None:
         tinycodegen.compile(model, quantize="int4")
 
 
+KDD = {
+    "hgb": lambda: HistGradientBoostingClassifier(max_iter=40, max_leaf_nodes=15, random_state=0),
+    "lgbm": lambda: lgb.LGBMClassifier(n_estimators=40, num_leaves=15, random_state=0,
+                                       verbose=-1, n_jobs=1),
+    "xgb": lambda: xgb.XGBClassifier(n_estimators=40, max_depth=4, random_state=0, n_jobs=1),
+}
+_KDD_FITTED: dict[str, object] = {}
+
+
+def kdd_model(lib: str, nsl_train) -> object:
+    if lib not in _KDD_FITTED:
+        _KDD_FITTED[lib] = KDD[lib]().fit(nsl_train.X, nsl_train.y)
+    return _KDD_FITTED[lib]
+
+
 @pytest.fixture(scope="module")
 def kdd_lgbm(nsl_train):
-    return lgb.LGBMClassifier(n_estimators=40, num_leaves=15, random_state=0, verbose=-1,
-                              n_jobs=1).fit(nsl_train.X, nsl_train.y)
+    return kdd_model("lgbm", nsl_train)
 
 
+@pytest.mark.parametrize("lib", sorted(KDD))
 @pytest.mark.parametrize("mode", ["int8", "int16"])
-def test_nsl_kdd_binary(mode: str, kdd_lgbm, nsl_test, tmp_path: Path) -> None:
-    compiled = tinycodegen.compile(kdd_lgbm, name="kq", quantize=mode)
+def test_nsl_kdd_binary(lib: str, mode: str, nsl_train, nsl_test, tmp_path: Path) -> None:
+    compiled = tinycodegen.compile(kdd_model(lib, nsl_train), name="kq", quantize=mode)
     assert compiled.source.guarantee == "reference"
     report = check(compiled, nsl_test.X, y=nsl_test.y, data=nsl_test.split)
     text = report.to_text()
