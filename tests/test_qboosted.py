@@ -342,3 +342,22 @@ def test_int8_on_avr_equals_host(kdd_lgbm, nsl_test, tmp_path: Path) -> None:
                  function="predict_proba")
     want = compiled.predict_proba(X[:12]).astype(np.float32)
     np.testing.assert_array_equal(mp.predictions.view(np.uint32), want.view(np.uint32))
+
+
+def test_cli_check_quantized_on_kddtest21(tmp_path: Path, kdd_lgbm, capsys) -> None:
+    import json
+
+    import joblib
+
+    path = tmp_path / "lgbm.joblib"
+    joblib.dump(kdd_lgbm, path)
+    assert main(["check", str(path), "--quantize", "int8", "--data", "nsl-kdd:test21",
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["quantize"] == "int8" and report["ok"] is True and report["rows"] == 11_850
+    assert report["reference_mismatches"] == 0 and report["reference_proba_mismatches"] == 0
+    assert 0 <= report["mismatches"] <= 0.01 * report["rows"]
+    assert main(["compile", str(path), "--quantize", "int16", "-o", str(tmp_path / "o"),
+                 "--name", "kb"]) == 0
+    header = (tmp_path / "o" / "kb.h").read_text()
+    assert '#define KB_QUANTIZE "int16"' in header and "kb_qraw" in header
