@@ -16,6 +16,7 @@ import xgboost as xgb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
+from threadpoolctl import threadpool_limits
 
 import tinycodegen
 from helpers import STRICT
@@ -32,9 +33,10 @@ from tinycodegen.ir.base import ModelMeta
 from tinycodegen.loaders import load_ir
 
 LIBS = {
-    "xgb": lambda n, k: xgb.XGBClassifier(n_estimators=n, max_depth=3, random_state=0),
+    "xgb": lambda n, k: xgb.XGBClassifier(n_estimators=n, max_depth=3, random_state=0,
+                                          n_jobs=1),
     "lgbm": lambda n, k: lgb.LGBMClassifier(n_estimators=n, num_leaves=6, min_child_samples=5,
-                                            verbose=-1, random_state=0),
+                                            verbose=-1, random_state=0, n_jobs=1),
     "gb": lambda n, k: GradientBoostingClassifier(
         n_estimators=n, max_depth=3, random_state=0, subsample=0.8,
         loss="exponential" if k == 2 and n % 2 else "log_loss"),
@@ -88,7 +90,7 @@ def boosted(draw):
     y = rng.integers(0, k, size=len(X))
     y[: k] = np.arange(k)
     model = LIBS[lib](n, k)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), threadpool_limits(1):  # OpenMP spinning on a busy machine
         warnings.simplefilter("ignore")
         model.fit(X.astype(np.float32), y)
     return model, draw(st.sampled_from(["int8", "int16"])), rng
@@ -292,7 +294,8 @@ _KDD_FITTED: dict[str, object] = {}
 
 def kdd_model(lib: str, nsl_train) -> object:
     if lib not in _KDD_FITTED:
-        _KDD_FITTED[lib] = KDD[lib]().fit(nsl_train.X, nsl_train.y)
+        with threadpool_limits(1):
+            _KDD_FITTED[lib] = KDD[lib]().fit(nsl_train.X, nsl_train.y)
     return _KDD_FITTED[lib]
 
 
