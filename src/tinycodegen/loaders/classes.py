@@ -100,9 +100,11 @@ def lightgbm_class(est: Any) -> str | None:
 def foreign_class(est: Any, module: str, name: str) -> str | None:
     """``"<module>.<name>"`` when ``est`` is that class of another library (``xgboost``,
     ``lightgbm``) or a subclass keeping its prediction methods, else None. The library is
-    imported only for objects whose class comes from one of its modules."""
+    imported only for objects with a class from one of its modules in their MRO (so it is
+    loaded already)."""
     cls = type(est)
-    if not (getattr(cls, "__module__", "") or "").startswith(module + "."):
+    if not any((getattr(c, "__module__", "") or "").startswith(module + ".")
+               for c in cls.__mro__):
         return None
     try:
         real = getattr(importlib.import_module(module), name)

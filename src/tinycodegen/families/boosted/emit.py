@@ -138,11 +138,19 @@ def _decide(ir: BoostedTreesIR, name: str, acc_t: str) -> str:
     if rule in ("raw_ge_zero", "raw_gt_zero"):
         return f"return raw[0] {'>=' if rule == 'raw_ge_zero' else '>'} {zero} ? 1 : 0;"
     pre, v = "", "raw"
+    if rule == "proba_gt_half" and ir.link == "xgb_sigmoid":  # p > 0.5 iff raw >= cut
+        from tinycodegen.families.boosted.link_xgboost import sigmoid_cut
+
+        return f"return raw[0] >= {c_float(sigmoid_cut())} ? 1 : 0;"
     if rule == "proba_gt_half":
         return (f"double p[{ir.meta.n_classes}];\n{name}_link(raw, p);\n"
                 "return p[1] > 0.5 ? 1 : 0;")
     if rule == "proba_argmax":
         pre, v = f"double p[{ir.meta.n_classes}];\n{name}_link(raw, p);\n", "p"
+    if rule == "proba_argmax" and ir.link == "xgb_softmax":  # expf only near a tie
+        pre = ("{\n    const int32_t clear = tcg_xgb_clear_argmax(raw, "
+               f"{ir.n_outputs});\n    if (clear >= 0) {{\n        return clear;\n    }}\n}}\n"
+               + pre)
     n = ir.meta.n_classes if rule == "proba_argmax" else ir.n_outputs
     return (pre + f"int32_t k, best = 0;\nfor (k = 1; k < {n}; ++k) {{\n"
             f"    if ({v}[k] > {v}[best]) {{\n        best = k;\n    }}\n}}\nreturn best;")

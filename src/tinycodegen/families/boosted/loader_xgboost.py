@@ -60,10 +60,17 @@ def load_xgb_classifier(model: Any) -> BoostedTreesIR:
     n_classes = int(model.n_classes_)
     if objective not in OBJECTIVES or (objective == "multi:softprob") != (n_classes > 2):
         _refuse(f"objective {objective} and {n_classes} classes")
-    if gbm["name"] != "gbtree":
+    if gbm["name"] not in ("gbtree", "dart"):
         _refuse(f"booster {gbm['name']}")
+    drop = _f32s(gbm["weight_drop"]) if gbm["name"] == "dart" else None
+    if drop is not None:
+        gbm = gbm["gbtree"]
     missing = model.missing
-    if missing is not None and not (isinstance(missing, float) and math.isnan(missing)):
+    try:
+        missing_is_nan = missing is None or math.isnan(float(missing))
+    except (TypeError, ValueError):
+        missing_is_nan = False
+    if not missing_is_nan:
         _refuse(f"missing={missing!r}")
     trees_json = gbm["model"]["trees"][:_n_trees(model, gbm["model"])]
     if not trees_json:
@@ -86,11 +93,17 @@ def load_xgb_classifier(model: Any) -> BoostedTreesIR:
     threshold = np.nextafter(t32, np.float32(-np.inf))  # x < t  <=>  x <= nextafter(t, -inf)
     if not np.isfinite(threshold).all():
         raise UnsupportedModelError("XGBClassifier split value not above the float32 range")
-    leaf_value, remap = dedup_leaves(np.concatenate(cols["v"]).astype(np.float64))
+    group = [int(g) for g in gbm["model"]["tree_info"][: len(parts)]]
+    n_out = 1 if n_classes == 2 else n_classes
+    base = _base_margin(raw_json, n_features, n_out)
+    values = [v[:, 0].astype(np.float32) for v in cols["v"]]
+    if drop is not None:
+        values = [_dart_term(v, np.float32(base[g]), drop[t])
+                  for t, (v, g) in enumerate(zip(values, group, strict=True))]
+    leaf_value, remap = dedup_leaves(np.concatenate(values).astype(np.float64)[:, None])
     left, right, root_arr = (_remap_children(np.asarray(a, dtype=np.int64), remap)
                              for a in (np.concatenate(cols["l"]), np.concatenate(cols["r"]),
                                        roots))
-    group = [int(g) for g in gbm["model"]["tree_info"][: len(parts)]]
     link, rule = OBJECTIVES[objective]
     return BoostedTreesIR(
         meta=meta_for(model, n_features, "accept"),
@@ -102,12 +115,18 @@ def load_xgb_classifier(model: Any) -> BoostedTreesIR:
         roots=root_arr.astype(np.int32),
         leaf_value=leaf_value[:, 0].copy(),
         tree_output=np.asarray(group, dtype=np.int32),
-        base=_base_margin(raw_json, n_features, 1 if n_classes == 2 else n_classes),
+        base=base,
         accumulate="float32",
         link=link,
         predict_rule=rule,
         child_weight=np.concatenate(cols["w"]).reshape(-1, 2).astype(np.float64),
     )
+
+
+def _dart_term(leaf: np.ndarray, base: np.float32, w: np.float32) -> np.ndarray:
+    """What DART's inplace predict adds for each leaf (``gbtree.cc``, ``Dart::InplacePredict``):
+    the tree's prediction ``base + leaf``, minus ``base``, times the tree's weight, in float32."""
+    return (((base + leaf).astype(np.float32) - base).astype(np.float32) * w).astype(np.float32)
 
 
 def _n_trees(model: Any, gbm_model: dict) -> int:
@@ -152,7 +171,8 @@ def _base_margin(raw_json: bytes, n_features: int, n_out: int) -> np.ndarray:
     import xgboost
 
     doc = json.loads(raw_json)
-    for t in doc["learner"]["gradient_booster"]["model"]["trees"]:
+    gbm = doc["learner"]["gradient_booster"]
+    for t in gbm.get("gbtree", gbm)["model"]["trees"]:
         t["split_conditions"] = [0.0 if lc == -1 else c
                                  for c, lc in zip(t["split_conditions"], t["left_children"],
                                                   strict=True)]
@@ -160,5 +180,6 @@ def _base_margin(raw_json: bytes, n_features: int, n_out: int) -> np.ndarray:
     zeroed = xgboost.Booster()
     zeroed.load_model(bytearray(json.dumps(doc).encode()))
     row = xgboost.DMatrix(np.zeros((1, n_features), dtype=np.float32))
-    margin = np.asarray(zeroed.predict(row, output_margin=True), dtype=np.float32)
+    margin = np.asarray(zeroed.predict(row, output_margin=True, validate_features=False),
+                        dtype=np.float32)
     return margin.reshape(-1)[:n_out].astype(np.float64)
