@@ -120,6 +120,10 @@ CASES: dict[str, tuple[Callable[[], object], str, str | None]] = {
     "stacking": (lambda: StackingClassifier([("rf", rf()), ("lr", scaled(
         LogisticRegression()))], cv=2).fit(*data()), "table", None),
     "vote soft int8": (lambda: vote("soft").fit(*data()), "table", "int8"),
+    "hgb int8": (lambda: HistGradientBoostingClassifier(max_iter=5, random_state=0)
+                 .fit(*data()), "table", "int8"),
+    "gb 3 classes int16": (lambda: GradientBoostingClassifier(n_estimators=4, random_state=0)
+                           .fit(*data(3)), "table", "int16"),
     "pipeline columns": (column_pipeline, "table", None),
     "rf emlearn": (lambda: rf().fit(*data()), "emlearn", None),
     "rf m2cgen": (lambda: rf().fit(*data(3)), "m2cgen", None),

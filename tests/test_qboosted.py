@@ -16,6 +16,7 @@ import xgboost as xgb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
+from threadpoolctl import threadpool_limits
 
 import tinycodegen
 from helpers import STRICT
@@ -32,9 +33,10 @@ from tinycodegen.ir.base import ModelMeta
 from tinycodegen.loaders import load_ir
 
 LIBS = {
-    "xgb": lambda n, k: xgb.XGBClassifier(n_estimators=n, max_depth=3, random_state=0),
+    "xgb": lambda n, k: xgb.XGBClassifier(n_estimators=n, max_depth=3, random_state=0,
+                                          n_jobs=1),
     "lgbm": lambda n, k: lgb.LGBMClassifier(n_estimators=n, num_leaves=6, min_child_samples=5,
-                                            verbose=-1, random_state=0),
+                                            verbose=-1, random_state=0, n_jobs=1),
     "gb": lambda n, k: GradientBoostingClassifier(
         n_estimators=n, max_depth=3, random_state=0, subsample=0.8,
         loss="exponential" if k == 2 and n % 2 else "log_loss"),
@@ -88,7 +90,7 @@ def boosted(draw):
     y = rng.integers(0, k, size=len(X))
     y[: k] = np.arange(k)
     model = LIBS[lib](n, k)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), threadpool_limits(1):  # OpenMP spinning on a busy machine
         warnings.simplefilter("ignore")
         model.fit(X.astype(np.float32), y)
     return model, draw(st.sampled_from(["int8", "int16"])), rng
@@ -281,15 +283,31 @@ def test_refusals_are_one_clear_line(tmp_path: Path, capsys) -> None:
         tinycodegen.compile(model, quantize="int4")
 
 
+KDD = {
+    "hgb": lambda: HistGradientBoostingClassifier(max_iter=40, max_leaf_nodes=15, random_state=0),
+    "lgbm": lambda: lgb.LGBMClassifier(n_estimators=40, num_leaves=15, random_state=0,
+                                       verbose=-1, n_jobs=1),
+    "xgb": lambda: xgb.XGBClassifier(n_estimators=40, max_depth=4, random_state=0, n_jobs=1),
+}
+_KDD_FITTED: dict[str, object] = {}
+
+
+def kdd_model(lib: str, nsl_train) -> object:
+    if lib not in _KDD_FITTED:
+        with threadpool_limits(1):
+            _KDD_FITTED[lib] = KDD[lib]().fit(nsl_train.X, nsl_train.y)
+    return _KDD_FITTED[lib]
+
+
 @pytest.fixture(scope="module")
 def kdd_lgbm(nsl_train):
-    return lgb.LGBMClassifier(n_estimators=40, num_leaves=15, random_state=0, verbose=-1,
-                              n_jobs=1).fit(nsl_train.X, nsl_train.y)
+    return kdd_model("lgbm", nsl_train)
 
 
+@pytest.mark.parametrize("lib", sorted(KDD))
 @pytest.mark.parametrize("mode", ["int8", "int16"])
-def test_nsl_kdd_binary(mode: str, kdd_lgbm, nsl_test, tmp_path: Path) -> None:
-    compiled = tinycodegen.compile(kdd_lgbm, name="kq", quantize=mode)
+def test_nsl_kdd_binary(lib: str, mode: str, nsl_train, nsl_test, tmp_path: Path) -> None:
+    compiled = tinycodegen.compile(kdd_model(lib, nsl_train), name="kq", quantize=mode)
     assert compiled.source.guarantee == "reference"
     report = check(compiled, nsl_test.X, y=nsl_test.y, data=nsl_test.split)
     text = report.to_text()
@@ -327,3 +345,22 @@ def test_int8_on_avr_equals_host(kdd_lgbm, nsl_test, tmp_path: Path) -> None:
                  function="predict_proba")
     want = compiled.predict_proba(X[:12]).astype(np.float32)
     np.testing.assert_array_equal(mp.predictions.view(np.uint32), want.view(np.uint32))
+
+
+def test_cli_check_quantized_on_kddtest21(tmp_path: Path, kdd_lgbm, capsys) -> None:
+    import json
+
+    import joblib
+
+    path = tmp_path / "lgbm.joblib"
+    joblib.dump(kdd_lgbm, path)
+    assert main(["check", str(path), "--quantize", "int8", "--data", "nsl-kdd:test21",
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["quantize"] == "int8" and report["ok"] is True and report["rows"] == 11_850
+    assert report["reference_mismatches"] == 0 and report["reference_proba_mismatches"] == 0
+    assert 0 <= report["mismatches"] <= 0.01 * report["rows"]
+    assert main(["compile", str(path), "--quantize", "int16", "-o", str(tmp_path / "o"),
+                 "--name", "kb"]) == 0
+    header = (tmp_path / "o" / "kb.h").read_text()
+    assert '#define KB_QUANTIZE "int16"' in header and "kb_qraw" in header

@@ -200,15 +200,23 @@ class QBoostedTreesIR:
             return ((a >= 0) if self.predict_ge else (a > 0)).astype(np.int32)
         return np.argmax(acc, axis=1).astype(np.int32)
 
+    def qproba(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(numerators (n, n_classes), denominators (n,)) of predict_proba, as ``NAME_qproba``
+        returns them; 0 / 0 for rejected rows."""
+        X = np.asarray(X, dtype=np.float32)
+        bad = self.rejected(X)
+        num, den = self.proba_ints(self.raw(X))
+        num[bad] = 0
+        den[bad] = 0
+        return num, den
+
     def reference(self, X: np.ndarray) -> Reference:
         X = np.asarray(X, dtype=np.float32)
         bad = self.rejected(X)
-        acc = self.raw(X)
-        predict = self.predict_raw(acc)
-        num, den = self.proba_ints(acc)
-        proba = num.astype(np.float32) / den.astype(np.float32)[:, None]
+        predict = self.predict_raw(self.raw(X))
+        num, den = self.qproba(X)
+        proba = num.astype(np.float32) / np.maximum(den, 1).astype(np.float32)[:, None]
         predict[bad] = -1
-        proba[bad] = 0.0
         return Reference(predict=predict, proba=proba.astype(np.float64), fallback=None)
 
 
