@@ -27,8 +27,9 @@ from tinycodegen.cli import main
 from tinycodegen.errors import TinycodegenError, UnsupportedModelError
 from tinycodegen.families.boosted.ir import BoostedTreesIR
 from tinycodegen.families.boosted.qemit import emit_qboosted_table
-from tinycodegen.families.boosted.qir import ACC_BOUND, QBoostedTreesIR
-from tinycodegen.families.boosted.quantize import quantize_boosted
+from tinycodegen.families.boosted.qir import ACC_BOUND, LEAF_MAX, QBoostedTreesIR
+from tinycodegen.families.boosted.quantize import leaf_codes, quantize_boosted
+from tinycodegen.ir import qnet_ops as ops
 from tinycodegen.ir.base import ModelMeta
 from tinycodegen.loaders import load_ir
 
@@ -60,13 +61,17 @@ def assert_reference_exact(q: QBoostedTreesIR, ir: BoostedTreesIR, X: np.ndarray
     np.testing.assert_array_equal(q.apply(X[ok]), ir.apply(X[ok]))
     raw_f = ir.raw(X[ok]).astype(np.float64)
     raw_q = np.ldexp(q.raw(X[ok]).astype(np.float64), -q.shift)
-    per_out = np.bincount(q.tree_output, minlength=q.n_outputs) + 1  # roundings per output
-    bound = np.ldexp(per_out, -q.shift - 1) + 1e-5 * (1 + np.abs(raw_f))
+    # each rounding (the base, every leaf reached: half of its 2**e step) in units of 2**-s
+    half = np.full(raw_f.shape, 0.5)
+    leaves = q.apply(X[ok])
+    for t in range(q.n_trees):
+        half[:, q.tree_output[t]] += np.ldexp(0.5, q.leaf_exp[leaves[:, t]])
+    bound = np.ldexp(half, -q.shift) + 1e-5 * (1 + np.abs(raw_f))
     assert (np.abs(raw_q - raw_f) <= bound).all()
     # predict agrees with the float model wherever the float margin exceeds twice the bound
     fr = ir.reference(X[ok])
     if q.binary:
-        sure = np.abs(raw_f[:, 0]) > 2 * bound[:, 0]
+        sure = np.abs(raw_f[:, 0]) > bound[:, 0]
     else:
         top = np.sort(raw_f, axis=1)
         sure = top[:, -1] - top[:, -2] > 2 * bound.max(axis=1)
@@ -165,8 +170,25 @@ def test_random_irs_policies_and_scales(policy: str, scales: tuple[float, float]
         assert q.predict_ge == (k == 2)
 
 
+@pytest.mark.parametrize("mode", ["int8", "int16"])
+def test_leaf_codes_keep_relative_precision(mode: str) -> None:
+    """Leaves from 1e-3 to 1e4 in one model: every leaf is m * 2**e with the smallest e that
+    fits the mantissa, so its error is at most half a step of 2**e, i.e. relative 1/(2 m)."""
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.normal(size=400) * 10.0 ** rng.integers(-3, 5, 400), [0.0, -0.0]])
+    mant = LEAF_MAX[mode]
+    q, e = leaf_codes(np.ldexp(x, 20), mant)
+    m = q >> e
+    assert (np.abs(m) <= mant).all() and (e >= 0).all() and ((m << e) == q).all()
+    assert (np.abs(q - np.ldexp(x, 20)) <= np.ldexp(0.5, e)).all()
+    smaller = ops.round_half_up(np.ldexp(np.ldexp(x, 20), -(e - 1)))
+    assert ((e == 0) | (np.abs(smaller) > mant)).all()  # e is the smallest that fits
+    big = np.abs(x) * 2.0**20 > mant
+    assert (np.abs(q - np.ldexp(x, 20))[big] <= np.abs(np.ldexp(x, 20))[big] / mant).all()
+
+
 def test_accumulator_bound_with_many_large_trees() -> None:
-    """6,000 trees of +-1 leaves after a base of -1e5: int16 leaves alone would allow 2**-14
+    """6,000 trees of +-1 leaves after a base of -1e5: the leaf exponents would allow 2**-29
     units, but |base| + the per-tree maxima must stay <= 2**30 - 1, so the shift is 13 (14
     would overflow int32 differences); raw at both extremes, C == reference."""
     rng = np.random.default_rng(3)
@@ -327,6 +349,25 @@ def test_nsl_kdd_binary(lib: str, mode: str, nsl_train, nsl_test, tmp_path: Path
                               capture_output=True, text=True)
         assert proc.returncode == 0, (cc[0], proc.stderr)
     assert "double" not in (tmp_path / "kq.c").read_text()
+
+
+def test_nsl_kdd_5class_hgb_int8(nsl_train, nsl_test) -> None:
+    """HGB 5-class leaves span 0.1 .. 9,993 (rare classes): int8 fixed point with one unit
+    changed 8,369 of 22,544 KDDTest+ predictions; mantissa + exponent leaves change none."""
+    from tinycodegen.datasets import nsl_kdd
+
+    train5 = nsl_kdd.load("train", labels="5class")
+    test5 = nsl_kdd.load("test", labels="5class")
+    with threadpool_limits(1):
+        model = HistGradientBoostingClassifier(max_iter=30, max_leaf_nodes=15,
+                                               random_state=0).fit(train5.X, train5.y)
+    compiled = tinycodegen.compile(model, name="k5", quantize="int8")
+    assert np.abs(compiled.ir.leaf_q).max() > 127 and compiled.ir.leaf_exp.max() > 8
+    report = check(compiled, test5.X, y=test5.y, data="test 5-class")
+    print(report.to_text())
+    assert report.ok and report.reference_mismatches == 0
+    assert report.reference_proba_mismatches == 0
+    assert report.mismatches <= 0.001 * report.rows  # measured: 0
 
 
 @pytest.mark.skipif(any(shutil.which(t) is None for t in ("avr-gcc", "simavr")),
