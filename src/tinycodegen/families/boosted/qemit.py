@@ -197,8 +197,9 @@ def _sum_parts(ir: QBoostedTreesIR, name: str, child_t: str) -> dict[str, str]:
 def qboost_notes(ir: QBoostedTreesIR) -> tuple[str, ...]:
     s = ir.stats
     return (f"quantized {ir.mode}: {ir.n_trees} trees, {ir.n_nodes} split nodes, "
-            f"{len(ir.thresholds)} thresholds ({ir.bin_bits}-bit bins), leaves in units of "
-            f"2^-{ir.shift} (max |leaf| {s.get('max_abs_leaf', 0.0):.4g}, max rounding "
+            f"{len(ir.thresholds)} thresholds ({ir.bin_bits}-bit bins), leaves as {ir.mode} "
+            f"mantissas x 2^0..2^{int(ir.leaf_exp.max(initial=0))} in units of 2^-{ir.shift} "
+            f"(max |leaf| {s.get('max_abs_leaf', 0.0):.4g}, max rounding "
             f"{s.get('leaf_max_error', 0.0):.3g})",)
 
 
