@@ -1,0 +1,65 @@
+"""Boosted trees as members of VotingClassifier (soft and hard) and StackingClassifier: the
+hybrid C calls each member's ``NAME_proba64`` / ``NAME_predict`` and equals sklearn on every
+row, rows with NaN and +-inf included (a GB member refuses them, so the ensemble does)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.ensemble import (
+    GradientBoostingClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+    StackingClassifier,
+    VotingClassifier,
+)
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+
+import tinycodegen
+from helpers import fit_quietly
+from tinycodegen.check import check
+
+
+def data(k: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(k)
+    X = rng.normal(size=(300, 5)).astype(np.float32).astype(np.float64)
+    y = np.argmax(X[:, :k] + rng.normal(size=(300, k)) * 0.7, axis=1)
+    return X, y
+
+
+def gb() -> GradientBoostingClassifier:
+    return GradientBoostingClassifier(n_estimators=5, max_depth=3, random_state=0)
+
+
+def hgb() -> HistGradientBoostingClassifier:
+    return HistGradientBoostingClassifier(max_iter=5, random_state=0)
+
+
+CASES = {
+    "soft": (lambda: VotingClassifier([("gb", gb()), ("hgb", hgb()), ("rf", RandomForestClassifier(
+        3, max_depth=4, random_state=0))], voting="soft"), 2, "exact"),
+    "soft 3 classes": (lambda: VotingClassifier([("gb", gb()), ("hgb", hgb())], voting="soft"),
+                       3, "exact"),
+    "hard": (lambda: VotingClassifier([("gb", gb()), ("hgb", hgb()), ("lr", make_pipeline(
+        MinMaxScaler(), LogisticRegression()))], voting="hard"), 3, "band"),
+    "stacking": (lambda: StackingClassifier([("hgb", hgb()), ("gb", gb())], cv=2), 2, "band"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_boosted_members(case: str) -> None:
+    factory, k, guarantee = CASES[case]
+    X, y = data(k)
+    model = fit_quietly(factory(), X, y)
+    compiled = tinycodegen.compile(model, name="hyb")
+    assert compiled.source.guarantee == guarantee
+    rng = np.random.default_rng(2)
+    rows = rng.normal(size=(2000, 5)).astype(np.float32)
+    rows[rng.random(rows.shape) < 0.01] = np.nan
+    rows[rng.random(rows.shape) < 0.01] = np.inf
+    report = check(compiled, rows)
+    assert report.mismatches == 0, report.to_text()
+    assert report.proba_mismatches == (None if case == "hard" else 0)  # hard: no proba
+    assert report.reference_mismatches == 0 and report.rejected_rows > 0
