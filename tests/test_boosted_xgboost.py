@@ -61,9 +61,21 @@ def xgb_models(draw):
           "learning_rate": draw(st.sampled_from([0.05, 0.3, 1.0])), "random_state": seed,
           "n_jobs": 1, "tree_method": draw(st.sampled_from(["hist", "exact", "approx"])),
           "num_parallel_tree": draw(st.sampled_from([1, 1, 2]))}
-    if k == 2 and draw(st.booleans()):
+    if draw(st.booleans()):  # multi:softprob takes it as every class's starting margin
         kw["base_score"] = draw(st.sampled_from([0.1, 0.5, 0.93]))
     return xgb.XGBClassifier(**kw).fit(X.astype(F32), y), rng
+
+
+def rewritten(fitted, edit):
+    """A copy of a fitted XGBClassifier whose booster is reloaded from its own JSON after
+    ``edit(trees)`` changed the trees (public Booster API only)."""
+    import copy
+
+    doc = json.loads(bytes(fitted.get_booster().save_raw("json")))
+    edit(doc["learner"]["gradient_booster"]["model"]["trees"])
+    model = copy.deepcopy(fitted)
+    model.get_booster().load_model(bytearray(json.dumps(doc).encode()))
+    return model
 
 
 def assert_same(model, compiled, X: np.ndarray) -> None:
@@ -91,23 +103,19 @@ def test_random_models_match_xgboost(case) -> None:
     assert report.mismatches == 0 and report.proba_mismatches == 0, report.to_text()
 
 
-def test_margins_at_the_cut(tmp_path) -> None:
+def test_margins_at_the_cut() -> None:
     """A stump whose two leaves are rewritten (in XGBoost's own JSON) to margins around the
     p > 0.5 cut: predict and predict_proba of the C equal XGBoost's on both sides."""
     cut = sigmoid_cut()
     X = np.array([[0.0], [1.0]] * 20, dtype=F32)
     stump = xgb.XGBClassifier(n_estimators=1, max_depth=1, base_score=0.5, n_jobs=1)
     stump.fit(X, [0, 1] * 20)
-    path = tmp_path / "stump.json"
     below = np.nextafter(cut, F32(-1))
     for pair in ((cut, below), (F32(0), -cut), (np.nextafter(cut, F32(1)), F32(1e-45))):
-        stump.save_model(path)
-        doc = json.loads(path.read_text())
-        tree = doc["learner"]["gradient_booster"]["model"]["trees"][0]
-        tree["split_conditions"][1:3] = [float(pair[0]), float(pair[1])]
-        path.write_text(json.dumps(doc))
-        model = xgb.XGBClassifier()
-        model.load_model(path)
+        def edit(trees, pair=pair):
+            trees[0]["split_conditions"][1:3] = [float(pair[0]), float(pair[1])]
+
+        model = rewritten(stump, edit)
         margins = model.predict(X[:2], output_margin=True)
         assert set(margins.tolist()) == {float(pair[0]), float(pair[1])}
         compiled = tinycodegen.compile(model, name="cut")
@@ -165,12 +173,11 @@ def test_refusals_name_the_reason(kwargs: dict, words: str) -> None:
 
 
 def test_categorical_splits_are_refused() -> None:
-    import pandas as pd
-
     rng = np.random.default_rng(0)
-    df = pd.DataFrame({"a": pd.Categorical(rng.integers(0, 4, 80)), "b": rng.normal(size=80)})
-    model = xgb.XGBClassifier(n_estimators=2, enable_categorical=True, n_jobs=1,
-                              max_cat_to_onehot=1).fit(df, (df["a"].cat.codes > 1).astype(int))
+    X = np.column_stack([rng.integers(0, 4, 80), rng.normal(size=80)]).astype(F32)
+    model = xgb.XGBClassifier(n_estimators=2, enable_categorical=True, feature_types=["c", "q"],
+                              tree_method="hist", max_cat_to_onehot=1, n_jobs=1)
+    model.fit(X, (X[:, 0] > 1).astype(int))
     with pytest.raises(UnsupportedModelError, match="categorical"):
         load_ir(model)
 
@@ -235,28 +242,59 @@ def test_dataframe_columns_by_name() -> None:
     assert np.array_equal(compiled.predict_proba(shuffled), model.predict_proba(df))
 
 
-def test_softmax_near_ties_take_the_probabilities(tmp_path) -> None:
+def test_softmax_near_ties_take_the_probabilities() -> None:
     """3-class models whose leaves are rewritten (every leaf of class k's tree to c_k) so two
     margins tie or sit an ulp or a few apart: predict must take the exact probabilities (the
     expf-free argmax steps aside)."""
     X = np.array([[0.0], [1.0], [2.0]] * 20, dtype=F32)
     fitted = xgb.XGBClassifier(n_estimators=1, max_depth=1, base_score=0.5, n_jobs=1)
     fitted.fit(X, [0, 1, 2] * 20)
-    path = tmp_path / "m.json"
     a, up = F32(0.25), np.nextafter(F32(0.25), F32(1))
     cases = [(a, a, F32(0.1)), (a, up, F32(0.1)), (up, a, a), (F32(0.1), a, a - F32(2e-7)),
              (a, a - F32(5e-7), F32(-3.0)), (a, a - F32(1e-6), a - F32(4e-7))]
     for case in cases:
-        fitted.save_model(path)
-        doc = json.loads(path.read_text())
-        for k, tree in enumerate(doc["learner"]["gradient_booster"]["model"]["trees"]):
-            tree["split_conditions"] = [float(case[k]) if lc == -1 else c for c, lc in
-                                        zip(tree["split_conditions"], tree["left_children"],
-                                            strict=True)]
-        path.write_text(json.dumps(doc))
-        model = xgb.XGBClassifier()
-        model.load_model(path)
+        def edit(trees, case=case):
+            for k, tree in enumerate(trees):
+                tree["split_conditions"] = [float(case[k]) if lc == -1 else c for c, lc in
+                                            zip(tree["split_conditions"],
+                                                tree["left_children"], strict=True)]
+
+        model = rewritten(fitted, edit)
         margins = model.predict(X[:1], output_margin=True)[0]
         assert np.array_equal(margins, F32(0.5) + np.array(case, dtype=F32))
         compiled = tinycodegen.compile(model, name="ties")
         assert_same(model, compiled, X[:3])
+
+
+def test_model_file_without_xgboost_names_the_extra(tmp_path) -> None:
+    import joblib
+
+    X = np.array([[0.0], [1.0]] * 5, dtype=F32)
+    path = tmp_path / "m.joblib"
+    joblib.dump(xgb.XGBClassifier(n_estimators=1, n_jobs=1).fit(X, [0, 1] * 5), path)
+    code = ("import sys; sys.modules['xgboost'] = None\n"  # as if xgboost were not installed
+            "from tinycodegen.cli import main\n"
+            f"sys.exit(main(['compile', {str(path)!r}, '-o', {str(tmp_path / 'out')!r}]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode != 0 and "Traceback" not in out.stderr
+    assert 'pip install "tinycodegen[boost]"' in out.stderr, out.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("voting", ["soft", "hard"])
+def test_voting_member(voting: str) -> None:
+    from sklearn.ensemble import RandomForestClassifier, VotingClassifier
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(300, 4)).astype(F32)
+    X[rng.random(X.shape) < 0.1] = np.nan
+    y = (np.nan_to_num(X[:, 0]) * 2 + rng.integers(0, 3, 300)).astype(int) % 3
+    vote = VotingClassifier([("xgb", xgb.XGBClassifier(n_estimators=6, max_depth=3, n_jobs=1)),
+                             ("rf", RandomForestClassifier(4, max_depth=4, random_state=0))],
+                            voting=voting).fit(X, y)
+    compiled = tinycodegen.compile(vote, name="vote")
+    assert compiled.source.guarantee == "exact"
+    rows = edge_rows(load_ir(vote.estimators_[0]), rng, 500)
+    report = check(compiled, rows)
+    assert report.mismatches == 0, report.to_text()
+    assert report.proba_mismatches == (0 if voting == "soft" else None), report.to_text()

@@ -92,7 +92,7 @@ def load_xgb_classifier(model: Any) -> BoostedTreesIR:
     t32 = np.concatenate(cols["t"]).astype(np.float32)
     threshold = np.nextafter(t32, np.float32(-np.inf))  # x < t  <=>  x <= nextafter(t, -inf)
     if not np.isfinite(threshold).all():
-        raise UnsupportedModelError("XGBClassifier split value not above the float32 range")
+        raise UnsupportedModelError("XGBClassifier split value at or below -FLT_MAX (or NaN)")
     group = [int(g) for g in gbm["model"]["tree_info"][: len(parts)]]
     n_out = 1 if n_classes == 2 else n_classes
     base = _base_margin(raw_json, n_features, n_out)
