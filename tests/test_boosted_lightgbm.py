@@ -101,11 +101,12 @@ def assert_c(c, rows: np.ndarray, idx: np.ndarray, proba: np.ndarray) -> None:
 @settings(max_examples=24, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 2**16), n_classes=st.sampled_from([2, 3]), nan=st.booleans(),
        zeros=st.booleans(), missing=st.sampled_from(["nan", "zero", "none"]),
-       cat=st.booleans(), n_estimators=st.integers(1, 6), num_leaves=st.integers(2, 9))
+       cat=st.booleans(), n_estimators=st.integers(1, 6), num_leaves=st.integers(2, 9),
+       sigmoid=st.sampled_from([1.0, 0.5, 2.5]))
 def test_random_models_reference_and_c(seed, n_classes, nan, zeros, missing, cat,
-                                       n_estimators, num_leaves) -> None:
+                                       n_estimators, num_leaves, sigmoid) -> None:
     X, y = make_data(seed, n_classes, nan, zeros, cat)
-    model = fit(X, y, cat, n_estimators=n_estimators, num_leaves=num_leaves,
+    model = fit(X, y, cat, n_estimators=n_estimators, num_leaves=num_leaves, sigmoid=sigmoid,
                 zero_as_missing=missing == "zero", use_missing=missing != "none")
     rows = probe_rows(model, X, seed)
     _, idx, proba = assert_reference(model, rows)
@@ -183,6 +184,7 @@ def test_refusals() -> None:
     X, y = make_data(3, 2, False, False, False)
     for params, words in ((dict(objective="cross_entropy"), "objective"),
                           (dict(linear_tree=True), "linear_tree"),
+                          (dict(sigmoid=1.0 / 3.0), "sigmoid"),
                           (dict(boosting_type="rf", bagging_freq=1, bagging_fraction=0.5),
                            "rf")):
         model = fit(X, y, False, n_estimators=2, **params)
