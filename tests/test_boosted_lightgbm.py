@@ -15,6 +15,7 @@ import json
 import math
 import re
 
+import lightgbm as lgb  # the test extra installs it: these tests never skip
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -25,8 +26,6 @@ from tinycodegen.build import build
 from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.families.boosted.lgbm_link import KZERO, binary_cut, cexp
 from tinycodegen.loaders import load_ir
-
-lgb = pytest.importorskip("lightgbm")  # the test extra installs it: never skipped in CI
 
 QUIET = dict(verbose=-1, n_jobs=1, deterministic=True, force_row_wise=True)
 K32 = np.float32(KZERO)
