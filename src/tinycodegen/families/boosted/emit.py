@@ -18,6 +18,7 @@ from tinycodegen.emit.common import CSource, c_array, c_double, c_float, header,
 from tinycodegen.emit.runtime import runtime_files
 from tinycodegen.emit.trees_common import indent
 from tinycodegen.errors import UnsupportedModelError
+from tinycodegen.families.boosted.emit_lgbm import lgbm_decide
 from tinycodegen.families.boosted.ir import ZERO_THRESHOLD, BoostedTreesIR
 from tinycodegen.ir.trees import float_keys
 from tinycodegen.loaders.trees import lower_thresholds
@@ -135,6 +136,9 @@ def _link(ir: BoostedTreesIR) -> str:
 def _decide(ir: BoostedTreesIR, name: str, acc_t: str) -> str:
     zero = "0.0f" if acc_t == "float" else "0.0"
     rule = ir.predict_rule
+    lgbm = lgbm_decide(ir, name)
+    if lgbm is not None:
+        return lgbm
     if rule in ("raw_ge_zero", "raw_gt_zero"):
         return f"return raw[0] {'>=' if rule == 'raw_ge_zero' else '>'} {zero} ? 1 : 0;"
     pre, v = "", "raw"

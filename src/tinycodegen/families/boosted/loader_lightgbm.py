@@ -1,6 +1,8 @@
 """Loader for ``lightgbm.LGBMClassifier`` (objectives binary and multiclass), read through
-``booster_.dump_model()`` (its JSON prints doubles with 17 significant digits, so every threshold
-and leaf value round-trips exactly). The rules replayed are in ``families/boosted/README.md``.
+``booster_.dump_model()`` for the tree shapes and ``model_to_string()`` for the numbers: both
+print doubles with 17 significant digits, but the JSON clamps every threshold beyond +-1e300 to
++-1e300 (``Common::AvoidInf``) where the model text keeps ``inf`` (the threshold LightGBM learns
+for "NaN versus everything else" splits). The rules replayed are in ``families/boosted/README.md``.
 
 LightGBM predicts on ``double(x)``: the C API first drops every value with ``|x| <= kZeroThreshold``
 (it becomes 0.0), then ``Tree::NumericalDecision`` turns NaN into 0.0 unless the node's
@@ -59,10 +61,10 @@ def _objective(model: Any, dump: dict) -> tuple[str, float]:
     return name, sigmoid
 
 
-def _check_model(model: Any, booster: Any, dump: dict) -> None:
+def _check_model(model: Any, text: str, dump: dict) -> None:
     if dump.get("average_output"):
         _refuse("boosting='rf' averages its trees; only gradient boosting sums are supported")
-    if "\nis_linear=1" in booster.model_to_string():
+    if "\nis_linear=1" in text:
         _refuse("linear_tree=True puts a linear model in each leaf; not supported")
     if dump.get("pandas_categorical"):
         _refuse("fitted on pandas categorical columns (the C takes numeric codes); fit on codes")
@@ -75,7 +77,11 @@ def _check_model(model: Any, booster: Any, dump: dict) -> None:
 class _Flat:
     """Accumulates the flat node and leaf arrays of all trees."""
 
-    def __init__(self) -> None:
+    def __init__(self, text: str) -> None:
+        self.numbers = _tree_numbers(text)  # per tree: (thresholds, leaf values), exact
+        self.numbers.reverse()
+        self.thr: list[float] = []
+        self.leaves: list[float] = []
         self.feature: list[int] = []
         self.threshold: list[np.float32] = []
         self.left: list[int] = []
@@ -88,6 +94,9 @@ class _Flat:
 
     def tree(self, root: dict) -> int:
         """Append one tree (iteratively: deep trees need no recursion); its root reference."""
+        if not self.numbers:
+            _refuse("the model text and the JSON dump disagree on the number of trees")
+        self.thr, self.leaves = self.numbers.pop()
         if "leaf_value" in root:
             return ~self._leaf(root)
         top = self._node(root)
@@ -104,7 +113,10 @@ class _Flat:
         return top
 
     def _leaf(self, leaf: dict) -> int:
-        self.leaf_value.append(float(leaf["leaf_value"]))
+        i = int(leaf.get("leaf_index", 0))
+        if i >= len(self.leaves):
+            _refuse("the model text and the JSON dump disagree on a tree's leaves")
+        self.leaf_value.append(self.leaves[i])
         return len(self.leaf_value) - 1
 
     def _node(self, node: dict) -> int:
@@ -125,7 +137,7 @@ class _Flat:
             self.nan_left.append(False)  # (int)NaN is INT_MIN on x86-64: right
             self.missing_zero.append(False)
         elif node["decision_type"] == "<=":
-            t64 = float(node["threshold"])
+            t64 = self.thr[int(node["split_index"])]
             default_left = bool(node["default_left"])
             self.cat_set.append(-1)
             self.threshold.append(lower_numeric(t64, missing))
@@ -145,19 +157,32 @@ class _Flat:
         return bits
 
 
+def _tree_numbers(text: str) -> list[tuple[list[float], list[float]]]:
+    """(threshold, leaf_value) arrays of every ``Tree=`` block of LightGBM's model text."""
+    out: list[tuple[list[float], list[float]]] = []
+    for block in text.split("\nTree=")[1:]:
+        fields = dict(line.split("=", 1) for line in block.split("\n\n", 1)[0].splitlines()
+                      if "=" in line)
+        thr = [float(v) for v in fields.get("threshold", "").split()]
+        out.append((thr, [float(v) for v in fields.get("leaf_value", "").split()]))
+    return out
+
+
 @register("lightgbm.LGBMClassifier")
 def load_lightgbm(model: Any) -> BoostedTreesIR:
     booster = model.booster_
     best = int(getattr(booster, "best_iteration", 0) or 0)
     # What predict uses: num_iteration=None means best_iteration when there is one, else all.
-    dump = booster.dump_model(num_iteration=best if best > 0 else -1)
-    _check_model(model, booster, dump)
+    n_iter = best if best > 0 else -1
+    dump = booster.dump_model(num_iteration=n_iter)
+    text = booster.model_to_string(num_iteration=n_iter)
+    _check_model(model, text, dump)
     objective, sigmoid = _objective(model, dump)
     k = int(dump["num_tree_per_iteration"])
     n_features = int(dump["max_feature_idx"]) + 1
     if n_features != int(model.n_features_in_):
         _refuse(f"{n_features} features in the booster, {model.n_features_in_} in the model")
-    flat = _Flat()
+    flat = _Flat(text)
     roots = [flat.tree(t["tree_structure"]) for t in dump["tree_info"]]
     if not roots:
         _refuse("no trees")
