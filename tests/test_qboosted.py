@@ -405,3 +405,28 @@ def test_cli_check_quantized_on_kddtest21(tmp_path: Path, kdd_lgbm, capsys) -> N
                  "--name", "kb"]) == 0
     header = (tmp_path / "o" / "kb.h").read_text()
     assert '#define KB_QUANTIZE "int16"' in header and "kb_qraw" in header
+
+
+@pytest.mark.parametrize("voting", ["soft", "hard"])
+def test_quantized_vote_with_boosted_members(voting: str) -> None:
+    """Boosted members in a quantized VotingClassifier: soft votes add their NAME_qproba
+    numerators (Q16), hard votes their predicts; C == the qhybrid reference bit for bit."""
+    from sklearn.ensemble import RandomForestClassifier, VotingClassifier
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(400, 3)).astype(np.float32)
+    y = np.argmax(X + rng.normal(size=(400, 3)) * 0.5, axis=1)
+    vote = VotingClassifier([
+        ("hgb", HistGradientBoostingClassifier(max_iter=6, random_state=0)),
+        ("lgbm", LIBS["lgbm"](6, 3)),
+        ("rf", RandomForestClassifier(4, max_depth=4, random_state=0))], voting=voting)
+    with threadpool_limits(1):
+        vote.fit(X, y)
+    T = np.concatenate([X[:200], rng.normal(size=(50, 3)).astype(np.float32) * 3])
+    for mode in ("int8", "int16"):
+        compiled = tinycodegen.compile(vote, name="qv", quantize=mode)
+        assert [m.kind for m in compiled.ir.members][:2] == ["qboosted_trees"] * 2
+        report = check(compiled, T)
+        assert report.ok and report.reference_mismatches == 0
+        assert report.reference_proba_mismatches in (0, None)
+        assert report.mismatches <= 0.02 * report.rows
