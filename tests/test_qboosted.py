@@ -430,3 +430,43 @@ def test_quantized_vote_with_boosted_members(voting: str) -> None:
         assert report.ok and report.reference_mismatches == 0
         assert report.reference_proba_mismatches in (0, None)
         assert report.mismatches <= 0.02 * report.rows
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_one_leaf_trees_only(k: int) -> None:
+    """No split node at all (every table is a placeholder): the C compiles -Werror and is the
+    base plus the leaves; NaN and inf follow the policy."""
+    n_out = 1 if k == 2 else k
+    policy = "reject" if k == 2 else "route"
+    meta = ModelMeta(n_features=2, classes=np.arange(k), estimator="Synthetic",
+                     feature_names=None, nan_policy=policy)
+    ir = BoostedTreesIR(
+        meta=meta, feature=np.zeros(0, np.int32), threshold=np.zeros(0, np.float32),
+        left=np.zeros(0, np.int32), right=np.zeros(0, np.int32), nan_left=np.zeros(0, bool),
+        roots=~np.arange(2 * n_out, dtype=np.int32), leaf_value=np.linspace(-1, 1, 2 * n_out),
+        tree_output=(np.arange(2 * n_out) % n_out).astype(np.int32), base=np.zeros(n_out),
+        accumulate="float64", link="sk_binary" if k == 2 else "sk_softmax",
+        predict_rule="raw_gt_zero" if k == 2 else "raw_argmax")
+    X = np.array([[0, 1], [np.nan, 0], [np.inf, 1], [-0.0, 5e-45]], np.float32)
+    for mode in ("int8", "int16"):
+        q = quantize_boosted(ir, mode)
+        assert q.n_nodes == 0
+        assert_reference_exact(q, ir, X)
+        assert q.reference(X).predict.tolist() == ([0, -1, -1, 0] if k == 2 else [2, 2, -1, 2])
+
+
+def test_pipeline_scaler_folded_then_quantized() -> None:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(6)
+    X = (rng.normal(size=(300, 3)) * 5 + 2).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 4).astype(int)
+    pipe = make_pipeline(StandardScaler(), GradientBoostingClassifier(
+        n_estimators=6, max_depth=2, random_state=0)).fit(X, y)
+    for mode in ("int8", "int16"):
+        compiled = tinycodegen.compile(pipe, name="qp", quantize=mode)
+        assert compiled.ir.kind == "qboosted_trees"
+        report = check(compiled, np.concatenate([X, probe_rows(compiled.ir, rng, 200)]))
+        assert report.ok and report.reference_mismatches == 0
+        assert report.reference_proba_mismatches == 0 and report.mismatches == 0
