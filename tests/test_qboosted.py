@@ -373,18 +373,35 @@ def test_nsl_kdd_5class_hgb_int8(nsl_train, nsl_test) -> None:
 @pytest.mark.skipif(any(shutil.which(t) is None for t in ("avr-gcc", "simavr")),
                     reason="needs avr-gcc and simavr; CI installs them")
 def test_int8_on_avr_equals_host(kdd_lgbm, nsl_test, tmp_path: Path) -> None:
+    """On the ATmega328P (16-bit int, 32-bit double, tables in flash): the binary NSL-KDD
+    model's predict and predict_proba, and a 3-class HGB's (softmax through int64 requant, NaN
+    and categorical rows), equal the host C bit for bit."""
     from tinycodegen.targets import measure
 
     compiled = tinycodegen.compile(kdd_lgbm, name="kqa", quantize="int8")
-    compiled.write(tmp_path)
+    compiled.write(tmp_path / "b")
     X = np.concatenate([nsl_test.X[:30].astype(np.float32),
                         np.full((2, nsl_test.X.shape[1]), np.nan, np.float32)])
-    m = measure(tmp_path, "kqa", X, "atmega328p", cache_dir=tmp_path / "cache")
+    m = measure(tmp_path / "b", "kqa", X, "atmega328p", cache_dir=tmp_path / "cache")
     assert m.fits and m.ram_bytes == 0
     np.testing.assert_array_equal(m.predictions, compiled.predict_index(X))
-    mp = measure(tmp_path, "kqa", X[:12], "atmega328p", cache_dir=tmp_path / "cache",
+    mp = measure(tmp_path / "b", "kqa", X[:12], "atmega328p", cache_dir=tmp_path / "cache",
                  function="predict_proba")
     want = compiled.predict_proba(X[:12]).astype(np.float32)
+    np.testing.assert_array_equal(mp.predictions.view(np.uint32), want.view(np.uint32))
+    rng = np.random.default_rng(8)
+    T = np.column_stack([rng.integers(0, 8, 400), rng.normal(size=(400, 2))]).astype(np.float32)
+    y = (T[:, 0] % 3).astype(int)
+    T[rng.random(T.shape) < 0.1] = np.nan
+    with threadpool_limits(1):
+        hgb = HistGradientBoostingClassifier(max_iter=5, random_state=0,
+                                             categorical_features=[0]).fit(T, y)
+    compiled = tinycodegen.compile(hgb, name="k3", quantize="int8")
+    assert compiled.ir.n_outputs == 3 and (compiled.ir.cat_set >= 0).any()
+    compiled.write(tmp_path / "m")
+    mp = measure(tmp_path / "m", "k3", T[:16], "atmega328p", cache_dir=tmp_path / "cache",
+                 function="predict_proba")
+    want = compiled.predict_proba(T[:16]).astype(np.float32)
     np.testing.assert_array_equal(mp.predictions.view(np.uint32), want.view(np.uint32))
 
 
