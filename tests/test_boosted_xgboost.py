@@ -172,6 +172,15 @@ def test_refusals_name_the_reason(kwargs: dict, words: str) -> None:
         load_ir(model)
 
 
+def test_multi_label_is_refused() -> None:
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(80, 3)).astype(F32)
+    Y = np.column_stack([X[:, 0] > 0, X[:, 1] > 0]).astype(int)
+    model = xgb.XGBClassifier(n_estimators=2, n_jobs=1, tree_method="hist").fit(X, Y)
+    with pytest.raises(UnsupportedModelError, match="2 targets"):
+        load_ir(model)
+
+
 def test_categorical_splits_are_refused() -> None:
     rng = np.random.default_rng(0)
     X = np.column_stack([rng.integers(0, 4, 80), rng.normal(size=80)]).astype(F32)
