@@ -168,6 +168,16 @@ def _checks(ir: BoostedTreesIR, name: str) -> tuple[str, str, str]:
         cond = f"{name}_refused(x)"
     else:
         cond = f"!tcg_input_ok(x, {up}_N_FEATURES, {1 if policy == 'route' else 0})"
+        fmax = np.finfo(np.float32).max
+        limits = [(f, lo, hi) for f, (lo, hi) in enumerate(ir.x_range)
+                  if lo > -fmax or hi < fmax]
+        if limits:
+            tests = " ||\n           ".join(f"x[{f}] < {c_float(lo)} || x[{f}] > {c_float(hi)}"
+                                              for f, lo, hi in limits)
+            fn = ("\n/* Finite values the library refuses (a scaler's float32 result would "
+                  f"overflow). */\nstatic int {name}_out_of_range(const float *x)\n{{\n"
+                  f"    return {tests};\n}}\n")
+            cond += f" || {name}_out_of_range(x)"
     check = f"    if ({cond}) {{\n        return -1;\n    }}"
     check_p = f"    if ({cond}) {{\n        tcg_zero(out, {up}_N_CLASSES);\n        return;\n    }}"
     return fn, check, check_p
