@@ -214,6 +214,32 @@ def test_subclass_overriding_predict_is_refused() -> None:
         load_ir(model)
 
 
+@pytest.mark.parametrize("kind", ["soft", "hard", "stack"])
+def test_voting_and_stacking_members(kind: str) -> None:
+    """LightGBM as a Voting/Stacking member next to a forest: the C equals sklearn's ensemble
+    on every row it accepts (sklearn refuses +-inf there: the C returns -1)."""
+    from sklearn.ensemble import RandomForestClassifier, StackingClassifier, VotingClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = make_data(7, 3, True, True, False)
+    members = [("lgbm", lgb.LGBMClassifier(n_estimators=4, num_leaves=6, min_child_samples=3,
+                                           **QUIET)),
+               ("rf", RandomForestClassifier(n_estimators=5, random_state=0))]
+    model = (StackingClassifier(members, final_estimator=LogisticRegression()) if kind == "stack"
+             else VotingClassifier(members, voting=kind)).fit(X, y)
+    rows = probe_rows(members[0][1].fit(X, y), X, 7)
+    c = tinycodegen.compile(model, name="lgbm_vote")
+    assert c.source.guarantee == ("band" if kind == "stack" else "exact")
+    inf = np.isinf(rows).any(axis=1)
+    assert (c.predict_index(rows[inf]) == -1).all() and inf.any()
+    ok = rows[~inf].astype(np.float64)
+    assert np.array_equal(c.predict_index(rows[~inf]),
+                          np.searchsorted(model.classes_, model.predict(ok)))
+    if kind != "hard":
+        assert np.array_equal(c.predict_proba(rows[~inf]),
+                              model.predict_proba(ok).astype(np.float32))
+
+
 # ---- NSL-KDD: all of KDDTest+ and KDDTest-21, gcc and clang, Cortex-M4F in QEMU -------------
 
 def nan_injected(X: np.ndarray, seed: int) -> np.ndarray:
