@@ -214,6 +214,25 @@ def test_subclass_overriding_predict_is_refused() -> None:
         load_ir(model)
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_early_stopping_uses_best_iteration(n_classes: int) -> None:
+    """predict(num_iteration=None) stops at best_iteration; so does the C (the sklearn
+    wrapper also truncates the booster there)."""
+    X, y = make_data(8, n_classes, True, False, True)
+    model = lgb.LGBMClassifier(n_estimators=60, learning_rate=0.5, min_child_samples=3,
+                               min_data_per_group=3, cat_smooth=1.0, **QUIET)
+    model.fit(X[:150], y[:150], eval_set=[(X[150:], y[150:])], categorical_feature=[3],
+              callbacks=[lgb.early_stopping(3, verbose=False)])
+    best = model.booster_.best_iteration
+    assert 0 < best < 60
+    ir, idx, proba = assert_reference(model, probe_rows(model, X, 8))
+    assert ir.n_trees == best * (1 if n_classes == 2 else n_classes)
+    assert_c(tinycodegen.compile(model, name="lgbm_es"), probe_rows(model, X, 8), idx, proba)
+    model.booster_.best_iteration = 2  # a booster that kept training past its best
+    ir, idx, proba = assert_reference(model, probe_rows(model, X, 9))
+    assert ir.n_trees == 2 * (1 if n_classes == 2 else n_classes)
+
+
 @pytest.mark.parametrize("kind", ["soft", "hard", "stack"])
 def test_voting_and_stacking_members(kind: str) -> None:
     """LightGBM as a Voting/Stacking member next to a forest: the C equals sklearn's ensemble
