@@ -259,6 +259,27 @@ def test_voting_and_stacking_members(kind: str) -> None:
                               model.predict_proba(ok).astype(np.float32))
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_strict_c99_cxx11_and_arm(n_classes: int, tmp_path) -> None:
+    """Categorical, missing-zero and NaN nodes together: the house's strict warnings as C99
+    (gcc, clang, arm-none-eabi-gcc with picolibc) and as C++11 (g++)."""
+    import subprocess
+
+    from helpers import STRICT
+
+    X, y = make_data(5, n_classes, True, True, True)
+    model = fit(X, y, True, n_estimators=4, num_leaves=6, zero_as_missing=n_classes == 2)
+    ir = load_ir(model)
+    assert ir.has_categorical and (ir.missing_zero.any() or n_classes == 3)
+    tinycodegen.compile(model, name="lgbm_strict").write(tmp_path)
+    arm = ["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard",
+           "-mfpu=fpv4-sp-d16", "--specs=picolibc.specs"]
+    for cc in (["gcc", *STRICT], ["clang", *STRICT], [*arm, *STRICT],
+               ["g++", "-std=c++11", "-x", "c++", *STRICT[1:]]):
+        subprocess.run([*cc, "-O2", "-c", str(tmp_path / "lgbm_strict.c"), "-I", str(tmp_path),
+                        "-o", str(tmp_path / "lgbm_strict.o")], check=True)
+
+
 # ---- NSL-KDD: all of KDDTest+ and KDDTest-21, gcc and clang, Cortex-M4F in QEMU -------------
 
 def nan_injected(X: np.ndarray, seed: int) -> np.ndarray:
