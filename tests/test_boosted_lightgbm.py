@@ -189,6 +189,9 @@ def test_refusals() -> None:
         model = fit(X, y, False, n_estimators=2, **params)
         with pytest.raises(UnsupportedModelError, match=words):
             load_ir(model)
+    X, y = make_data(3, 3, False, False, False)
+    with pytest.raises(UnsupportedModelError, match="multiclassova"):
+        load_ir(fit(X, y, False, n_estimators=2, objective="multiclassova"))
 
 
 def test_recognition_needs_lightgbm_only_for_its_objects() -> None:
