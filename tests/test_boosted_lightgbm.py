@@ -15,6 +15,7 @@ import json
 import math
 import re
 
+import lightgbm as lgb  # the test extra installs it: these tests never skip
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -25,8 +26,6 @@ from tinycodegen.build import build
 from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.families.boosted.lgbm_link import KZERO, binary_cut, cexp
 from tinycodegen.loaders import load_ir
-
-lgb = pytest.importorskip("lightgbm")  # the test extra installs it: never skipped in CI
 
 QUIET = dict(verbose=-1, n_jobs=1, deterministic=True, force_row_wise=True)
 K32 = np.float32(KZERO)
@@ -101,11 +100,12 @@ def assert_c(c, rows: np.ndarray, idx: np.ndarray, proba: np.ndarray) -> None:
 @settings(max_examples=24, deadline=None, derandomize=True)
 @given(seed=st.integers(0, 2**16), n_classes=st.sampled_from([2, 3]), nan=st.booleans(),
        zeros=st.booleans(), missing=st.sampled_from(["nan", "zero", "none"]),
-       cat=st.booleans(), n_estimators=st.integers(1, 6), num_leaves=st.integers(2, 9))
+       cat=st.booleans(), n_estimators=st.integers(1, 6), num_leaves=st.integers(2, 9),
+       sigmoid=st.sampled_from([1.0, 0.5, 2.5]))
 def test_random_models_reference_and_c(seed, n_classes, nan, zeros, missing, cat,
-                                       n_estimators, num_leaves) -> None:
+                                       n_estimators, num_leaves, sigmoid) -> None:
     X, y = make_data(seed, n_classes, nan, zeros, cat)
-    model = fit(X, y, cat, n_estimators=n_estimators, num_leaves=num_leaves,
+    model = fit(X, y, cat, n_estimators=n_estimators, num_leaves=num_leaves, sigmoid=sigmoid,
                 zero_as_missing=missing == "zero", use_missing=missing != "none")
     rows = probe_rows(model, X, seed)
     _, idx, proba = assert_reference(model, rows)
@@ -183,11 +183,15 @@ def test_refusals() -> None:
     X, y = make_data(3, 2, False, False, False)
     for params, words in ((dict(objective="cross_entropy"), "objective"),
                           (dict(linear_tree=True), "linear_tree"),
+                          (dict(sigmoid=1.0 / 3.0), "sigmoid"),
                           (dict(boosting_type="rf", bagging_freq=1, bagging_fraction=0.5),
                            "rf")):
         model = fit(X, y, False, n_estimators=2, **params)
         with pytest.raises(UnsupportedModelError, match=words):
             load_ir(model)
+    X, y = make_data(3, 3, False, False, False)
+    with pytest.raises(UnsupportedModelError, match="multiclassova"):
+        load_ir(fit(X, y, False, n_estimators=2, objective="multiclassova"))
 
 
 def test_recognition_needs_lightgbm_only_for_its_objects() -> None:
@@ -211,6 +215,72 @@ def test_subclass_overriding_predict_is_refused() -> None:
     model = Mine(n_estimators=2, **QUIET).fit(X, y)
     with pytest.raises(UnsupportedModelError, match="overrides predict_proba"):
         load_ir(model)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_early_stopping_uses_best_iteration(n_classes: int) -> None:
+    """predict(num_iteration=None) stops at best_iteration; so does the C (the sklearn
+    wrapper also truncates the booster there)."""
+    X, y = make_data(8, n_classes, True, False, True)
+    model = lgb.LGBMClassifier(n_estimators=60, learning_rate=0.5, min_child_samples=3,
+                               min_data_per_group=3, cat_smooth=1.0, **QUIET)
+    model.fit(X[:150], y[:150], eval_set=[(X[150:], y[150:])], categorical_feature=[3],
+              callbacks=[lgb.early_stopping(3, verbose=False)])
+    best = model.booster_.best_iteration
+    assert 0 < best < 60
+    ir, idx, proba = assert_reference(model, probe_rows(model, X, 8))
+    assert ir.n_trees == best * (1 if n_classes == 2 else n_classes)
+    assert_c(tinycodegen.compile(model, name="lgbm_es"), probe_rows(model, X, 8), idx, proba)
+    model.booster_.best_iteration = 2  # a booster that kept training past its best
+    ir, idx, proba = assert_reference(model, probe_rows(model, X, 9))
+    assert ir.n_trees == 2 * (1 if n_classes == 2 else n_classes)
+
+
+@pytest.mark.parametrize("kind", ["soft", "hard", "stack"])
+def test_voting_and_stacking_members(kind: str) -> None:
+    """LightGBM as a Voting/Stacking member next to a forest: the C equals sklearn's ensemble
+    on every row it accepts (sklearn refuses +-inf there: the C returns -1)."""
+    from sklearn.ensemble import RandomForestClassifier, StackingClassifier, VotingClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = make_data(7, 3, True, True, False)
+    members = [("lgbm", lgb.LGBMClassifier(n_estimators=4, num_leaves=6, min_child_samples=3,
+                                           **QUIET)),
+               ("rf", RandomForestClassifier(n_estimators=5, random_state=0))]
+    model = (StackingClassifier(members, final_estimator=LogisticRegression()) if kind == "stack"
+             else VotingClassifier(members, voting=kind)).fit(X, y)
+    rows = probe_rows(members[0][1].fit(X, y), X, 7)
+    c = tinycodegen.compile(model, name="lgbm_vote")
+    assert c.source.guarantee == ("band" if kind == "stack" else "exact")
+    inf = np.isinf(rows).any(axis=1)
+    assert (c.predict_index(rows[inf]) == -1).all() and inf.any()
+    ok = rows[~inf].astype(np.float64)
+    assert np.array_equal(c.predict_index(rows[~inf]),
+                          np.searchsorted(model.classes_, model.predict(ok)))
+    if kind != "hard":
+        assert np.array_equal(c.predict_proba(rows[~inf]),
+                              model.predict_proba(ok).astype(np.float32))
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_strict_c99_cxx11_and_arm(n_classes: int, tmp_path) -> None:
+    """Categorical, missing-zero and NaN nodes together: the house's strict warnings as C99
+    (gcc, clang, arm-none-eabi-gcc with picolibc) and as C++11 (g++)."""
+    import subprocess
+
+    from helpers import STRICT
+
+    X, y = make_data(5, n_classes, True, True, True)
+    model = fit(X, y, True, n_estimators=4, num_leaves=6, zero_as_missing=n_classes == 2)
+    ir = load_ir(model)
+    assert ir.has_categorical and (ir.missing_zero.any() or n_classes == 3)
+    tinycodegen.compile(model, name="lgbm_strict").write(tmp_path)
+    arm = ["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard",
+           "-mfpu=fpv4-sp-d16", "--specs=picolibc.specs"]
+    for cc in (["gcc", *STRICT], ["clang", *STRICT], [*arm, *STRICT],
+               ["g++", "-std=c++11", "-x", "c++", *STRICT[1:]]):
+        subprocess.run([*cc, "-O2", "-c", str(tmp_path / "lgbm_strict.c"), "-I", str(tmp_path),
+                        "-o", str(tmp_path / "lgbm_strict.o")], check=True)
 
 
 # ---- NSL-KDD: all of KDDTest+ and KDDTest-21, gcc and clang, Cortex-M4F in QEMU -------------

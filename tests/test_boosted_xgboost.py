@@ -172,6 +172,15 @@ def test_refusals_name_the_reason(kwargs: dict, words: str) -> None:
         load_ir(model)
 
 
+def test_multi_label_is_refused() -> None:
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(80, 3)).astype(F32)
+    Y = np.column_stack([X[:, 0] > 0, X[:, 1] > 0]).astype(int)
+    model = xgb.XGBClassifier(n_estimators=2, n_jobs=1, tree_method="hist").fit(X, Y)
+    with pytest.raises(UnsupportedModelError, match="2 targets"):
+        load_ir(model)
+
+
 def test_categorical_splits_are_refused() -> None:
     rng = np.random.default_rng(0)
     X = np.column_stack([rng.integers(0, 4, 80), rng.normal(size=80)]).astype(F32)
@@ -279,3 +288,22 @@ def test_model_file_without_xgboost_names_the_extra(tmp_path) -> None:
     assert out.returncode != 0 and "Traceback" not in out.stderr
     assert 'pip install "tinycodegen[boost]"' in out.stderr, out.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("voting", ["soft", "hard"])
+def test_voting_member(voting: str) -> None:
+    from sklearn.ensemble import RandomForestClassifier, VotingClassifier
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(300, 4)).astype(F32)
+    X[rng.random(X.shape) < 0.1] = np.nan
+    y = (np.nan_to_num(X[:, 0]) * 2 + rng.integers(0, 3, 300)).astype(int) % 3
+    vote = VotingClassifier([("xgb", xgb.XGBClassifier(n_estimators=6, max_depth=3, n_jobs=1)),
+                             ("rf", RandomForestClassifier(4, max_depth=4, random_state=0))],
+                            voting=voting).fit(X, y)
+    compiled = tinycodegen.compile(vote, name="vote")
+    assert compiled.source.guarantee == "exact"
+    rows = edge_rows(load_ir(vote.estimators_[0]), rng, 500)
+    report = check(compiled, rows)
+    assert report.mismatches == 0, report.to_text()
+    assert report.proba_mismatches == (0 if voting == "soft" else None), report.to_text()

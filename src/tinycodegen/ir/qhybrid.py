@@ -37,7 +37,7 @@ def has_qproba(ir: Any) -> bool:
         return ir.proba != "none"
     if ir.kind == "qsvm":
         return ir.has_proba
-    return ir.kind == "qtree_ensemble"
+    return ir.kind in ("qtree_ensemble", "qboosted_trees")
 
 
 def max_den(ir: Any) -> int:
@@ -46,13 +46,15 @@ def max_den(ir: Any) -> int:
         return int(ir.denominator)
     if ir.kind == "qsvm":
         return 65535
+    if ir.kind == "qboosted_trees":  # sigmoid: 65535; softmax: a sum of n_outputs E_k
+        return 65535 * ir.n_outputs
     k = ir.meta.n_classes
     return 65535 * (1 if ir.binary else k)
 
 
 def member_qproba(ir: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(int64 numerators (n, k), int64 denominators (n,)): 0 / 0 for rejected rows."""
-    if ir.kind == "qsvm":
+    if ir.kind in ("qsvm", "qboosted_trees"):
         return ir.qproba(X)
     if ir.kind == "qtree_ensemble":
         bad = rejected_rows(X, ir.meta.nan_policy)

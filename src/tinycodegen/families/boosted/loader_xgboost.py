@@ -58,6 +58,9 @@ def load_xgb_classifier(model: Any) -> BoostedTreesIR:
     objective = learner["objective"]["name"]
     gbm = learner["gradient_booster"]
     n_classes = int(model.n_classes_)
+    n_targets = int(learner["learner_model_param"].get("num_target", "1"))
+    if n_targets > 1:
+        _refuse(f"{n_targets} targets (multi-label)")
     if objective not in OBJECTIVES or (objective == "multi:softprob") != (n_classes > 2):
         _refuse(f"objective {objective} and {n_classes} classes")
     if gbm["name"] not in ("gbtree", "dart"):

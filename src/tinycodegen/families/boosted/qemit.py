@@ -163,7 +163,15 @@ def _prep_parts(ir: QBoostedTreesIR, name: str) -> dict[str, str]:
 
 def _sum_parts(ir: QBoostedTreesIR, name: str, child_t: str) -> dict[str, str]:
     leaf_t = "int8_t" if ir.mode == "int8" else "int16_t"
-    tables = _rom(leaf_t, f"{name}_leafq", ir.leaf_q)
+    tables = _rom(leaf_t, f"{name}_leafm", ir.leaf_q >> ir.leaf_exp)
+    value = f"(int32_t){rom_read(leaf_t, f'{name}_leafm', 'leaf')}"
+    if ir.leaf_exp.any():  # leaf = mantissa * 2^exponent, exponents as 4-bit pairs
+        pairs = ir.leaf_exp if len(ir.leaf_exp) % 2 == 0 else np.append(ir.leaf_exp, 0)
+        tables += c_array("uint8_t", f"{name}_leafe",
+                          [f"0x{int(lo | hi << 4):02x}u" for lo, hi in pairs.reshape(-1, 2)],
+                          16, rom=True)
+        byte = rom_read("uint8_t", f"{name}_leafe", "leaf >> 1")
+        value = f"{value} * ((int32_t)1 << (((uint32_t){byte} >> ((leaf & 1u) * 4u)) & 15u))"
     tables += _rom(child_t, f"{name}_root", ir.roots)
     out_t = "0"
     if not ir.binary:
@@ -182,15 +190,16 @@ def _sum_parts(ir: QBoostedTreesIR, name: str, child_t: str) -> dict[str, str]:
         predict = f"tcg_argmax_i32(acc, {ir.n_outputs})"
     return dict(LEAF_TABLES=tables, LINK_TABLE=link, PREDICT=predict,
                 ROOT_T=rom_read(child_t, f"{name}_root", "t"), OUT_T=out_t,
-                LEAF_READ=rom_read(leaf_t, f"{name}_leafq", "leaf"),
+                LEAF_VALUE=value,
                 BASE_K=rom_read("int32_t", f"{name}_base", "k"))
 
 
 def qboost_notes(ir: QBoostedTreesIR) -> tuple[str, ...]:
     s = ir.stats
     return (f"quantized {ir.mode}: {ir.n_trees} trees, {ir.n_nodes} split nodes, "
-            f"{len(ir.thresholds)} thresholds ({ir.bin_bits}-bit bins), leaves in units of "
-            f"2^-{ir.shift} (max |leaf| {s.get('max_abs_leaf', 0.0):.4g}, max rounding "
+            f"{len(ir.thresholds)} thresholds ({ir.bin_bits}-bit bins), leaves as {ir.mode} "
+            f"mantissas x 2^0..2^{int(ir.leaf_exp.max(initial=0))} in units of 2^-{ir.shift} "
+            f"(max |leaf| {s.get('max_abs_leaf', 0.0):.4g}, max rounding "
             f"{s.get('leaf_max_error', 0.0):.3g})",)
 
 
