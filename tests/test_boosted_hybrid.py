@@ -1,8 +1,12 @@
-"""Boosted trees as members of VotingClassifier (soft and hard) and StackingClassifier: the
-hybrid C calls each member's ``NAME_proba64`` / ``NAME_predict`` and equals sklearn on every
-row, rows with NaN and +-inf included (a GB member refuses them, so the ensemble does)."""
+"""Boosted trees as members of VotingClassifier (soft and hard) and StackingClassifier (the
+hybrid C calls each member's ``NAME_proba64`` / ``NAME_predict``), and GradientBoosting as a
+Pipeline's last step behind scalers (folded into its thresholds): equal to sklearn on every
+row, rows with NaN, +-inf and huge values included (GB refuses non-finite input, and finite
+input whose scaled float32 would overflow)."""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pytest
@@ -15,11 +19,20 @@ from sklearn.ensemble import (
 )
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from threadpoolctl import threadpool_limits
 
 import tinycodegen
 from helpers import fit_quietly
 from tinycodegen.check import check
+from tinycodegen.errors import UnsupportedModelError
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """HGB's OpenMP threads only slow it down on a shared 2-core machine."""
+    with threadpool_limits(1):
+        yield
 
 
 def data(k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -63,3 +76,28 @@ def test_boosted_members(case: str) -> None:
     assert report.mismatches == 0, report.to_text()
     assert report.proba_mismatches == (None if case == "hard" else 0)  # hard: no proba
     assert report.reference_mismatches == 0 and report.rejected_rows > 0
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_gradient_boosting_behind_scalers(k: int) -> None:
+    X, y = data(k)
+    X = X * np.array([1.0, 100.0, 0.01, 5.0, 1e-30])
+    model = make_pipeline(MinMaxScaler(), StandardScaler(), gb()).fit(X, y)
+    compiled = tinycodegen.compile(model, name="pipe")
+    assert compiled.ir.kind == "boosted_trees" and compiled.source.guarantee == "exact"
+    rng = np.random.default_rng(3)
+    rows = (rng.normal(size=(3000, 5)) * [1.0, 100.0, 0.01, 5.0, 1e-30]).astype(np.float32)
+    rows[::37, 1] = np.nan
+    rows[::41, 2] = np.inf
+    rows[::43, 4] = 3e38  # finite, but its scaled value overflows float32: sklearn refuses
+    with np.errstate(over="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        report = check(compiled, rows)
+    assert report.mismatches == 0 and report.proba_mismatches == 0, report.to_text()
+    assert report.reference_mismatches == 0 and report.rejected_rows >= len(rows[::37])
+
+
+def test_hist_gradient_boosting_behind_a_scaler_is_one_clear_error() -> None:
+    model = make_pipeline(StandardScaler(), hgb()).fit(*data(2))
+    with pytest.raises(UnsupportedModelError, match="only GradientBoostingClassifier"):
+        tinycodegen.compile(model, name="pipe")

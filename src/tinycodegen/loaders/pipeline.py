@@ -111,6 +111,10 @@ def attach(ir: Any, transform: InputTransform, model: Any, final_name: str, fina
         from tinycodegen.passes.fold_transform import fold_into_trees
 
         return fold_into_trees(ir, transform, meta)
+    if ir.kind == "boosted_trees":
+        from tinycodegen.families.boosted.pipeline import fold_boosted
+
+        return fold_boosted(ir, transform, meta, final_name)
     fields = {f.name for f in dataclasses.fields(ir)}
     if "transform" not in fields:
         raise UnsupportedModelError(

@@ -74,15 +74,15 @@ def _cat_fn(ir: BoostedTreesIR, name: str) -> str:
     bit = (f"(int)((TCG_ROM_U32(&{name}_cbits[s * {w} + (c >> 5)]) >> ((uint32_t)c & 31u)) "
            "& 1u)")
     if ir.cat_rule == "hgb":
-        doc = ("integer-valued v in [0, table) is category v: left iff its bit is set;\n"
-               " * any other value goes where NaN goes (other)")
+        doc = ("an integer-valued v in [0, table) is\n * category v: left iff its bit is "
+               "set; any other value goes where NaN goes (other)")
         body = (f"    if (v >= 0.0f && v < {c_float(32 * w)}) {{\n"
                 "        const int32_t c = (int32_t)v;\n"
                 f"        if ((float)c == v) {{\n            return {bit};\n        }}\n    }}\n"
                 "    return other;")
     else:
-        doc = ("c = (int)v (truncation; outside int32: negative); c < 0 or beyond the table\n"
-               " * goes right, else left iff its bit is set")
+        doc = ("c = (int)v (truncation;\n * outside int32: negative); c < 0 or beyond the "
+               "table goes right, else left iff its bit is set")
         body = ("    (void)other;\n"
                 "    if (v > -2147483648.0f && v < 2147483648.0f) {\n"
                 "        const int32_t c = (int32_t)v;\n"
@@ -172,6 +172,16 @@ def _checks(ir: BoostedTreesIR, name: str) -> tuple[str, str, str]:
         cond = f"{name}_refused(x)"
     else:
         cond = f"!tcg_input_ok(x, {up}_N_FEATURES, {1 if policy == 'route' else 0})"
+        fmax = np.finfo(np.float32).max
+        limits = [(f, lo, hi) for f, (lo, hi) in enumerate(ir.x_range)
+                  if lo > -fmax or hi < fmax]
+        if limits:
+            tests = " ||\n           ".join(f"x[{f}] < {c_float(lo)} || x[{f}] > {c_float(hi)}"
+                                              for f, lo, hi in limits)
+            fn = ("\n/* Finite values the library refuses (a scaler's float32 result would "
+                  f"overflow). */\nstatic int {name}_out_of_range(const float *x)\n{{\n"
+                  f"    return {tests};\n}}\n")
+            cond += f" || {name}_out_of_range(x)"
     check = f"    if ({cond}) {{\n        return -1;\n    }}"
     check_p = f"    if ({cond}) {{\n        tcg_zero(out, {up}_N_CLASSES);\n        return;\n    }}"
     return fn, check, check_p

@@ -75,6 +75,9 @@ class BoostedTreesIR:
     # bool (n_features,) or None: with nan_policy "accept", +-inf in one of these features makes
     # the library refuse the row (HGB's categorical columns: its OrdinalEncoder refuses inf)
     inf_reject: np.ndarray | None = None
+    # float32 (n_features, 2) or None: the finite values the library accepts per feature
+    # ([lo, hi]; a Pipeline's scaler whose float32 result would overflow refuses the rest)
+    x_range: np.ndarray | None = None
     # float64 (n_nodes, 2) or None: training weight reaching each child (layout hint only)
     child_weight: np.ndarray | None = None
     kind: str = field(default="boosted_trees", init=False)
@@ -90,10 +93,13 @@ class BoostedTreesIR:
             set_(self, "cat_bits", np.zeros((0, 1), dtype=np.uint32))
         if self.inf_reject is None:
             set_(self, "inf_reject", np.zeros(self.meta.n_features, dtype=bool))
+        if self.x_range is None:
+            fmax = np.finfo(np.float32).max
+            set_(self, "x_range", np.tile(np.float32([-fmax, fmax]), (self.meta.n_features, 1)))
         self._validate(n)
         for name in ("feature", "threshold", "left", "right", "nan_left", "roots", "leaf_value",
                      "tree_output", "base", "missing_zero", "cat_set", "cat_bits",
-                     "inf_reject", "child_weight"):
+                     "inf_reject", "x_range", "child_weight"):
             arr = getattr(self, name)
             if arr is not None:
                 arr.setflags(write=False)
@@ -106,7 +112,7 @@ class BoostedTreesIR:
                   "right": np.int32, "nan_left": np.bool_, "missing_zero": np.bool_,
                   "cat_set": np.int32, "roots": np.int32, "tree_output": np.int32,
                   "leaf_value": np.float64, "base": np.float64, "cat_bits": np.uint32,
-                  "inf_reject": np.bool_}
+                  "inf_reject": np.bool_, "x_range": np.float32}
         for name, dt in dtypes.items():
             arr = getattr(self, name)
             if not isinstance(arr, np.ndarray) or arr.dtype != dt:
@@ -116,6 +122,8 @@ class BoostedTreesIR:
                 fail(f"{name} has shape {getattr(self, name).shape}, not ({n},)")
         if self.inf_reject.shape != (self.meta.n_features,):
             fail("inf_reject must have one entry per feature")
+        if self.x_range.shape != (self.meta.n_features, 2):
+            fail("x_range must have shape (n_features, 2)")
         if self.inf_reject.any() and self.meta.nan_policy != "accept":
             fail("inf_reject only refines nan_policy 'accept'")
         if not 0 < self.n_trees <= MAX_TREES or self.tree_output.shape != (self.n_trees,):
@@ -168,7 +176,11 @@ class BoostedTreesIR:
     def rejected(self, X: np.ndarray) -> np.ndarray:
         """Rows the library refuses (the C returns -1)."""
         X = np.asarray(X, dtype=np.float32)
-        return rejected_rows(X, self.meta.nan_policy) | np.isinf(X[:, self.inf_reject]).any(1)
+        with np.errstate(invalid="ignore"):  # finite x outside [lo, hi] (default: none)
+            out = ((X < self.x_range[:, 0]) | (X > self.x_range[:, 1])) & np.isfinite(X)
+        out = out.any(axis=1)
+        return (rejected_rows(X, self.meta.nan_policy) | out
+                | np.isinf(X[:, self.inf_reject]).any(axis=1))
 
     def apply(self, X: np.ndarray) -> np.ndarray:
         """Leaf id reached in every tree, shape (n_rows, n_trees) (iterative walk)."""
