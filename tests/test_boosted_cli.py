@@ -14,10 +14,18 @@ import numpy as np
 import pytest
 from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 from helpers import STRICT
 from tinycodegen.cli import main
 from tinycodegen.datasets import nsl_kdd
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """HGB's OpenMP threads only slow it down on a shared 2-core machine."""
+    with threadpool_limits(1):
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -20,11 +20,19 @@ from sklearn.ensemble import (
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from threadpoolctl import threadpool_limits
 
 import tinycodegen
 from helpers import fit_quietly
 from tinycodegen.check import check
 from tinycodegen.errors import UnsupportedModelError
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """HGB's OpenMP threads only slow it down on a shared 2-core machine."""
+    with threadpool_limits(1):
+        yield
 
 
 def data(k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
+from threadpoolctl import threadpool_limits
 
 import tinycodegen
 from helpers import sklearn_index
@@ -24,6 +25,13 @@ CATEGORIES = np.array([0.0, 1.0, 3.0, 4.0, 7.0, 40.0])  # gaps: 2, 5, 6, 8..39 a
 SPECIAL = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45, -1e-45, 1.2e-38, -1.2e-38,
                     3.4028235e38, -3.4028235e38, -1.0, 2.5, 2.0, 8.0, 40.0, 41.0, 4096.0, 1e10],
                    dtype=np.float32)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """HGB's OpenMP threads only slow it down on a shared 2-core machine."""
+    with threadpool_limits(1):
+        yield
 
 
 def train(rng: np.random.Generator, k: int, nan: bool, cat: bool) -> tuple[np.ndarray, np.ndarray]:
