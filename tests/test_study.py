@@ -67,3 +67,14 @@ def test_study_boosted_rows_and_m2cgen(tmp_path: Path) -> None:
     report = (out / "report.md").read_text()
     assert "## Boosted trees against m2cgen" in report
     assert f"| Tiny LGBM | m2cgen | {m2c['parity']['mismatches']:,} of 1,500 |" in report
+
+
+def test_study_without_xgboost_says_which_extra(tmp_path: Path, monkeypatch) -> None:
+    """Without xgboost its rows are one clear line naming the extra; the other rows run."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "xgboost", None)  # import xgboost -> ImportError
+    results = run_study(tmp_path / "s", limit=300, targets=(), only=("Tiny XGB", "Tiny LGBM"))
+    assert results[0].error == 'xgboost is not installed: pip install -e ".[boost]"'
+    assert results[1].error is None and results[1].parity["reference_mismatches"] == 0
+    assert "xgboost is not installed" in (tmp_path / "s" / "report.md").read_text()

@@ -21,6 +21,8 @@ from tinycodegen.report.collect import DEFAULT_BUDGET
 from tinycodegen.study.metrics import binary_metrics
 from tinycodegen.study.models import SPECS, ModelSpec
 
+OPTIONAL_LIBRARIES = ("xgboost", "lightgbm")
+
 
 def say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
@@ -264,6 +266,11 @@ def run_study(out: Path, *, seed: int = 0, limit: int | None = None,
         except TinycodegenError as exc:
             res.error = str(exc)
             say(f"[{i}/{len(specs)}] {spec.name}: NOT COMPILED: {exc}")
+        except ImportError as exc:  # the boosted rows' libraries are an optional extra
+            if exc.name not in OPTIONAL_LIBRARIES:
+                raise
+            res.error = f"{exc.name} is not installed: pip install -e \".[boost]\""
+            say(f"[{i}/{len(specs)}] {spec.name}: NOT COMPILED: {res.error}")
     say(f"writing report to {out} ({time.perf_counter() - t_start:.0f}s)")
     write_study(results, out, meta={"seed": seed, "limit": limit, "measure_rows": measure_rows,
                                     "budget": budget,
