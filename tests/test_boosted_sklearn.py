@@ -81,7 +81,7 @@ def probe_rows(compiled, seed: int) -> np.ndarray:
 
 
 # no shrinking: each example builds C; a failure prints its (small) arguments as drawn
-@settings(max_examples=14, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow],
           phases=[Phase.explicit, Phase.generate])
 @given(kind=st.sampled_from(["gb", "hgb"]), seed=st.integers(0, 2**16), k=st.sampled_from([2, 3]),
        nan=st.booleans(), cat=st.booleans(),
