@@ -81,7 +81,7 @@ def probe_rows(compiled, seed: int) -> np.ndarray:
 
 
 # no shrinking: each example builds C; a failure prints its (small) arguments as drawn
-@settings(max_examples=14, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow],
           phases=[Phase.explicit, Phase.generate])
 @given(kind=st.sampled_from(["gb", "hgb"]), seed=st.integers(0, 2**16), k=st.sampled_from([2, 3]),
        nan=st.booleans(), cat=st.booleans(),
@@ -119,7 +119,7 @@ def test_learning_rate_enters_as_sklearn_multiplies() -> None:
     assert ir.predict_rule == "raw_argmax" and ir.link == "sk_softmax"
 
 
-def test_early_stopping_keeps_only_the_kept_iterations() -> None:
+def test_early_stopping_keeps_only_the_kept_iterations() -> None:  # HGB and GB
     rng = np.random.default_rng(5)
     X, y = train(rng, 2, True, False)
     model = HistGradientBoostingClassifier(max_iter=300, early_stopping=True, n_iter_no_change=2,
@@ -128,6 +128,13 @@ def test_early_stopping_keeps_only_the_kept_iterations() -> None:
     assert compiled.ir.n_trees == model.n_iter_ < 300
     X32 = probe_rows(compiled, 5)
     np.testing.assert_array_equal(compiled.predict_index(X32), sklearn_index(model, X32))
+    X = np.nan_to_num(X)
+    gb = GradientBoostingClassifier(n_estimators=300, n_iter_no_change=2, validation_fraction=0.3,
+                                    random_state=0).fit(X, y)
+    compiled = tinycodegen.compile(gb, name="es_gb")
+    assert compiled.ir.n_trees == gb.n_estimators_ < 300
+    X32 = probe_rows(compiled, 6)
+    np.testing.assert_array_equal(compiled.predict_index(X32), sklearn_index(gb, X32))
 
 
 @pytest.mark.parametrize("bad", ["init", "categories"])

@@ -19,9 +19,8 @@ from tinycodegen.emit.runtime import runtime_files
 from tinycodegen.emit.trees_common import indent
 from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.families.boosted.emit_lgbm import lgbm_decide
-from tinycodegen.families.boosted.ir import ZERO_THRESHOLD, BoostedTreesIR
+from tinycodegen.families.boosted.ir import ZERO_F32, BoostedTreesIR
 from tinycodegen.ir.trees import float_keys
-from tinycodegen.loaders.trees import lower_thresholds
 
 RUNTIME = ("tcg_input.h", "tcg_rom.h", "tcg_boost.h")
 PROBA64_DECL = """
@@ -53,7 +52,7 @@ def _step(ir: BoostedTreesIR, name: str, thr: str) -> str:
         cset = rom_read(_cset_type(ir), f"{name}_cset", "i")
         branches.append((f"{cset} >= 0", f"go = {name}_cat({cset}, v, {nanl});"))
     if ir.missing_zero.any():
-        zero = int(lower_thresholds(np.array([ZERO_THRESHOLD])).view(np.uint32)[0])
+        zero = int(np.float32(ZERO_F32).view(np.uint32))
         branches.append((f"{_bit_read(f'{name}_mz')} != 0 && (tcg_bits(v) & 0x7fffffffu) <= "
                          f"0x{zero:08x}u", f"go = {nanl};"))
     if not branches:

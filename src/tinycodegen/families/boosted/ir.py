@@ -49,6 +49,10 @@ PREDICT_RULES = (
 )
 CAT_RULES = ("hgb", "lightgbm")
 ZERO_THRESHOLD = float(np.float32(1e-35))  # LightGBM kZeroThreshold: 1e-35f widened to double
+# the largest float32 x with double(x) <= ZERO_THRESHOLD: |x| <= it iff |double(x)| <= 1e-35
+ZERO_F32 = np.float32(ZERO_THRESHOLD)
+if float(ZERO_F32) > ZERO_THRESHOLD:
+    ZERO_F32 = np.nextafter(ZERO_F32, np.float32(0))
 MAX_TREES = 1 << 20
 
 
