@@ -179,7 +179,8 @@ def _sum_parts(ir: QBoostedTreesIR, name: str, child_t: str) -> dict[str, str]:
     if ir.binary:
         link = c_array("uint16_t", f"{name}_sig", [f"{int(v)}u" for v in ops.sigmoid_table()],
                        12, rom=True)
-        link = "/* 65535 * expit(i / 8), i = 0 .. 128 (families/mlp/qnet_ops.py sigmoid_table) */\n" + link
+        link = ("/* 65535 * expit(i / 8), i = 0 .. 128 (families/mlp/qnet_ops.py sigmoid_table)"
+                " */\n" + link)
         predict = "acc[0] >= 0 ? 1 : 0" if ir.predict_ge else "acc[0] > 0 ? 1 : 0"
     else:
         link = c_array("uint16_t", f"{name}_exp", [f"{int(v)}u" for v in ops.exp_table()],

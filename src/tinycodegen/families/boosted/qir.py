@@ -2,8 +2,9 @@
 ``reference`` defines its integer arithmetic bit for bit (``qemit.py`` writes the same in C).
 
 **Routing (exact).** Every input is mapped to a per-feature bin as the quantized forests do
-(``families/trees/qir.py``): ``bin_f(x) = #{thresholds t of feature f : t < x}`` over the sorted distinct
-float32 split values of f, so the float split ``x <= t_j`` holds exactly when ``bin_f(x) <= j``
+(``families/trees/qir.py``): ``bin_f(x) = #{thresholds t of feature f : t < x}`` over the
+sorted distinct float32 split values of f, so the float split ``x <= t_j`` holds exactly when
+``bin_f(x) <= j``
 (the C counts with ``tcg_count_below`` over ``tcg_f32_key`` keys, ``tcg_qbin.h``). +-inf bin
 like any value (+inf above every finite threshold) and are accepted when the float model
 accepts them (except in ``inf_reject`` features: HGB's categorical columns); NaN takes the code
@@ -31,8 +32,8 @@ partial sum, and every difference of two raw outputs, then fits int32.
 **predict.** One raw output (binary): class 1 when ``acc > 0`` (``acc >= 0`` for libraries whose
 rule is ``raw >= 0``); several: the first arg-max of the raw outputs.
 
-**predict_proba** (float32, through ``families/mlp/qnet_ops.py``'s 16-bit tables, as quantized linear
-models do it): binary ``P = sigmoid_q(requant(acc, pm, ps))`` (logit in units of SIG_UNIT,
+**predict_proba** (float32, through ``families/mlp/qnet_ops.py``'s 16-bit tables, as quantized
+linear models do it): binary ``P = sigmoid_q(requant(acc, pm, ps))`` (logit in units of SIG_UNIT,
 LightGBM's ``sigmoid`` parameter folded into pm), proba ``[65535 - P, P] / 65535``; softmax
 ``E_k = interp(exp_table, LUT_X - min(requant(max - acc_k, pm, ps), LUT_X))`` (exp over
 [-16, 0] in units of EXP_UNIT), proba ``E_k / sum E`` (sum < 2**24: at most 256 outputs). Each

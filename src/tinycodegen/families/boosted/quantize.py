@@ -1,9 +1,9 @@
 """Quantize a boosted-tree model (``BoostedTreesIR``) to ``QBoostedTreesIR`` (``qir.py``).
 
 Routing stays exact: the split values become per-feature bin indices (the quantized forests'
-binning, ``families/trees/qir.py``), so every input reaches the float model's leaves. Only the numbers
-change: leaves to ``int8``/``int16`` mantissas times a per-leaf power of two, in units of one
-``2**-s`` per model (the largest s that keeps the exponents in 4 bits and the int32 sum under
+binning, ``families/trees/qir.py``), so every input reaches the float model's leaves. Only the
+numbers change: leaves to ``int8``/``int16`` mantissas times a per-leaf power of two, in units of
+one ``2**-s`` per model (the largest s that keeps the exponents in 4 bits and the int32 sum under
 ``qir.ACC_BOUND``), the base to an integer in those units, and the
 link (sigmoid / softmax) to qnet's 16-bit tables. Zero-as-missing and categorical splits become
 bin tests too (``qsplits.py``).
