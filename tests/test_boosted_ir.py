@@ -5,6 +5,8 @@ infinite thresholds, NaN-left nodes, the XGBoost and LightGBM links and every pr
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -84,3 +86,34 @@ def test_c_equals_reference(case: str) -> None:
     assert len(np.unique(ref.predict)) > 1
     if ir.link.startswith(("lgbm", "sk")):  # double links: float32 of the same double
         np.testing.assert_array_equal(native.predict_proba(X), ref.proba.astype(np.float32))
+
+
+def test_loaders_only_load_and_the_passes_dedup_and_fold() -> None:
+    """registry.load_ir is the loader alone (leaves as the library stores them, a Pipeline's
+    scalers pending); tinycodegen.lower.load deduplicates the leaves and folds the scalers."""
+    from sklearn.ensemble import GradientBoostingClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from tinycodegen.families.registry import load_ir
+    from tinycodegen.lower import load
+
+    rng = np.random.default_rng(5)
+    X = (rng.normal(size=(300, 3)) * [1.0, 50.0, 0.1]).astype(np.float32).astype(np.float64)
+    y = (X[:, 0] + X[:, 2] * 10 > 0).astype(int) + (X[:, 1] > 30).astype(int)
+    gb = GradientBoostingClassifier(n_estimators=8, max_depth=2, learning_rate=1.0,
+                                    random_state=0).fit(X, y)
+    raw = load_ir(gb)
+    coarse = dataclasses.replace(raw, leaf_value=np.round(raw.leaf_value) + 0.0)  # repeats
+    low = load(gb), coarse.lowered(load)
+    assert low[0].n_leaves == len(np.unique(low[0].leaf_value))
+    assert raw.n_leaves > low[1].n_leaves == len(np.unique(coarse.leaf_value))
+    assert (coarse.reference(X).proba == low[1].reference(X).proba).all()
+    assert (low[0].reference(X).predict == gb.predict(X)).all()
+    pipe = make_pipeline(StandardScaler(), GradientBoostingClassifier(
+        n_estimators=8, max_depth=2, random_state=0)).fit(X, y)
+    pending = load_ir(pipe)
+    assert pending.kind == "boosted_trees" and pending.fold is not None
+    folded = load(pipe)
+    assert folded.fold is None and folded.meta.estimator.startswith("Pipeline(")
+    assert (folded.reference(X).predict == pipe.predict(X)).all()
