@@ -24,6 +24,8 @@ from sklearn.compose import ColumnTransformer
 from sklearn.covariance import EllipticEnvelope
 from sklearn.ensemble import (
     ExtraTreesClassifier,
+    GradientBoostingClassifier,
+    HistGradientBoostingClassifier,
     IsolationForest,
     RandomForestClassifier,
     StackingClassifier,
@@ -134,6 +136,28 @@ def pipelines() -> Iterator[tuple[str, Callable[[], Any]]]:
         [("rf", forest()), ("lr", LogisticRegression(max_iter=300))], voting="soft"))])
 
 
+def boosted() -> Iterator[tuple[str, Callable[[], Any]]]:
+    """The boosted-trees family (XGBoost and LightGBM when installed: the ``boost`` extra)."""
+    yield "gb", lambda: GradientBoostingClassifier(n_estimators=6, max_depth=3,
+                                                   random_state=SEED)
+    yield "hgb", lambda: HistGradientBoostingClassifier(max_iter=6, max_depth=3,
+                                                        random_state=SEED)
+    try:
+        from xgboost import XGBClassifier
+    except ImportError:
+        pass
+    else:
+        yield "xgb", lambda: XGBClassifier(n_estimators=6, max_depth=3, random_state=SEED,
+                                           n_jobs=1)
+    try:
+        from lightgbm import LGBMClassifier
+    except ImportError:
+        pass
+    else:
+        yield "lgbm", lambda: LGBMClassifier(n_estimators=6, num_leaves=7, random_state=SEED,
+                                             n_jobs=1, verbose=-1)
+
+
 def detectors() -> Iterator[tuple[str, Callable[[], Any]]]:
     yield "iforest", lambda: IsolationForest(n_estimators=6, random_state=SEED)
     yield "ocsvm", lambda: OneClassSVM(nu=0.2, gamma="scale")
@@ -217,6 +241,21 @@ def main() -> None:
             X, y = data(n_classes, cat=True)
             for line in variants(f"{label}-c{n_classes}", make().fit(X, y), X):
                 print(line)
+    for label, make in boosted():
+        for n_classes in (2, 3):
+            for nan in (False, True):
+                X, y = data(n_classes, nan)
+                try:
+                    model = make().fit(X, y)
+                except ValueError:
+                    print(f"{label}-c{n_classes}-nan{int(nan)} (the library refuses to fit)")
+                    continue
+                for line in variants(f"{label}-c{n_classes}-nan{int(nan)}", model, X):
+                    print(line)
+        X, y = data(3)
+        pipe = Pipeline([("s", StandardScaler()), ("est", make())]).fit(X, y)
+        for line in variants(f"pipe_{label}-c3", pipe, X):
+            print(line)
     X, _ = data(2)
     for label, make in detectors():
         for line in variants(label, make().fit(X), X):

@@ -15,6 +15,8 @@ import pytest
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
     ExtraTreesClassifier,
+    GradientBoostingClassifier,
+    HistGradientBoostingClassifier,
     RandomForestClassifier,
     StackingClassifier,
     VotingClassifier,
@@ -85,12 +87,22 @@ def column_pipeline():
     return Pipeline([("ct", ct), ("lr", LogisticRegression())]).fit(df, y)
 
 
+def hgb_categorical():
+    X, y = data(3)
+    X[:, 4] = np.round(np.abs(X[:, 4]) * 3)
+    X[::7, 0] = np.nan
+    return HistGradientBoostingClassifier(max_iter=3, categorical_features=[4]).fit(X, y)
+
+
 # name -> (fitted model factory, backend, quantize)
 CASES: dict[str, tuple[Callable[[], object], str, str | None]] = {
     "trees table": (lambda: rf().fit(*data(3)), "table", None),
     "trees inline": (lambda: ExtraTreesClassifier(3, max_depth=4, random_state=0)
                      .fit(*data()), "inline", None),
     "tree int8": (lambda: DecisionTreeClassifier(max_depth=4).fit(*data(3)), "table", "int8"),
+    "gb": (lambda: GradientBoostingClassifier(n_estimators=3, max_depth=2).fit(*data()),
+           "table", None),
+    "hgb categorical": (hgb_categorical, "table", None),
     "lr": (lambda: scaled(LogisticRegression()).fit(*data(3)), "table", None),
     "linearsvc": (lambda: fit_quietly(LinearSVC(), *data()), "table", None),
     "sgd": (lambda: SGDClassifier(random_state=0).fit(*data(3)), "table", None),
@@ -108,6 +120,10 @@ CASES: dict[str, tuple[Callable[[], object], str, str | None]] = {
     "stacking": (lambda: StackingClassifier([("rf", rf()), ("lr", scaled(
         LogisticRegression()))], cv=2).fit(*data()), "table", None),
     "vote soft int8": (lambda: vote("soft").fit(*data()), "table", "int8"),
+    "hgb int8": (lambda: HistGradientBoostingClassifier(max_iter=5, random_state=0)
+                 .fit(*data()), "table", "int8"),
+    "gb 3 classes int16": (lambda: GradientBoostingClassifier(n_estimators=4, random_state=0)
+                           .fit(*data(3)), "table", "int16"),
     "pipeline columns": (column_pipeline, "table", None),
     "rf emlearn": (lambda: rf().fit(*data()), "emlearn", None),
     "rf m2cgen": (lambda: rf().fit(*data(3)), "m2cgen", None),

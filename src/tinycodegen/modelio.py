@@ -11,6 +11,8 @@ PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
 
 # Types a .skops file may contain. Everything else is refused: skops then names the type.
 TRUSTED_PREFIXES = ("sklearn.", "numpy.")
+# Libraries whose models unpickle only with the library installed: the extra that installs it.
+OPTIONAL_LIBRARIES = {"xgboost": "boost", "lightgbm": "boost"}
 
 
 def load_model_file(path: str | Path) -> Any:
@@ -43,6 +45,13 @@ def _load_pickle(p: Path) -> Any:
 
     try:
         return joblib.load(p)
+    except ModuleNotFoundError as exc:
+        top = (exc.name or "").partition(".")[0]
+        if top in OPTIONAL_LIBRARIES:
+            raise ModelFileError(f"{p} holds a {top} model but {top} is not installed: "
+                                 f'pip install "tinycodegen[{OPTIONAL_LIBRARIES[top]}]"') from None
+        raise ModelFileError(f"{p} is not a readable model file ({type(exc).__name__}: "
+                             f"{exc})") from None
     except Exception as exc:  # a corrupt pickle can raise nearly anything
         raise ModelFileError(
             f"{p} is not a readable model file ({type(exc).__name__}: {exc})"

@@ -8,6 +8,12 @@ Conventions per family: trees score class probabilities; linear models score the
 values (one for binary: class 1 when > 0), so the wrapper exposes them as decision_function
 and applies sklearn's link (sigmoid / softmax / one-vs-rest, tcg_expit.h) for predict_proba, as
 a user would; multiclass SVC scores one-vs-one values (votes, first maximum).
+
+Boosted trees (m2cgen 0.10.0): LGBMClassifier with numeric splits converts (its score writes
+the probabilities, [1 - p, p] for binary; predict is their first maximum, as LightGBM's);
+GradientBoosting- and HistGradientBoostingClassifier are not m2cgen models; LightGBM categorical
+splits and XGBClassifier from xgboost >= 2 are refused here with the reason
+(``lightgbm_categorical``, ``xgboost_base_score``).
 """
 
 from __future__ import annotations
@@ -30,8 +36,41 @@ void {name}_decision_function(const float *x, float *out);
 """
 
 
+def xgboost_base_score(estimator: Any) -> None:
+    """m2cgen 0.10.0 builds an XGBClassifier's intercept from ``get_params()["base_score"]``;
+    xgboost >= 2 leaves that None (the fitted intercept is only in the booster's JSON config,
+    e.g. "[4.654172E-1]"), and m2cgen then fails in a division. Say so in one line."""
+    if not type(estimator).__module__.startswith("xgboost."):
+        return
+    if estimator.get_params().get("base_score") is None:
+        import xgboost
+
+        raise TinycodegenError(
+            f"m2cgen cannot convert {type(estimator).__name__} from xgboost {xgboost.__version__}:"
+            " m2cgen 0.10.0 reads the intercept from get_params()['base_score'], which xgboost"
+            " >= 2 leaves None (the fitted value is only in the booster's JSON config)")
+
+
+def lightgbm_categorical(estimator: Any) -> None:
+    """m2cgen 0.10.0 knows only LightGBM's numeric splits: a categorical split (decision_type
+    "==") stops it with a bare AssertionError("Unexpected comparison op"). Say so in one line."""
+    if not type(estimator).__module__.startswith("lightgbm."):
+        return
+    stack = [t["tree_structure"] for t in estimator.booster_.dump_model()["tree_info"]]
+    while stack:
+        node = stack.pop()
+        if node.get("decision_type") == "==":
+            raise TinycodegenError(
+                f"m2cgen cannot convert {type(estimator).__name__}: m2cgen 0.10.0 has no "
+                "LightGBM categorical splits (decision_type '=='); this model has some")
+        stack += [node[k] for k in ("left_child", "right_child") if k in node]
+
+
 def export(estimator: Any) -> str:
     import m2cgen
+
+    xgboost_base_score(estimator)
+    lightgbm_categorical(estimator)
 
     limit = sys.getrecursionlimit()
     try:

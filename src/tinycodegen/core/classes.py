@@ -47,6 +47,10 @@ def sklearn_class(est: Any) -> str:
     """The name of the scikit-learn class ``est`` is (or subclasses without changing how it
     predicts); one clear error otherwise."""
     cls = type(est)
+    other = (foreign_class(est, "xgboost", "XGBClassifier")
+             or foreign_class(est, "lightgbm", "LGBMClassifier"))
+    if other is not None:
+        return other
     base = _genuine_base(cls)
     if base is None:
         raise UnsupportedModelError(
@@ -70,3 +74,29 @@ def is_sklearn(est: Any, *names: str) -> bool:
         return False
     base = _genuine_base(type(est))
     return base is not None and base.__name__ in names
+
+
+def foreign_class(est: Any, module: str, name: str) -> str | None:
+    """``"<module>.<name>"`` when ``est`` is that class of another library (``xgboost``,
+    ``lightgbm``) or a subclass keeping its prediction methods, else None. The library is
+    imported only for objects with a class from one of its modules in their MRO (so it is
+    loaded already)."""
+    cls = type(est)
+    if not any((getattr(c, "__module__", "") or "").startswith(module + ".")
+               for c in cls.__mro__):
+        return None
+    try:
+        real = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+    if not isinstance(est, real):
+        return None
+    for c in cls.__mro__[: cls.__mro__.index(real)]:
+        for method in PREDICTION_METHODS:
+            if method in vars(c):
+                raise UnsupportedModelError(
+                    f"{cls.__name__} ({_qualname(cls)}) overrides {method} of {module}'s "
+                    f"{name}: subclasses that change prediction are refused"
+                )
+    return f"{module}.{name}"
+

@@ -68,6 +68,7 @@ QUANTIZE_MODES = ("int8", "int16")
 @cache
 def families() -> tuple[Family, ...]:
     """Every family, in a fixed order (imported on first use)."""
+    from tinycodegen.families.boosted.family import FAMILY as boosted
     from tinycodegen.families.calibrated.family import FAMILY as calibrated
     from tinycodegen.families.envelope.family import FAMILY as envelope
     from tinycodegen.families.hybrid.family import FAMILY as hybrid
@@ -81,7 +82,7 @@ def families() -> tuple[Family, ...]:
     from tinycodegen.families.trees.family import FAMILY as trees
 
     return (trees, linear, mlp, svm, calibrated, hybrid, pipeline, iforest, ocsvm, envelope,
-            lof)
+            lof, boosted)
 
 
 def _merged(part: Callable[[Family], Mapping[Any, Any]], what: str) -> dict[Any, Any]:

@@ -21,6 +21,8 @@ from tinycodegen.report.collect import DEFAULT_BUDGET
 from tinycodegen.study.metrics import binary_metrics
 from tinycodegen.study.models import SPECS, ModelSpec
 
+OPTIONAL_LIBRARIES = ("xgboost", "lightgbm")
+
 
 def say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
@@ -45,6 +47,7 @@ class ModelResult:
     sklearn_metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     outputs: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # for figures
     targets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    m2cgen: dict[str, Any] = field(default_factory=dict)  # {"error"} or {"parity", "targets"}
 
 
 def _take(ds: nsl_kdd.NslKdd, idx: np.ndarray | None, label: str) -> Split:
@@ -89,6 +92,9 @@ def train_cached(spec: ModelSpec, data: Split, seed: int) -> tuple[Any, float | 
     h = hashlib.sha256()
     h.update(repr(spec.build(seed)).encode())
     h.update(f"{spec.train_rows}|{seed}|{sklearn.__version__}".encode())
+    lib = _library_versions(spec.build(seed))
+    if lib:  # xgboost / lightgbm (the sklearn models' keys stay as they were)
+        h.update(lib.encode())
     h.update(np.ascontiguousarray(data.X).tobytes())
     h.update(data.y.tobytes())
     path = cache_root() / "study" / "models" / f"{h.hexdigest()[:20]}.joblib"
@@ -117,6 +123,12 @@ def train_cached(spec: ModelSpec, data: Split, seed: int) -> tuple[Any, float | 
     joblib.dump(model, path)
     seconds_file.write_text(f"{seconds:.3f}\n")
     return model, seconds
+
+
+def _library_versions(est: Any) -> str:
+    """The version of the library an estimator comes from when it is not sklearn."""
+    top = type(est).__module__.partition(".")[0]
+    return "" if top == "sklearn" else f"{top} {getattr(sys.modules.get(top), '__version__', '')}"
 
 
 def c_outputs(compiled: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -176,21 +188,27 @@ def evaluate(spec: ModelSpec, model: Any, evals: dict[str, Split], split_model: 
 
 def measure_targets(compiled: Any, X: np.ndarray, targets: tuple[str, ...], rows: int | None,
                     res: ModelResult, budget: int | None = None) -> None:
+    res.targets.update(target_figures(compiled, X, targets, rows, budget))
+
+
+def target_figures(compiled: Any, X: np.ndarray, targets: tuple[str, ...], rows: int | None,
+                   budget: int | None) -> dict[str, dict[str, Any]]:
     from tinycodegen.report.collect import model_dir
     from tinycodegen.targets import measure
 
     folder = model_dir(compiled)
     host = compiled.predict_index(X)
+    figures: dict[str, dict[str, Any]] = {}
     for target in targets:
         say(f"    measuring {target} ...")
         try:
             m = measure(folder, compiled.name, X, target, max_rows=rows, labels=host,
                         budget=None if target == "host" else budget)
         except TinycodegenError as exc:
-            res.targets[target] = {"error": str(exc)}
+            figures[target] = {"error": str(exc)}
             continue
         idx = m.row_indices if m.row_indices is not None else np.arange(len(X))
-        res.targets[target] = {
+        figures[target] = {
             "flash": m.flash_bytes, "ram": m.ram_bytes, "stack": m.stack_bytes,
             "cycles_mean": m.cycles_mean, "cycles_max": m.cycles_max,
             "cycles_range": m.cycles_range, "cycle_model": m.cycle_model, "rows": m.rows,
@@ -198,6 +216,21 @@ def measure_targets(compiled: Any, X: np.ndarray, targets: tuple[str, ...], rows
             "agrees_with_host": None if m.predictions is None  # sized only: does not fit
             else bool(np.array_equal(np.asarray(m.predictions), host[idx])),
         }
+    return figures
+
+
+def compare_m2cgen(compiled: Any, test: Split, targets: tuple[str, ...], rows: int | None,
+                   budget: int | None) -> dict[str, Any]:
+    """The same model through the m2cgen comparison backend: its mismatches with the library
+    on KDDTest+ and its flash / cycles, or the one line saying why m2cgen cannot convert it."""
+    try:
+        other = tinycodegen.compile(compiled.model, name=compiled.name + "_m2c",
+                                    backend="m2cgen")
+        rep = check(other, test.X, X_sklearn=test.frame, data="KDDTest+")
+    except TinycodegenError as exc:
+        return {"error": str(exc)}
+    return {"parity": rep.to_dict(), "targets": target_figures(other, test.X, targets, rows,
+                                                               budget)}
 
 
 def run_study(out: Path, *, seed: int = 0, limit: int | None = None,
@@ -226,9 +259,18 @@ def run_study(out: Path, *, seed: int = 0, limit: int | None = None,
             say(f"[{i}/{len(specs)}] {spec.name}: compiling and checking")
             compiled = evaluate(spec, model, evals, split_model, res)
             measure_targets(compiled, evals["KDDTest+"].X, targets, measure_rows, res, budget)
+            if spec.m2cgen:
+                say(f"[{i}/{len(specs)}] {spec.name}: m2cgen for comparison")
+                res.m2cgen = compare_m2cgen(compiled, evals["KDDTest+"], targets, measure_rows,
+                                            budget)
         except TinycodegenError as exc:
             res.error = str(exc)
             say(f"[{i}/{len(specs)}] {spec.name}: NOT COMPILED: {exc}")
+        except ImportError as exc:  # the boosted rows' libraries are an optional extra
+            if exc.name not in OPTIONAL_LIBRARIES:
+                raise
+            res.error = f"{exc.name} is not installed: pip install -e \".[boost]\""
+            say(f"[{i}/{len(specs)}] {spec.name}: NOT COMPILED: {res.error}")
     say(f"writing report to {out} ({time.perf_counter() - t_start:.0f}s)")
     write_study(results, out, meta={"seed": seed, "limit": limit, "measure_rows": measure_rows,
                                     "budget": budget,

@@ -114,6 +114,41 @@ def tiny_table(results: list) -> str:
     return "\n".join(rows)
 
 
+def m2cgen_table(results: list) -> str:
+    """Boosted trees: tinycodegen's C against m2cgen's for the same model (KDDTest+)."""
+    head = ["model", "C", "predict mismatches", "proba mismatches", "flash M4F",
+            "cycles M4F mean (rows)", "flash M0+", "cycles M0+ mean (rows)"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+
+    def cyc(t: dict[str, Any]) -> str:
+        mean = t.get("cycles_mean")
+        return "—" if mean is None else f"{mean:,.0f} ({t.get('rows', 0):,})"
+
+    for r in results:
+        if not r.spec.m2cgen or not r.parity:
+            continue
+        for tool, parity, targets, error in (
+                (f"tinycodegen {r.spec.quantize or ''}".strip(), r.parity, r.targets, None),
+                ("m2cgen", r.m2cgen.get("parity"), r.m2cgen.get("targets", {}),
+                 r.m2cgen.get("error"))):
+            if error:
+                rows.append(f"| {r.spec.name} | {tool} | cannot convert: {cell(error)} |"
+                            + " |" * (len(head) - 3))
+                continue
+            if parity is None:
+                continue
+            m4, m0 = targets.get("cortex-m4f", {}), targets.get("cortex-m0plus", {})
+            predict, proba = f"{parity['mismatches']:,} of {parity['rows']:,}", \
+                _f(parity.get("proba_mismatches"))
+            if parity.get("quantize"):  # its own reference is what it promises
+                predict += f" ({parity['reference_mismatches']:,} vs its reference)"
+                proba = f"n/a ({parity['quantize']})"
+            rows.append("| " + " | ".join([
+                r.spec.name, tool, predict, proba, _f(m4.get("flash")), cyc(m4),
+                _f(m0.get("flash")), cyc(m0)]) + " |")
+    return "\n".join(rows) if len(rows) > 2 else ""
+
+
 def detector_sentence(results: list) -> list[str]:
     """One sentence on the unsupervised half against the supervised models (KDDTest+)."""
     split = "KDDTest+"
@@ -154,6 +189,7 @@ def write_study(results: list, out: Path, meta: dict[str, Any]) -> None:
            *detector_sentence(results),
            "## Per model: parity, flash, RAM, cycles, times", "", model_table(results), "",
            "## Tiny models against their targets", "", tiny_table(results), "",
+           *_m2cgen_section(results),
            "## Figures", ""]
     md += [f"![{p.stem}]({p.name})" for p in figs]
     rows = (f"a seeded stratified sample of {meta['measure_rows']:,} KDDTest+ rows"
@@ -168,12 +204,26 @@ def write_study(results: list, out: Path, meta: dict[str, Any]) -> None:
     (out / "results.json").write_text(json.dumps(payload, indent=2, default=_json_default))
 
 
+def _m2cgen_section(results: list) -> list[str]:
+    table = m2cgen_table(results)
+    if not table:
+        return []
+    return ["## Boosted trees against m2cgen", "",
+            "The same fitted model through the comparison backend `m2cgen` (m2cgen's C, double "
+            "arithmetic, wrapped in the C contract; guarantee \"none\"; for a tiny model, its "
+            "float model): mismatches with the "
+            "library's predict / predict_proba (float32) on KDDTest+; flash, and mean cycles "
+            "over the rows in brackets (where the instruction budget stops a build, a prefix of "
+            "the same seeded stratified order).", "", table, ""]
+
+
 def _result_dict(r: Any) -> dict[str, Any]:
     return {"name": r.spec.name, "family": r.spec.family, "tiny": r.spec.tiny,
             "detector": r.spec.detector,
             "quantize": r.spec.quantize, "note": r.spec.note, "error": r.error,
             "train_s": r.train_s, "compile_s": r.compile_s, "parity": r.parity,
-            "metrics_c": r.metrics, "metrics_sklearn": r.sklearn_metrics, "targets": r.targets}
+            "metrics_c": r.metrics, "metrics_sklearn": r.sklearn_metrics, "targets": r.targets,
+            "m2cgen": r.m2cgen}
 
 
 def _json_default(o: Any) -> Any:

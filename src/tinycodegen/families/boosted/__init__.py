@@ -1,0 +1,1 @@
+"""Boosted tree ensembles: sklearn GradientBoosting / HistGradientBoosting, XGBoost, LightGBM."""
