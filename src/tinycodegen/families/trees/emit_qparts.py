@@ -14,6 +14,7 @@ import numpy as np
 
 from tinycodegen.core.bits import f32_ukeys
 from tinycodegen.core.csource import c_array, int_type, render, rom_read
+from tinycodegen.families.trees.emit_speed import UNROLL_SCAN, scan_code
 from tinycodegen.families.trees.qir import QuantizedTreeIR
 from tinycodegen.families.trees.qpack import NodePacking, nan_bits
 
@@ -71,6 +72,15 @@ def bins_parts(ir: QuantizedTreeIR, name: str, p: NodePacking,
     )
 
 
+def _scan(ir: QuantizedTreeIR, name: str) -> dict[str, str]:
+    """The input check's pass over x: the speed layout's unrolled scan (a load-multiple and a
+    carry per value on Thumb-2, the FPU sum on an M4F, OR of exponent tests elsewhere) for up
+    to UNROLL_SCAN features, else the runtime's tcg_scan."""
+    if 0 < ir.meta.n_features <= UNROLL_SCAN:
+        return dict(SCAN=scan_code(ir, name), SCAN_FN=f"{name}_scan")  # type: ignore[arg-type]
+    return dict(SCAN="", SCAN_FN="tcg_scan")
+
+
 def keys_parts(ir: QuantizedTreeIR, name: str, p: NodePacking,
                root_t: str) -> dict[str, object]:
     up = name.upper()
@@ -114,9 +124,10 @@ def keys_parts(ir: QuantizedTreeIR, name: str, p: NodePacking,
             WALK_DOC="The same walk for an x that holds NaN: NaN goes where the split says.",
             NODE_TEST=(f"{get}            const int go = ({is_nan}) ? (int)({go_nan}) : {test};")))
         call = f"(st > 1 ? {name}_leaf_nan({root}, x) : {call})"
-    nan_case = "st = 2; /* NaN: routed by the splits */" if route else (
+    nan_case = "return 2; /* NaN: routed by the splits */" if route else (
         "return 0; /* NaN: rejected, as sklearn rejects it */")
     subs = dict(NAME=name, UNAME=up, NAN_CASE=nan_case, KEY_DOC=key_doc,
+                **_scan(ir, name),
                 NAN_REJECT_DOC="" if route else ", or NaN")
     return dict(
         THR_TABLES=tables,

@@ -25,7 +25,7 @@ from tinycodegen.families.trees.emit_qparts import STRATEGIES, bins_parts, keys_
 from tinycodegen.families.trees.qir import QuantizedTreeIR
 from tinycodegen.families.trees.qpack import FIELDS, NodePacking, pack_nodes
 
-RUNTIME = ("tcg_qbin.h", "tcg_vote.h")
+RUNTIME = ("tcg_input.h", "tcg_qbin.h", "tcg_vote.h")
 DECLS = """
 /* Quantized model (${MODE}): integer class scores, which sum to ${UNAME}_SCORE_TOTAL; predict is
  * their first arg-max and predict_proba is (float)acc[k] / ${UNAME}_SCORE_TOTAL. Writes
