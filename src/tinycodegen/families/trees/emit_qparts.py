@@ -73,12 +73,17 @@ def bins_parts(ir: QuantizedTreeIR, name: str, p: NodePacking,
 
 
 def _scan(ir: QuantizedTreeIR, name: str) -> dict[str, str]:
-    """The input check's pass over x: the speed layout's unrolled scan (a load-multiple and a
-    carry per value on Thumb-2, the FPU sum on an M4F, OR of exponent tests elsewhere) for up
-    to UNROLL_SCAN features, else the runtime's tcg_scan."""
-    if 0 < ir.meta.n_features <= UNROLL_SCAN:
-        return dict(SCAN=scan_code(ir, name), SCAN_FN=f"{name}_scan")  # type: ignore[arg-type]
-    return dict(SCAN="", SCAN_FN="tcg_scan")
+    """The input check's pass over x. On ARM and AVR (up to UNROLL_SCAN features) the speed
+    layout's unrolled scan: a load-multiple and a carry per value on Thumb-2, the FPU sum on an
+    M4F, an OR of exponent tests per value on a Cortex-M0+, the exponent bytes on AVR. Elsewhere
+    (hosts, where flash matters more than the few cycles) the runtime's tcg_scan loop."""
+    if not 0 < ir.meta.n_features <= UNROLL_SCAN:
+        return dict(SCAN="", SCAN_FN="tcg_scan")
+    code = scan_code(ir, name)  # type: ignore[arg-type]  # reads only ir.meta.n_features
+    up = name.upper()
+    return dict(SCAN=f"#if defined(__arm__) || defined(__AVR__){code}"
+                f"#define {up}_SCAN {name}_scan\n#else\n#define {up}_SCAN tcg_scan\n#endif\n",
+                SCAN_FN=f"{up}_SCAN")
 
 
 def keys_parts(ir: QuantizedTreeIR, name: str, p: NodePacking,
