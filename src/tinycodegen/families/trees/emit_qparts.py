@@ -21,6 +21,7 @@ from tinycodegen.families.trees.qpack import NodePacking, nan_bits
 STRATEGIES = {
     "bins": "eager bins (a binary search per feature per inference; splits compare bins)",
     "keys": "lazy bins (splits compare the input's bits with their own threshold's key)",
+    "nodes": "lazy bins, each split's threshold key in its own 2-word record (emit_qnodes)",
 }
 
 
@@ -86,6 +87,16 @@ def _scan(ir: QuantizedTreeIR, name: str) -> dict[str, str]:
                 SCAN_FN=f"{up}_SCAN")
 
 
+def keys_prep(ir: QuantizedTreeIR, name: str, key_doc: str) -> str:
+    """The lazy strategies' input check (no binning pass)."""
+    route = ir.meta.nan_policy == "route"
+    nan_case = "return 2; /* NaN: routed by the splits */" if route else (
+        "return 0; /* NaN: rejected, as sklearn rejects it */")
+    return render("qtree_prep_keys.c.tmpl", NAME=name, UNAME=name.upper(), NAN_CASE=nan_case,
+                  KEY_DOC=key_doc, NAN_REJECT_DOC="" if route else ", or NaN",
+                  **_scan(ir, name))
+
+
 def keys_parts(ir: QuantizedTreeIR, name: str, p: NodePacking,
                root_t: str) -> dict[str, object]:
     up = name.upper()
@@ -129,16 +140,11 @@ def keys_parts(ir: QuantizedTreeIR, name: str, p: NodePacking,
             WALK_DOC="The same walk for an x that holds NaN: NaN goes where the split says.",
             NODE_TEST=(f"{get}            const int go = ({is_nan}) ? (int)({go_nan}) : {test};")))
         call = f"(st > 1 ? {name}_leaf_nan({root}, x) : {call})"
-    nan_case = "return 2; /* NaN: routed by the splits */" if route else (
-        "return 0; /* NaN: rejected, as sklearn rejects it */")
-    subs = dict(NAME=name, UNAME=up, NAN_CASE=nan_case, KEY_DOC=key_doc,
-                **_scan(ir, name),
-                NAN_REJECT_DOC="" if route else ", or NaN")
     return dict(
         THR_TABLES=tables,
         THR_DOC="a split holds the index of its threshold in this table",
         EXTRA_TABLES=extra,
-        PREP=render("qtree_prep_keys.c.tmpl", **subs),
+        PREP=keys_prep(ir, name, key_doc),
         STATE_DECL="",
         PREP_CALL=f"{name}_prep(x)",
         LEAF_CALL=call,
