@@ -77,7 +77,7 @@ def qtree_parts(ir: QuantizedTreeIR, name: str, strategy: str) -> dict[str, obje
         LEAF_DOC=(f"{ir.n_leaves} distinct vectors of integer fractions of {ir.scale}; the "
                   f"first {stored} classes are stored, the last is {ir.scale} minus their sum."),
         DEN=ir.denominator, DEN_F=c_float(np.float32(ir.denominator)), LEAF_T=leaf_t,
-        LEAF_READ=ROM_READERS[leaf_t], K_STORED=stored, K_SUM=max(stored, 1))
+        LEAF_READ=ROM_READERS[leaf_t], K_STORED=stored)
     if strategy == "nodes":
         parts = nodes_parts(ir, name, rom_read(root_t, f"{name}_root", "t"))
         parts["NODE_TABLES"] = f"{parts['NODE_TABLES']}{roots}"
