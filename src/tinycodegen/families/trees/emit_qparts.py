@@ -14,12 +14,14 @@ import numpy as np
 
 from tinycodegen.core.bits import f32_ukeys
 from tinycodegen.core.csource import c_array, int_type, render, rom_read
+from tinycodegen.families.trees.emit_speed import UNROLL_SCAN, scan_code
 from tinycodegen.families.trees.qir import QuantizedTreeIR
 from tinycodegen.families.trees.qpack import NodePacking, nan_bits
 
 STRATEGIES = {
     "bins": "eager bins (a binary search per feature per inference; splits compare bins)",
     "keys": "lazy bins (splits compare the input's bits with their own threshold's key)",
+    "nodes": "lazy bins, each split's threshold key in its own 2-word record (emit_qnodes)",
 }
 
 
@@ -71,6 +73,30 @@ def bins_parts(ir: QuantizedTreeIR, name: str, p: NodePacking,
     )
 
 
+def _scan(ir: QuantizedTreeIR, name: str) -> dict[str, str]:
+    """The input check's pass over x. On ARM and AVR (up to UNROLL_SCAN features) the speed
+    layout's unrolled scan: a load-multiple and a carry per value on Thumb-2, the FPU sum on an
+    M4F, an OR of exponent tests per value on a Cortex-M0+, the exponent bytes on AVR. Elsewhere
+    (hosts, where flash matters more than the few cycles) the runtime's tcg_scan loop."""
+    if not 0 < ir.meta.n_features <= UNROLL_SCAN:
+        return dict(SCAN="", SCAN_FN="tcg_scan")
+    code = scan_code(ir, name)  # type: ignore[arg-type]  # reads only ir.meta.n_features
+    up = name.upper()
+    return dict(SCAN=f"#if defined(__arm__) || defined(__AVR__){code}"
+                f"#define {up}_SCAN {name}_scan\n#else\n#define {up}_SCAN tcg_scan\n#endif\n",
+                SCAN_FN=f"{up}_SCAN")
+
+
+def keys_prep(ir: QuantizedTreeIR, name: str, key_doc: str) -> str:
+    """The lazy strategies' input check (no binning pass)."""
+    route = ir.meta.nan_policy == "route"
+    nan_case = "return 2; /* NaN: routed by the splits */" if route else (
+        "return 0; /* NaN: rejected, as sklearn rejects it */")
+    return render("qtree_prep_keys.c.tmpl", NAME=name, UNAME=name.upper(), NAN_CASE=nan_case,
+                  KEY_DOC=key_doc, NAN_REJECT_DOC="" if route else ", or NaN",
+                  **_scan(ir, name))
+
+
 def keys_parts(ir: QuantizedTreeIR, name: str, p: NodePacking,
                root_t: str) -> dict[str, object]:
     up = name.upper()
@@ -114,15 +140,11 @@ def keys_parts(ir: QuantizedTreeIR, name: str, p: NodePacking,
             WALK_DOC="The same walk for an x that holds NaN: NaN goes where the split says.",
             NODE_TEST=(f"{get}            const int go = ({is_nan}) ? (int)({go_nan}) : {test};")))
         call = f"(st > 1 ? {name}_leaf_nan({root}, x) : {call})"
-    nan_case = "st = 2; /* NaN: routed by the splits */" if route else (
-        "return 0; /* NaN: rejected, as sklearn rejects it */")
-    subs = dict(NAME=name, UNAME=up, NAN_CASE=nan_case, KEY_DOC=key_doc,
-                NAN_REJECT_DOC="" if route else ", or NaN")
     return dict(
         THR_TABLES=tables,
         THR_DOC="a split holds the index of its threshold in this table",
         EXTRA_TABLES=extra,
-        PREP=render("qtree_prep_keys.c.tmpl", **subs),
+        PREP=keys_prep(ir, name, key_doc),
         STATE_DECL="",
         PREP_CALL=f"{name}_prep(x)",
         LEAF_CALL=call,

@@ -19,13 +19,15 @@ from tinycodegen.core.csource import (
     header,
     int_type,
     render,
+    rom_read,
 )
 from tinycodegen.core.runtime import runtime_files
+from tinycodegen.families.trees.emit_qnodes import fits, nodes_parts
 from tinycodegen.families.trees.emit_qparts import STRATEGIES, bins_parts, keys_parts
 from tinycodegen.families.trees.qir import QuantizedTreeIR
 from tinycodegen.families.trees.qpack import FIELDS, NodePacking, pack_nodes
 
-RUNTIME = ("tcg_qbin.h", "tcg_vote.h")
+RUNTIME = ("tcg_input.h", "tcg_qbin.h", "tcg_vote.h")
 DECLS = """
 /* Quantized model (${MODE}): integer class scores, which sum to ${UNAME}_SCORE_TOTAL; predict is
  * their first arg-max and predict_proba is (float)acc[k] / ${UNAME}_SCORE_TOTAL. Writes
@@ -60,17 +62,28 @@ def _field_doc(p: NodePacking, strategy: str) -> str:
 
 def qtree_parts(ir: QuantizedTreeIR, name: str, strategy: str) -> dict[str, object]:
     """Every template substitution for ``qtree_table.c.tmpl``."""
-    p = pack_nodes(ir, global_bin=strategy == "keys")
+    p = pack_nodes(ir, global_bin=strategy != "bins")
     k = ir.meta.n_classes
-    nodes = c_array("uint32_t", f"{name}_node", [f"0x{int(v):08x}u" for v in p.node_words],
-                    per_line=8, rom=True)
     root_t = int_type(0, int(p.root_codes.max(initial=0)))
-    nodes += c_array(root_t, f"{name}_root", [f"{int(v)}u" for v in p.root_codes], per_line=16,
-                     rom=True)
+    roots = c_array(root_t, f"{name}_root", [f"{int(v)}u" for v in p.root_codes], per_line=16,
+                    rom=True)
     stored = max(k - 1, 0)  # the last class is scale minus the others
     leaf_t = "uint8_t" if ir.mode == "int8" else "uint16_t"
     leaves = c_array(leaf_t, f"{name}_leafq",
                      [f"{int(v)}u" for v in ir.leaf_q[:, :stored].ravel()], per_line=16, rom=True)
+    common = dict(
+        NAME=name, UNAME=name.upper(), VERSION=__version__, MODE=ir.mode, N_TREES=ir.n_trees,
+        N_NODES=ir.n_nodes, N_LEAVES=ir.n_leaves, LEAF_TABLES=leaves,
+        LEAF_DOC=(f"{ir.n_leaves} distinct vectors of integer fractions of {ir.scale}; the "
+                  f"first {stored} classes are stored, the last is {ir.scale} minus their sum."),
+        DEN=ir.denominator, DEN_F=c_float(np.float32(ir.denominator)), LEAF_T=leaf_t,
+        LEAF_READ=ROM_READERS[leaf_t], K_STORED=stored)
+    if strategy == "nodes":
+        parts = nodes_parts(ir, name, rom_read(root_t, f"{name}_root", "t"))
+        parts["NODE_TABLES"] = f"{parts['NODE_TABLES']}{roots}"
+        return {**common, **parts}
+    nodes = c_array("uint32_t", f"{name}_node", [f"0x{int(v):08x}u" for v in p.node_words],
+                    per_line=8, rom=True) + roots
     parts = (bins_parts if strategy == "bins" else keys_parts)(ir, name, p, root_t)
     walk_subs = dict(NAME=name, UNAME=name.upper(), WORDS=p.words, **walk_steps(ir, p))
     walks = []
@@ -85,16 +98,9 @@ def qtree_parts(ir: QuantizedTreeIR, name: str, strategy: str) -> dict[str, obje
             UNROLL_DOC=" /* two levels per iteration: one loop branch fewer per level */"
             if unroll else ""))
     return dict(
-        NAME=name, UNAME=name.upper(), VERSION=__version__, MODE=ir.mode, N_TREES=ir.n_trees,
-        N_NODES=ir.n_nodes, N_LEAVES=ir.n_leaves, WORDS=p.words, FIELD_DOC=_field_doc(p, strategy),
-        CHILD_DOC=walk_subs["CHILD_DOC"], NODE_TABLES=nodes, LEAF_TABLES=leaves,
-        LEAF_DOC=(f"{ir.n_leaves} distinct vectors of integer fractions of {ir.scale}; the "
-                  f"first {stored} classes are stored, the last is {ir.scale} minus their sum."),
-        FIELD_MACROS=_field_macros(name, p),
-        WALKS="\n".join(walks),
-        DEN=ir.denominator, DEN_F=c_float(np.float32(ir.denominator)), LEAF_T=leaf_t,
-        LEAF_READ=ROM_READERS[leaf_t],
-        K_STORED=stored, **parts,
+        **common, WORDS=p.words, FIELD_DOC=_field_doc(p, strategy),
+        CHILD_DOC=walk_subs["CHILD_DOC"], NODE_TABLES=nodes,
+        FIELD_MACROS=_field_macros(name, p), WALKS="\n".join(walks), **parts,
     )
 
 
@@ -140,7 +146,13 @@ def choose_strategy(ir: QuantizedTreeIR) -> str:
     m = ir.n_thresholds
     bin_reads = int(np.ceil(np.log2(m[m > 0] + 1)).sum()) + int((m > 0).sum())
     visits = ir.n_trees * max(expected_depth(ir), 1.0)
-    return "bins" if 2 * bin_reads < visits else "keys"
+    if 2 * bin_reads < visits:
+        return "bins"
+    # nodes: each split's threshold key in its own record (the study's Tiny RF, 5 x depth 6:
+    # 1,203 -> 941 Cortex-M0+ cycles), where its format fits and it costs at most a byte per
+    # split more than keys' shared threshold table (4 bytes per split, minus 4 per threshold)
+    extra = 4 * (ir.n_nodes - len(ir.thresholds))
+    return "nodes" if fits(ir) and extra <= ir.n_nodes else "keys"
 
 
 def expected_depth(ir: QuantizedTreeIR) -> float:
@@ -160,6 +172,8 @@ def expected_depth(ir: QuantizedTreeIR) -> float:
 
 def emit_qtree_table(ir: QuantizedTreeIR, name: str, strategy: str | None = None) -> CSource:
     strategy = strategy or choose_strategy(ir)
+    if strategy == "nodes" and not fits(ir):
+        strategy = "keys"  # the same lazy test, thresholds in their own table
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; one of {', '.join(STRATEGIES)}")
     doc = (
