@@ -186,3 +186,20 @@ def test_nsl_kdd_every_kddtest_plus_row(lib: str, nsl_test) -> None:
         X = X.copy()
         X[np.random.default_rng(2).random(X.shape) < 0.05] = np.nan
     assert_layouts(nsl_model(lib), X, f"nsl_{lib}")
+
+
+def test_size_three_short_fields_per_node() -> None:
+    """Codes too wide for one uint32 record (more than 2**11 nodes and leaves, 2**9 pairs):
+    the size layout stores three uint16 per node and still equals LightGBM."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(3000, 8)).astype(F32)
+    X[rng.random(X.shape) < 0.05] = np.nan
+    y = (np.nan_to_num(X[:, 0] * X[:, 1]) + np.nan_to_num(X[:, 2]) > 0).astype(int)
+    model = lgb.LGBMClassifier(n_estimators=45, num_leaves=31, min_child_samples=3,
+                               random_state=0, n_jobs=1, verbose=-1).fit(X, y)
+    c = tinycodegen.compile(model, name="wide", optimize="size")
+    assert "uint16_t wide_rec[" in c.source.files["wide.c"]
+    rows = probe(c.ir, X, rng, 2000)
+    idx, proba = truth(model, rows)
+    assert np.array_equal(c.predict_index(rows), idx)
+    assert np.array_equal(c.predict_proba(rows), proba)

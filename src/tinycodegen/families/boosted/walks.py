@@ -3,7 +3,8 @@ aggregation (``aggregate.py``): the walk takes a row to each tree's leaf, the ag
 the leaves in tree order from ``base`` and applies the link and the predict rule.
 
 - ``size``: the trees' packed node records (``trees.emit_packed.pack``: one uint32 per node,
-  deduplicated (feature, key) pairs, split keys where they pay) walked by a loop; each step is the
+  deduplicated (feature, key) pairs, split keys where they pay; three uint16 per node where
+  one uint32 is too narrow, rather than the trees' three uint32) walked by a loop; each step is the
   table layout's ``_step`` (NaN by ``nan_left``, the missing-zero band, categorical bitsets), so
   every boosted model has it.
 - ``speed``: the trees' straight-line walk (``trees.emit_inline._tree_lines``: compares of
@@ -19,7 +20,7 @@ from __future__ import annotations
 import re
 from types import SimpleNamespace
 
-from tinycodegen.core.csource import CSource, int_type, rom_read
+from tinycodegen.core.csource import CSource, c_array, int_type, rom_read
 from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.families.boosted.aggregate import (
     BOOSTED_SUM,
@@ -49,7 +50,14 @@ def emit_boosted_size(ir: BoostedTreesIR, name: str) -> CSource:
     acc_type(ir)
     p = pack(ir, keys16=True)  # type: ignore[arg-type]  # the walk reads the tree fields only
     s = _subs(ir, name, p, _walk(ir, name))  # type: ignore[arg-type]
-    tables = node_tables(ir, name, p)  # type: ignore[arg-type]  # NAME_nanl when NaN is routed
+    # three fields too wide for one uint32 but each below 2**16: three uint16 (6 B, not 12)
+    short = p.per_node == 3 and int(p.words.max(initial=0)) < 1 << 16
+    tables = node_tables(ir, name, p, records=not short)  # type: ignore[arg-type]
+    if short and ir.n_nodes:
+        tables = c_array("uint16_t", f"{name}_rec", [f"{int(w)}u" for w in p.words], 12,
+                         rom=True) + tables
+        s.update(PAIR=f"TCG_ROM_U16(&{name}_rec[j])", LEFT=f"TCG_ROM_U16(&{name}_rec[j + 1u])",
+                 RIGHT=f"TCG_ROM_U16(&{name}_rec[j + 2u])")
     tables += rule_tables(ir, name, nanl=not nan_left_used(ir))  # type: ignore[arg-type]
     tables += BOOSTED_SUM.leaf_tables(ir, name)
     root = f"{s['ROOT']}(&{name}_root[t])"
