@@ -1,5 +1,6 @@
 """The boosted-trees family: sklearn GradientBoosting / HistGradientBoosting, XGBoost and
-LightGBM classifiers; the table layout and the quantized table (int8 / int16)."""
+LightGBM classifiers; the table, size and speed layouts (a walk times the boosted sum,
+``aggregate.py``) and the quantized table (int8 / int16)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tinycodegen.families.boosted.loader_xgboost import load_xgb_classifier
 from tinycodegen.families.boosted.qemit import emit_qboosted_table
 from tinycodegen.families.boosted.qir import QBoostedTreesIR
 from tinycodegen.families.boosted.quantize import quantize_boosted
+from tinycodegen.families.boosted.walks import emit_boosted_size, emit_boosted_speed
 from tinycodegen.families.registry import Family
 
 FAMILY = Family(
@@ -24,6 +26,8 @@ FAMILY = Family(
                 "lightgbm.LGBMClassifier": load_lightgbm},
     kinds=("boosted_trees", "qboosted_trees"),
     emitters={("boosted_trees", "table"): emit_boosted_table,
+              ("boosted_trees", "size"): emit_boosted_size,
+              ("boosted_trees", "speed"): emit_boosted_speed,
               ("qboosted_trees", "table"): emit_qboosted_table},
     quantizers={"boosted_trees": quantize_boosted},
     refusals={"qboosted_trees": "already quantized: its integers are the reference"},

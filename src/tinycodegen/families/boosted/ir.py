@@ -199,6 +199,13 @@ class BoostedTreesIR:
         return len(self.base)
 
     @property
+    def threshold_keys(self) -> np.ndarray:
+        """int32 ordered keys of the thresholds (-0.0 as +0.0), as the walks compare them."""
+        from tinycodegen.families.trees.ir import float_keys
+
+        return float_keys(self.threshold + np.float32(0.0))
+
+    @property
     def has_categorical(self) -> bool:
         return bool((self.cat_set >= 0).any())
 

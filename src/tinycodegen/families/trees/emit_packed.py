@@ -99,12 +99,14 @@ def _reader(ctype: str) -> str:
     return {"uint8_t": "TCG_ROM_U8", "uint16_t": "TCG_ROM_U16"}.get(ctype, "TCG_ROM_U32")
 
 
-def node_tables(ir: TreeEnsembleIR, name: str, p: Packed) -> str:
+def node_tables(ir: TreeEnsembleIR, name: str, p: Packed, records: bool = True) -> str:
+    """The tables of ``p``; ``records`` False leaves ``NAME_rec`` to the caller."""
     ft = int_type(0, max(ir.meta.n_features - 1, 0))
     code_t = int_type(0, int(p.roots.max(initial=0)))
     out = ""
-    if ir.n_nodes:
+    if ir.n_nodes and records:
         out += c_array("TCG_ROM uint32_t", f"{name}_rec", [f"0x{int(r):x}u" for r in p.words], 8)
+    if ir.n_nodes:
         out += c_array(f"TCG_ROM {ft}", f"{name}_pfeat", p.pair_feat.tolist(), per_line=24)
         if p.n_long >= 0:
             k = p.pair_key.astype(np.int64)
