@@ -34,47 +34,54 @@ def g(ops: tuple[Op, ...], x: np.ndarray) -> np.ndarray:
         return z.astype(np.float32)
 
 
-def accepts(ops: tuple[Op, ...], x: np.ndarray) -> np.ndarray:
-    """Finite x sklearn accepts: no scaler check fires and float32 of the result is finite."""
+def accepts(ops: tuple[Op, ...], x: np.ndarray, inf_ok: bool = False) -> np.ndarray:
+    """Finite x sklearn accepts: no scaler check fires and float32 of the result is finite
+    (``inf_ok``: an estimator that takes an infinite float32 as a value, XGBoost)."""
     z, bad = run_ops(ops, np.asarray(x, dtype=np.float32).astype(np.float64))
+    if inf_ok:
+        return ~bad
     with np.errstate(over="ignore", invalid="ignore"):
         return ~bad & np.isfinite(z.astype(np.float32))
 
 
-def _edge(ops: tuple[Op, ...], inside: np.float32, outside: np.float32) -> np.float32:
+def _edge(ops: tuple[Op, ...], inside: np.float32, outside: np.float32,
+          inf_ok: bool = False) -> np.float32:
     """The accepted float32 closest to ``outside`` on the way from ``inside`` (accepted)."""
-    if accepts(ops, np.array([outside]))[0]:
+    if accepts(ops, np.array([outside]), inf_ok)[0]:
         return outside
     a, b = int(key(np.array([inside]))[0]), int(key(np.array([outside]))[0])
     while abs(b - a) > 1:
         mid = (a + b) // 2
-        if accepts(ops, from_key(np.array([mid])))[0]:
+        if accepts(ops, from_key(np.array([mid])), inf_ok)[0]:
             a = mid
         else:
             b = mid
     return from_key(np.array([a]))[0]
 
 
-def interval(ops: tuple[Op, ...]) -> tuple[int, np.float32, np.float32] | None:
+def interval(ops: tuple[Op, ...], inf_ok: bool = False
+             ) -> tuple[int, np.float32, np.float32] | None:
     """(direction of g, lowest, highest accepted finite x), or None if not foldable.
 
     Each op maps an interval monotonically (IEEE ops with finite nonzero constants, clip), so
     the finite x whose result sklearn accepts form one interval, g is monotone on it, and a
     raw x outside it is rejected by sklearn: the C rejects it with two comparisons. +-inf must
-    be rejected by sklearn (a scaler check, or an infinite result) and NaN stays NaN."""
+    be rejected by sklearn (a scaler check, or an infinite result) and NaN stays NaN.
+    With ``inf_ok`` (an estimator taking an infinite float32 as a value: g may be +-inf on
+    finite x, still monotone) only a scaler check rejects, and it must reject raw +-inf."""
     z, bad = run_ops(ops, np.array([-np.inf, np.inf]))
     with np.errstate(over="ignore", invalid="ignore"):
-        if not (bad | np.isinf(z.astype(np.float32))).all():
+        if not (bad | (not inf_ok and np.isinf(z.astype(np.float32)))).all():
             return None  # sklearn would accept +-inf here: keep the computed value
     nan, _ = run_ops(ops, np.array([np.nan]))
     if not np.isnan(nan).all():  # pragma: no cover - every op propagates NaN
         return None
     seeds = np.array([0.0, 1.0, -1.0, 1e-30, -1e-30, 1e30, -1e30], dtype=np.float32)
-    ok = accepts(ops, seeds)
+    ok = accepts(ops, seeds, inf_ok)
     if not ok.any():
         return None
     x0 = seeds[int(np.argmax(ok))]
-    lo, hi = _edge(ops, x0, -FLT_MAX), _edge(ops, x0, FLT_MAX)
+    lo, hi = _edge(ops, x0, -FLT_MAX, inf_ok), _edge(ops, x0, FLT_MAX, inf_ok)
     ends = g(ops, np.array([lo, hi], dtype=np.float32))
     return (1 if ends[0] <= ends[1] else -1), lo, hi
 
@@ -141,15 +148,15 @@ def preorder(roots: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarr
     return new
 
 
-def fold_into_trees(core: TreeEnsembleIR, transform: InputTransform, meta: ModelMeta
-                    ) -> TreeEnsembleIR | PipelineTreeIR:
+def fold_into_trees(core: TreeEnsembleIR, transform: InputTransform, meta: ModelMeta,
+                    inf_ok: bool = False) -> TreeEnsembleIR | PipelineTreeIR:
     policy = "reject" if transform.sparse_output else core.meta.nan_policy
     used = set(np.unique(core.feature).tolist())
     signs: dict[int, tuple[int, np.float32, np.float32]] = {}
     computed: list[int] = []
     for j, out in enumerate(transform.outputs):
         if isinstance(out, NumericOutput):
-            found = interval(out.ops)
+            found = interval(out.ops, inf_ok)
             if found is not None:
                 signs[j] = found
             else:
