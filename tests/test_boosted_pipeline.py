@@ -188,3 +188,26 @@ def test_nsl_kdd_behind_min_max_scaler_every_kddtest_row(lib: str) -> None:
     X = nsl_kdd.load("test", labels="binary").X.astype(F32)
     assert len(X) == 22544
     assert_same(model, compiled, X)
+
+
+@pytest.mark.parametrize("lib", ["hgb", "xgb", "lgbm"])
+def test_folded_then_quantized_is_bit_exact_to_its_reference(lib: str) -> None:
+    rng = np.random.default_rng(7)
+    X = (rng.normal(size=(300, 3)) * [5.0, 0.01, 300.0] + 2).astype(F32)
+    X[rng.random(X.shape) < 0.05] = np.nan
+    y = (np.nan_to_num(X[:, 0]) + np.nan_to_num(X[:, 1]) * 500 > 4).astype(int)
+    model = make_pipeline(MinMaxScaler(), StandardScaler(), booster(lib, 0, 6, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    float_c = tinycodegen.compile(model, name="bp")
+    rows = np.concatenate([X, probe_rows(model, float_c, rng, 300)])
+    for mode in ("int8", "int16"):
+        compiled = tinycodegen.compile(model, name="qbp", quantize=mode)
+        assert compiled.ir.kind == "qboosted_trees" and compiled.source.guarantee == "reference"
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            report = check(compiled, rows)
+        assert report.reference_mismatches == 0 and report.reference_proba_mismatches == 0
+        inf = np.isinf(rows).any(axis=1)
+        assert (compiled.predict_index(rows[inf]) == -1).all()
