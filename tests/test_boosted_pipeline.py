@@ -211,3 +211,25 @@ def test_folded_then_quantized_is_bit_exact_to_its_reference(lib: str) -> None:
         assert report.reference_mismatches == 0 and report.reference_proba_mismatches == 0
         inf = np.isinf(rows).any(axis=1)
         assert (compiled.predict_index(rows[inf]) == -1).all()
+
+
+@pytest.mark.parametrize("lib", ["hgb", "xgb", "lgbm"])
+def test_strict_c99_cxx11_and_arm(lib: str, tmp_path) -> None:
+    """The folded model with its +-inf refusal: the house's strict warnings as C99 (gcc,
+    clang, arm-none-eabi-gcc with picolibc) and as C++11 (g++)."""
+    import subprocess
+
+    from helpers import STRICT
+
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(200, 3)).astype(F32)
+    model = make_pipeline(MinMaxScaler(), booster(lib, 0, 4, 3)).fit(X, X[:, 0] > X[:, 1])
+    compiled = tinycodegen.compile(model, name="bp_strict")
+    assert "bp_strict_refused(x)" in compiled.source.files["bp_strict.c"]
+    compiled.write(tmp_path)
+    arm = ["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard",
+           "-mfpu=fpv4-sp-d16", "--specs=picolibc.specs"]
+    for cc in (["gcc", *STRICT], ["clang", *STRICT], [*arm, *STRICT],
+               ["g++", "-std=c++11", "-x", "c++", *STRICT[1:]]):
+        subprocess.run([*cc, "-O2", "-c", str(tmp_path / "bp_strict.c"), "-I", str(tmp_path),
+                        "-o", str(tmp_path / "bp_strict.o")], check=True)
