@@ -126,7 +126,7 @@ def run_case(case) -> None:
     assert report.reference_mismatches == 0
 
 
-SETTINGS = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -233,3 +233,17 @@ def test_strict_c99_cxx11_and_arm(lib: str, tmp_path) -> None:
                ["g++", "-std=c++11", "-x", "c++", *STRICT[1:]]):
         subprocess.run([*cc, "-O2", "-c", str(tmp_path / "bp_strict.c"), "-I", str(tmp_path),
                         "-o", str(tmp_path / "bp_strict.o")], check=True)
+
+
+@pytest.mark.parametrize("lib", ["hgb", "xgb", "lgbm"])
+def test_one_hot_in_front_is_one_clear_error(lib: str) -> None:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(9)
+    X = np.column_stack([rng.integers(0, 3, 120), rng.normal(size=120)]).astype(F32)
+    prep = ColumnTransformer([("oh", OneHotEncoder(handle_unknown="ignore"), [0]),
+                              ("sc", StandardScaler(), [1])])
+    model = make_pipeline(prep, booster(lib, 0, 3, 2)).fit(X, X[:, 1] > 0)
+    with pytest.raises(UnsupportedModelError, match="only scalers that fold exactly"):
+        tinycodegen.compile(model, name="bp")
