@@ -247,3 +247,19 @@ def test_one_hot_in_front_is_one_clear_error(lib: str) -> None:
     model = make_pipeline(prep, booster(lib, 0, 3, 2)).fit(X, X[:, 1] > 0)
     with pytest.raises(UnsupportedModelError, match="only scalers that fold exactly"):
         tinycodegen.compile(model, name="bp")
+
+
+def test_lightgbm_zero_band_folds_into_the_double_threshold() -> None:
+    """``v' <= t`` with v' = 0.0 on LightGBM's band |v| <= kZeroThreshold equals
+    ``v <= lower_numeric64(t)`` for doubles v around the band's edges, 0 and t."""
+    from tinycodegen.families.boosted.lgbm_link import KZERO
+    from tinycodegen.families.boosted.loader_lightgbm import lower_numeric64
+
+    edges = np.array([KZERO, -KZERO, 0.0, -0.0, 1e-300, -1e-300, 2e-35, -2e-35, 1.0, -1.0])
+    for t in (*edges, np.nextafter(KZERO, 0.0), np.nextafter(-KZERO, 0.0), np.inf):
+        for missing in ("None", "NaN"):
+            cut = lower_numeric64(float(t), missing)
+            pts = np.concatenate([edges, [t], np.nextafter(edges, np.inf),
+                                  np.nextafter(edges, -np.inf), np.nextafter([t, t], [-1, 1])])
+            want = np.where(np.abs(pts) <= KZERO, 0.0, pts) <= t
+            assert np.array_equal(pts <= cut, want), (t, missing)
