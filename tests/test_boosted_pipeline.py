@@ -263,3 +263,28 @@ def test_lightgbm_zero_band_folds_into_the_double_threshold() -> None:
                                   np.nextafter(edges, -np.inf), np.nextafter([t, t], [-1, 1])])
             want = np.where(np.abs(pts) <= KZERO, 0.0, pts) <= t
             assert np.array_equal(pts <= cut, want), (t, missing)
+
+
+@pytest.mark.parametrize("kind", ["soft", "stack"])
+def test_boosted_pipelines_as_voting_and_stacking_members(kind: str) -> None:
+    from sklearn.ensemble import StackingClassifier, VotingClassifier
+
+    rng = np.random.default_rng(10)
+    X = rng.normal(size=(300, 3)).astype(F32)
+    members = [(lib, make_pipeline(sc(), booster(lib, 0, 4, 3)))
+               for lib, sc in (("hgb", StandardScaler), ("xgb", MinMaxScaler),
+                               ("lgbm", MaxAbsScaler))]
+    model = StackingClassifier(members) if kind == "stack" else VotingClassifier(
+        members, voting="soft")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, (X[:, 0] + X[:, 1] > 0).astype(int))
+    compiled = tinycodegen.compile(model, name="bpv")
+    rows = rng.normal(size=(2000, 3)).astype(F32)
+    rows[::50, 0] = np.nan
+    rows[::61, 1] = np.inf
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = check(compiled, rows)
+    assert report.mismatches == 0 and report.proba_mismatches == 0, report.to_text()
+    assert report.rejected_rows >= len(rows[::61])
