@@ -1,6 +1,7 @@
 """Boosted trees as members of VotingClassifier (soft and hard) and StackingClassifier (the
 hybrid C calls each member's ``NAME_proba64`` / ``NAME_predict``), and GradientBoosting as a
-Pipeline's last step behind scalers (folded into its thresholds): equal to sklearn on every
+Pipeline's last step behind scalers (folded into its thresholds; HGB, XGBoost and LightGBM
+behind scalers: ``test_boosted_pipeline.py``): equal to sklearn on every
 row, rows with NaN, +-inf and huge values included (GB refuses non-finite input, and finite
 input whose scaled float32 would overflow)."""
 
@@ -97,7 +98,10 @@ def test_gradient_boosting_behind_scalers(k: int) -> None:
     assert report.reference_mismatches == 0 and report.rejected_rows >= len(rows[::37])
 
 
-def test_hist_gradient_boosting_behind_a_scaler_is_one_clear_error() -> None:
-    model = make_pipeline(StandardScaler(), hgb()).fit(*data(2))
-    with pytest.raises(UnsupportedModelError, match="only GradientBoostingClassifier"):
+def test_hist_gradient_boosting_categorical_behind_a_scaler_is_one_clear_error() -> None:
+    X, y = data(2)
+    X[:, 0] = np.abs(np.round(X[:, 0]))
+    model = make_pipeline(MinMaxScaler((0.0, 3.0)), HistGradientBoostingClassifier(
+        max_iter=3, categorical_features=[0], random_state=0)).fit(X, y)
+    with pytest.raises(UnsupportedModelError, match="categorical splits"):
         tinycodegen.compile(model, name="pipe")

@@ -86,6 +86,10 @@ class BoostedTreesIR:
     x_range: np.ndarray | None = None
     # float64 (n_nodes, 2) or None: training weight reaching each child (layout hint only)
     child_weight: np.ndarray | None = None
+    # float64 (n_nodes,) or None: the double each numeric node compares a *double* input with
+    # (HistGradientBoosting; LightGBM with its zero band folded in): go left iff v <= it. Read
+    # only by the Pipeline fold (``pipeline.py``), where the input is a scaler's double.
+    threshold64: np.ndarray | None = None
     # A Pipeline's (InputTransform, pipeline ModelMeta) waiting for the fold pass, else None:
     # only between the pipeline loader and ``lowered`` (tinycodegen.lower.run_passes).
     fold: Any = None
@@ -129,7 +133,7 @@ class BoostedTreesIR:
         self._validate(n)
         for name in ("feature", "threshold", "left", "right", "nan_left", "roots", "leaf_value",
                      "tree_output", "base", "missing_zero", "cat_set", "cat_bits",
-                     "inf_reject", "x_range", "child_weight"):
+                     "inf_reject", "x_range", "child_weight", "threshold64"):
             arr = getattr(self, name)
             if arr is not None:
                 arr.setflags(write=False)
@@ -181,6 +185,9 @@ class BoostedTreesIR:
                 fail(f"{name} child out of range")
         if self.child_weight is not None and self.child_weight.shape != (n, 2):
             fail("child_weight must have shape (n_nodes, 2)")
+        if self.threshold64 is not None and (self.threshold64.shape != (n,)
+                                             or self.threshold64.dtype != np.float64):
+            fail("threshold64 must be a float64 array of shape (n_nodes,)")
 
     @property
     def n_trees(self) -> int:

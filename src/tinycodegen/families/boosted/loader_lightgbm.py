@@ -45,6 +45,14 @@ def lower_numeric(t64: float, missing: str) -> np.float32:
     return lower_thresholds(np.array([t64]))[0]
 
 
+def lower_numeric64(t64: float, missing: str) -> float:
+    """The double t with ``v <= t`` iff LightGBM's test goes left on a double v (the band
+    ``|v| <= kZeroThreshold`` compared as 0.0, as in ``lower_numeric``)."""
+    if missing != "Zero" and -KZERO <= t64 < KZERO:
+        return KZERO if t64 >= 0.0 else float(np.nextafter(-KZERO, -np.inf))
+    return t64
+
+
 def _objective(model: Any, dump: dict) -> tuple[str, float]:
     if callable(getattr(model, "_objective", None)) or callable(model.get_params()["objective"]):
         _refuse("a custom objective function has no known link; use binary or multiclass")
@@ -83,6 +91,7 @@ class _Flat:
         self.leaves: list[float] = []
         self.feature: list[int] = []
         self.threshold: list[np.float32] = []
+        self.threshold64: list[float] = []
         self.left: list[int] = []
         self.right: list[int] = []
         self.nan_left: list[bool] = []
@@ -133,6 +142,7 @@ class _Flat:
             self.cat_set.append(len(self.cats))
             self.cats.append(cats)
             self.threshold.append(np.float32(0.0))
+            self.threshold64.append(0.0)
             self.nan_left.append(False)  # (int)NaN is INT_MIN on x86-64: right
             self.missing_zero.append(False)
         elif node["decision_type"] == "<=":
@@ -140,6 +150,7 @@ class _Flat:
             default_left = bool(node["default_left"])
             self.cat_set.append(-1)
             self.threshold.append(lower_numeric(t64, missing))
+            self.threshold64.append(lower_numeric64(t64, missing))
             # missing_type None: NaN is compared as 0.0
             self.nan_left.append(default_left if missing != "None" else 0.0 <= t64)
             self.missing_zero.append(missing == "Zero")
@@ -189,6 +200,7 @@ def load_lightgbm(model: Any) -> BoostedTreesIR:
         meta=meta_for(model, n_features, "accept"),  # NaN routed, +-inf compared
         feature=feats,
         threshold=np.asarray(flat.threshold, dtype=np.float32),
+        threshold64=np.asarray(flat.threshold64, dtype=np.float64),
         left=np.asarray(flat.left, dtype=np.int32),
         right=np.asarray(flat.right, dtype=np.int32),
         nan_left=np.asarray(flat.nan_left, dtype=bool),

@@ -76,6 +76,7 @@ class _Forest:
         return dict(
             feature=c["feature"].astype(np.int32),
             threshold=lower_thresholds(c["t64"]),
+            threshold64=c["t64"].astype(np.float64),
             left=c["left"].astype(np.int32),
             right=c["right"].astype(np.int32),
             nan_left=c["nan_left"].astype(bool),

@@ -34,48 +34,65 @@ def g(ops: tuple[Op, ...], x: np.ndarray) -> np.ndarray:
         return z.astype(np.float32)
 
 
-def accepts(ops: tuple[Op, ...], x: np.ndarray) -> np.ndarray:
-    """Finite x sklearn accepts: no scaler check fires and float32 of the result is finite."""
+def left_of(ops: tuple[Op, ...], x: np.ndarray, t: np.ndarray, wide: bool) -> np.ndarray:
+    """The split's test on raw float32 x: ``g(x) <= t`` (float32 t), or with ``wide`` the
+    chain's double against a double t (HistGradientBoosting, LightGBM)."""
+    if not wide:
+        return g(ops, x) <= t
+    z, _ = run_ops(ops, np.asarray(x, dtype=np.float32).astype(np.float64))
+    return z <= t
+
+
+def accepts(ops: tuple[Op, ...], x: np.ndarray, inf_ok: bool = False) -> np.ndarray:
+    """Finite x sklearn accepts: no scaler check fires and float32 of the result is finite
+    (``inf_ok``: an estimator that takes an infinite float32 as a value, XGBoost)."""
     z, bad = run_ops(ops, np.asarray(x, dtype=np.float32).astype(np.float64))
+    if inf_ok:
+        return ~bad
     with np.errstate(over="ignore", invalid="ignore"):
         return ~bad & np.isfinite(z.astype(np.float32))
 
 
-def _edge(ops: tuple[Op, ...], inside: np.float32, outside: np.float32) -> np.float32:
+def _edge(ops: tuple[Op, ...], inside: np.float32, outside: np.float32,
+          inf_ok: bool = False) -> np.float32:
     """The accepted float32 closest to ``outside`` on the way from ``inside`` (accepted)."""
-    if accepts(ops, np.array([outside]))[0]:
+    if accepts(ops, np.array([outside]), inf_ok)[0]:
         return outside
     a, b = int(key(np.array([inside]))[0]), int(key(np.array([outside]))[0])
     while abs(b - a) > 1:
         mid = (a + b) // 2
-        if accepts(ops, from_key(np.array([mid])))[0]:
+        if accepts(ops, from_key(np.array([mid])), inf_ok)[0]:
             a = mid
         else:
             b = mid
     return from_key(np.array([a]))[0]
 
 
-def interval(ops: tuple[Op, ...]) -> tuple[int, np.float32, np.float32] | None:
+def interval(ops: tuple[Op, ...], inf_ok: bool = False, wide: bool = False
+             ) -> tuple[int, np.float32, np.float32] | None:
     """(direction of g, lowest, highest accepted finite x), or None if not foldable.
 
     Each op maps an interval monotonically (IEEE ops with finite nonzero constants, clip), so
     the finite x whose result sklearn accepts form one interval, g is monotone on it, and a
     raw x outside it is rejected by sklearn: the C rejects it with two comparisons. +-inf must
-    be rejected by sklearn (a scaler check, or an infinite result) and NaN stays NaN."""
+    be rejected by sklearn (a scaler check, or an infinite result) and NaN stays NaN.
+    With ``inf_ok`` (an estimator taking an infinite float32 as a value: g may be +-inf on
+    finite x, still monotone) only a scaler check rejects, and it must reject raw +-inf."""
     z, bad = run_ops(ops, np.array([-np.inf, np.inf]))
     with np.errstate(over="ignore", invalid="ignore"):
-        if not (bad | np.isinf(z.astype(np.float32))).all():
+        if not (bad | (not inf_ok and np.isinf(z.astype(np.float32)))).all():
             return None  # sklearn would accept +-inf here: keep the computed value
     nan, _ = run_ops(ops, np.array([np.nan]))
     if not np.isnan(nan).all():  # pragma: no cover - every op propagates NaN
         return None
     seeds = np.array([0.0, 1.0, -1.0, 1e-30, -1e-30, 1e30, -1e30], dtype=np.float32)
-    ok = accepts(ops, seeds)
+    ok = accepts(ops, seeds, inf_ok)
     if not ok.any():
         return None
     x0 = seeds[int(np.argmax(ok))]
-    lo, hi = _edge(ops, x0, -FLT_MAX), _edge(ops, x0, FLT_MAX)
-    ends = g(ops, np.array([lo, hi], dtype=np.float32))
+    lo, hi = _edge(ops, x0, -FLT_MAX, inf_ok), _edge(ops, x0, FLT_MAX, inf_ok)
+    ends = (run_ops(ops, np.array([lo, hi], dtype=np.float64))[0] if wide
+            else g(ops, np.array([lo, hi], dtype=np.float32)))
     return (1 if ends[0] <= ends[1] else -1), lo, hi
 
 
@@ -86,16 +103,16 @@ def direction(ops: tuple[Op, ...]) -> int:
 
 
 def fold_thresholds(ops: tuple[Op, ...], sign: int, t: np.ndarray,
-                    lo: np.float32 = -FLT_MAX, hi: np.float32 = FLT_MAX
+                    lo: np.float32 = -FLT_MAX, hi: np.float32 = FLT_MAX, wide: bool = False
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Raw thresholds r and a swap flag per split: for every accepted x (lo <= x <= hi),
-    ``g(x) <= t`` iff ``(x <= r) != swap``."""
-    t = np.asarray(t, dtype=np.float32)
+    ``left_of(x)`` iff ``(x <= r) != swap``."""
+    t = np.asarray(t, dtype=np.float64 if wide else np.float32)
     n = len(t)
     lo_k = np.full(n, key(np.array([lo]))[0], dtype=np.int64)
     hi_k = np.full(n, key(np.array([hi]))[0], dtype=np.int64)
-    p_lo = g(ops, np.full(n, lo, np.float32)) <= t
-    p_hi = g(ops, np.full(n, hi, np.float32)) <= t
+    p_lo = left_of(ops, np.full(n, lo, np.float32), t, wide)
+    p_hi = left_of(ops, np.full(n, hi, np.float32), t, wide)
     always_left = p_lo & p_hi
     always_right = ~p_lo & ~p_hi
     active = ~(always_left | always_right)
@@ -104,7 +121,7 @@ def fold_thresholds(ops: tuple[Op, ...], sign: int, t: np.ndarray,
         if not todo.any():
             break
         mid = (lo_k + hi_k) // 2
-        p_mid = g(ops, from_key(mid)) <= t
+        p_mid = left_of(ops, from_key(mid), t, wide)
         # keep pred(lo) != pred(hi): move the end whose predicate equals pred(mid)
         move_lo = todo & (p_mid == p_lo)
         lo_k = np.where(move_lo, mid, lo_k)
@@ -117,8 +134,8 @@ def fold_thresholds(ops: tuple[Op, ...], sign: int, t: np.ndarray,
     # the split must now be exact at r and just above it (inside the accepted interval)
     with np.errstate(over="ignore"):
         nxt = np.nextafter(r, np.float32(np.inf))
-    ok_r = ((g(ops, r) <= t) == ~swap) | (r == FLT_MAX)
-    ok_n = ((g(ops, nxt) <= t) == swap) | (r >= hi)
+    ok_r = (left_of(ops, r, t, wide) == ~swap) | (r == FLT_MAX)
+    ok_n = (left_of(ops, nxt, t, wide) == swap) | (r >= hi)
     if not (ok_r & ok_n).all():  # pragma: no cover - guard on the monotonicity argument
         raise AssertionError("threshold folding is not exact")
     return r, swap
@@ -141,15 +158,19 @@ def preorder(roots: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarr
     return new
 
 
-def fold_into_trees(core: TreeEnsembleIR, transform: InputTransform, meta: ModelMeta
+def fold_into_trees(core: TreeEnsembleIR, transform: InputTransform, meta: ModelMeta,
+                    inf_ok: bool = False, t64: np.ndarray | None = None
                     ) -> TreeEnsembleIR | PipelineTreeIR:
+    """The fold; with ``t64`` (the library's double thresholds, per node) each split tests
+    the chain's double against it (``left_of`` with ``wide``) instead of its float32."""
+    wide = t64 is not None
     policy = "reject" if transform.sparse_output else core.meta.nan_policy
     used = set(np.unique(core.feature).tolist())
     signs: dict[int, tuple[int, np.float32, np.float32]] = {}
     computed: list[int] = []
     for j, out in enumerate(transform.outputs):
         if isinstance(out, NumericOutput):
-            found = interval(out.ops)
+            found = interval(out.ops, inf_ok, wide)
             if found is not None:
                 signs[j] = found
             else:
@@ -169,8 +190,9 @@ def fold_into_trees(core: TreeEnsembleIR, transform: InputTransform, meta: Model
         raw_hi[slot[j]] = min(raw_hi[slot[j]], hi)
         nodes = np.flatnonzero(feature == j)
         if len(nodes):
+            cut = threshold[nodes] if t64 is None else t64[nodes]
             threshold[nodes], swap[nodes] = fold_thresholds(transform.outputs[j].ops, s,
-                                                            threshold[nodes], lo, hi)
+                                                            cut, lo, hi, wide)
     left = np.where(swap, core.right, core.left).astype(np.int64)
     right = np.where(swap, core.left, core.right).astype(np.int64)
     nan_left = core.nan_left ^ swap
