@@ -106,3 +106,34 @@ def walk_float_trees(X: np.ndarray, tree: Any) -> np.ndarray:
             return (v <= tree.threshold[node]) | (np.isnan(v) & tree.nan_left[node])
 
     return walk_trees(X.shape[0], tree.roots, tree.left, tree.right, go_left)
+
+
+class FlatTrees:
+    """Shape of a flat tree-ensemble IR: ``feature`` per internal node, ``roots`` per tree
+    (forests, isolation forests, boosted trees and their quantized forms)."""
+
+    feature: np.ndarray
+    roots: np.ndarray
+
+    @property
+    def n_trees(self) -> int:
+        return len(self.roots)
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.feature)
+
+
+class BinnedThresholds:
+    """Per-feature sorted thresholds of a quantized tree IR: feature f owns
+    ``thresholds[thr_offset[f]:thr_offset[f + 1]]``."""
+
+    thresholds: np.ndarray
+    thr_offset: np.ndarray
+
+    @property
+    def n_thresholds(self) -> np.ndarray:
+        return np.diff(self.thr_offset)
+
+    def feature_thresholds(self, f: int) -> np.ndarray:
+        return self.thresholds[self.thr_offset[f] : self.thr_offset[f + 1]]

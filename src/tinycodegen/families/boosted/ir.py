@@ -36,7 +36,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from tinycodegen.core.base import ModelMeta, Reference, rejected_rows, walk_trees
+from tinycodegen.core.base import FlatTrees, ModelMeta, Reference, rejected_rows, walk_trees
 from tinycodegen.core.members import standard_outputs
 
 Accumulate = Literal["float32", "float64"]
@@ -59,7 +59,7 @@ MAX_TREES = 1 << 20
 
 
 @dataclass(frozen=True, eq=False)
-class BoostedTreesIR:
+class BoostedTreesIR(FlatTrees):
     meta: ModelMeta
     feature: np.ndarray  # int32 (n_nodes,)
     threshold: np.ndarray  # float32 (n_nodes,): go left iff x <= threshold
@@ -188,14 +188,6 @@ class BoostedTreesIR:
         if self.threshold64 is not None and (self.threshold64.shape != (n,)
                                              or self.threshold64.dtype != np.float64):
             fail("threshold64 must be a float64 array of shape (n_nodes,)")
-
-    @property
-    def n_trees(self) -> int:
-        return len(self.roots)
-
-    @property
-    def n_nodes(self) -> int:
-        return len(self.feature)
 
     @property
     def n_leaves(self) -> int:

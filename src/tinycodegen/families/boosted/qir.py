@@ -47,7 +47,14 @@ from typing import ClassVar
 
 import numpy as np
 
-from tinycodegen.core.base import ModelMeta, Reference, rejected_rows, walk_trees
+from tinycodegen.core.base import (
+    BinnedThresholds,
+    FlatTrees,
+    ModelMeta,
+    Reference,
+    rejected_rows,
+    walk_trees,
+)
 from tinycodegen.families.mlp import qnet_ops as ops
 
 LEAF_MAX = {"int8": 127, "int16": 32767}  # largest |mantissa|
@@ -57,7 +64,7 @@ MAX_OUTPUTS = 256  # softmax: sum of E_k (each <= 65535) stays below 2**24
 
 
 @dataclass(frozen=True, eq=False)
-class QBoostedTreesIR:
+class QBoostedTreesIR(FlatTrees, BinnedThresholds):
     meta: ModelMeta
     mode: str  # "int8" | "int16"
     thr_offset: np.ndarray  # int64 (n_features + 1,): feature f owns thresholds[off[f]:off[f+1]]
@@ -131,23 +138,9 @@ class QBoostedTreesIR:
         return self.n_outputs == 1
 
     @property
-    def n_trees(self) -> int:
-        return len(self.roots)
-
-    @property
-    def n_nodes(self) -> int:
-        return len(self.feature)
-
-    @property
     def n_leaves(self) -> int:
         return len(self.leaf_q)
 
-    @property
-    def n_thresholds(self) -> np.ndarray:
-        return np.diff(self.thr_offset)
-
-    def feature_thresholds(self, f: int) -> np.ndarray:
-        return self.thresholds[self.thr_offset[f] : self.thr_offset[f + 1]]
 
     def tree_leaves(self) -> list[np.ndarray]:
         return tree_leaf_ids(self.roots, self.left, self.right)

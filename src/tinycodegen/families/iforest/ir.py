@@ -24,11 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from tinycodegen.core.base import ModelMeta, Reference, walk_float_trees
+from tinycodegen.core.base import FlatTrees, ModelMeta, Reference, walk_float_trees
 
 
 @dataclass(frozen=True, eq=False)
-class IsolationForestIR:
+class IsolationForestIR(FlatTrees):
     meta: ModelMeta
     feature: np.ndarray  # int32 (n_nodes,): index into the model's input (subsets resolved)
     threshold: np.ndarray  # float32 (n_nodes,): the largest float32 <= sklearn's threshold
@@ -56,14 +56,6 @@ class IsolationForestIR:
         for arr in (self.feature, self.threshold, self.left, self.right, self.nan_left,
                     self.roots, self.leaf_value):
             arr.setflags(write=False)
-
-    @property
-    def n_trees(self) -> int:
-        return len(self.roots)
-
-    @property
-    def n_nodes(self) -> int:
-        return len(self.feature)
 
     def apply(self, X: np.ndarray) -> np.ndarray:
         return walk_float_trees(X, self)

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from tinycodegen.core.base import ModelMeta, Reference, rejected_rows, walk_float_trees
+from tinycodegen.core.base import FlatTrees, ModelMeta, Reference, rejected_rows, walk_float_trees
 from tinycodegen.core.bits import float_keys
 from tinycodegen.core.members import standard_outputs
 
@@ -37,7 +37,7 @@ MAX_TREES = 1 << 16  # keeps the uint32 fixed-point sum and the float64 error ar
 
 
 @dataclass(frozen=True, eq=False)
-class TreeEnsembleIR:
+class TreeEnsembleIR(FlatTrees):
     meta: ModelMeta
     feature: np.ndarray  # int32 (n_nodes,)
     threshold: np.ndarray  # float32 (n_nodes,)
@@ -98,14 +98,6 @@ class TreeEnsembleIR:
                     self.roots, self.leaf_values, self.child_weight):
             if arr is not None:
                 arr.setflags(write=False)
-
-    @property
-    def n_trees(self) -> int:
-        return len(self.roots)
-
-    @property
-    def n_nodes(self) -> int:
-        return len(self.feature)
 
     @property
     def n_leaves(self) -> int:

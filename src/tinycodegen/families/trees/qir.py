@@ -27,13 +27,20 @@ from typing import ClassVar
 
 import numpy as np
 
-from tinycodegen.core.base import ModelMeta, Reference, rejected_rows, walk_trees
+from tinycodegen.core.base import (
+    BinnedThresholds,
+    FlatTrees,
+    ModelMeta,
+    Reference,
+    rejected_rows,
+    walk_trees,
+)
 
 SCALES = {"int8": 255, "int16": 65535}
 
 
 @dataclass(frozen=True, eq=False)
-class QuantizedTreeIR:
+class QuantizedTreeIR(FlatTrees, BinnedThresholds):
     meta: ModelMeta
     mode: str  # "int8" | "int16"
     thr_offset: np.ndarray  # int64 (n_features + 1,): feature f owns thresholds[off[f]:off[f+1]]
@@ -97,23 +104,9 @@ class QuantizedTreeIR:
         return self.scale * self.n_trees
 
     @property
-    def n_trees(self) -> int:
-        return len(self.roots)
-
-    @property
-    def n_nodes(self) -> int:
-        return len(self.feature)
-
-    @property
     def n_leaves(self) -> int:
         return len(self.leaf_q)
 
-    @property
-    def n_thresholds(self) -> np.ndarray:
-        return np.diff(self.thr_offset)
-
-    def feature_thresholds(self, f: int) -> np.ndarray:
-        return self.thresholds[self.thr_offset[f] : self.thr_offset[f + 1]]
 
     # ---- reference evaluator (integer arithmetic; float32 only in the bin comparisons) --------
     def bins(self, X: np.ndarray) -> np.ndarray:
