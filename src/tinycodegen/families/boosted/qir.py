@@ -141,7 +141,6 @@ class QBoostedTreesIR(FlatTrees, BinnedThresholds):
     def n_leaves(self) -> int:
         return len(self.leaf_q)
 
-
     def tree_leaves(self) -> list[np.ndarray]:
         return tree_leaf_ids(self.roots, self.left, self.right)
 

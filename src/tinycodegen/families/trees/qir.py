@@ -75,7 +75,6 @@ class QuantizedTreeIR(FlatTrees, BinnedThresholds):
         den[bad] = 0
         return num, den
 
-
     def __post_init__(self) -> None:
         if self.mode not in SCALES:
             raise ValueError(f"quantized trees: unknown mode {self.mode!r}")
@@ -106,7 +105,6 @@ class QuantizedTreeIR(FlatTrees, BinnedThresholds):
     @property
     def n_leaves(self) -> int:
         return len(self.leaf_q)
-
 
     # ---- reference evaluator (integer arithmetic; float32 only in the bin comparisons) --------
     def bins(self, X: np.ndarray) -> np.ndarray:
