@@ -13,15 +13,8 @@
 static inline void tcg_softmax_seq(const double *m, int32_t k, double *p)
 {
     int32_t c;
-    double top = m[0], s;
-    for (c = 1; c < k; ++c) {
-        if (m[c] > top) {
-            top = m[c];
-        }
-    }
-    for (c = 0; c < k; ++c) {
-        p[c] = exp(m[c] - top);
-    }
+    double s;
+    tcg_softmax_exp(m, k, p);
     s = p[0];
     for (c = 1; c < k; ++c) {
         s = s + p[c];

@@ -19,11 +19,11 @@ static inline void tcg_proba_sigmoid(double m, double *p)
     p[0] = 1.0 - p[1];
 }
 
-/* exp(m - max m) / their numpy-order sum. */
-static inline void tcg_proba_softmax(const double *m, int32_t k, double *p)
+/* p[c] = exp(m[c] - max m): the numerators of sklearn's softmax (extmath.softmax). */
+static inline void tcg_softmax_exp(const double *m, int32_t k, double *p)
 {
     int32_t c;
-    double top = m[0], s;
+    double top = m[0];
     for (c = 1; c < k; ++c) {
         if (m[c] > top) {
             top = m[c];
@@ -32,6 +32,14 @@ static inline void tcg_proba_softmax(const double *m, int32_t k, double *p)
     for (c = 0; c < k; ++c) {
         p[c] = exp(m[c] - top);
     }
+}
+
+/* exp(m - max m) / their numpy-order sum. */
+static inline void tcg_proba_softmax(const double *m, int32_t k, double *p)
+{
+    int32_t c;
+    double s;
+    tcg_softmax_exp(m, k, p);
     s = tcg_np_sum(p, k);
     for (c = 0; c < k; ++c) {
         p[c] = p[c] / s;

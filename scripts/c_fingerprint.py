@@ -223,35 +223,32 @@ def variants(label: str, model: Any, X: np.ndarray) -> Iterator[str]:
         yield from run(f"{label}-{q}c", model, calib=X[:60].astype(np.float32), quantize=q)
 
 
+def fit_grid(label: str, make: Any, who: str) -> None:
+    """Fit ``make()`` on 2 and 3 classes, with and without NaN, and print every variant."""
+    for n_classes in (2, 3):
+        for nan in (False, True):
+            tag = f"{label}-c{n_classes}-nan{int(nan)}"
+            X, y = data(n_classes, nan)
+            try:
+                model = make().fit(X, y)
+            except ValueError:
+                print(f"{tag} ({who} refuses to fit)")
+                continue
+            for line in variants(tag, model, X):
+                print(line)
+
+
 def main() -> None:
     warnings.simplefilter("ignore")
     for label, make in classifiers():
-        for n_classes in (2, 3):
-            for nan in (False, True):
-                X, y = data(n_classes, nan)
-                try:
-                    model = make().fit(X, y)
-                except ValueError:
-                    print(f"{label}-c{n_classes}-nan{int(nan)} (sklearn refuses to fit)")
-                    continue
-                for line in variants(f"{label}-c{n_classes}-nan{int(nan)}", model, X):
-                    print(line)
+        fit_grid(label, make, "sklearn")
     for label, make in pipelines():
         for n_classes in (2, 3):
             X, y = data(n_classes, cat=True)
             for line in variants(f"{label}-c{n_classes}", make().fit(X, y), X):
                 print(line)
     for label, make in boosted():
-        for n_classes in (2, 3):
-            for nan in (False, True):
-                X, y = data(n_classes, nan)
-                try:
-                    model = make().fit(X, y)
-                except ValueError:
-                    print(f"{label}-c{n_classes}-nan{int(nan)} (the library refuses to fit)")
-                    continue
-                for line in variants(f"{label}-c{n_classes}-nan{int(nan)}", model, X):
-                    print(line)
+        fit_grid(label, make, "the library")
         X, y = data(3)
         pipe = Pipeline([("s", StandardScaler()), ("est", make())]).fit(X, y)
         for line in variants(f"pipe_{label}-c3", pipe, X):

@@ -137,3 +137,12 @@ class BinnedThresholds:
 
     def feature_thresholds(self, f: int) -> np.ndarray:
         return self.thresholds[self.thr_offset[f] : self.thr_offset[f + 1]]
+
+    def search_bins(self, X: np.ndarray) -> np.ndarray:
+        """int64 (n, n_features): #{thresholds t of feature f : t < x} per value (the bin of a
+        finite x; NaN lands past every threshold and gets its IR's own code afterwards)."""
+        X = np.asarray(X, dtype=np.float32)
+        out = np.empty(X.shape, dtype=np.int64)
+        for f in range(X.shape[1]):
+            out[:, f] = np.searchsorted(self.feature_thresholds(f), X[:, f], side="left")
+        return out

@@ -152,11 +152,8 @@ class QBoostedTreesIR(FlatTrees, BinnedThresholds):
     def bins(self, X: np.ndarray) -> np.ndarray:
         """Bin of every value, int64 (n, n_features); NaN gets nan_code."""
         X = np.asarray(X, dtype=np.float32)
-        out = np.empty(X.shape, dtype=np.int64)
-        for f in range(self.meta.n_features):
-            col = X[:, f]
-            out[:, f] = np.searchsorted(self.feature_thresholds(f), col, side="left")
-            out[np.isnan(col), f] = self.nan_code
+        out = self.search_bins(X)
+        out[np.isnan(X)] = self.nan_code
         return out
 
     def apply(self, X: np.ndarray) -> np.ndarray:

@@ -110,12 +110,9 @@ class QuantizedTreeIR(FlatTrees, BinnedThresholds):
     def bins(self, X: np.ndarray) -> np.ndarray:
         """Bin of every value, int64 (n, n_features); NaN gets nan_bin, inf gets -1."""
         X = np.asarray(X, dtype=np.float32)
-        out = np.empty(X.shape, dtype=np.int64)
-        for f in range(self.meta.n_features):
-            col = X[:, f]
-            out[:, f] = np.searchsorted(self.feature_thresholds(f), col, side="left")
-            out[np.isnan(col), f] = self.nan_bin[f]
-            out[np.isinf(col), f] = -1
+        out = self.search_bins(X)
+        out = np.where(np.isnan(X), np.asarray(self.nan_bin, dtype=np.int64)[None, :], out)
+        out[np.isinf(X)] = -1
         return out
 
     def apply_bins(self, B: np.ndarray) -> np.ndarray:
