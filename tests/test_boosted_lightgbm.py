@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 import tinycodegen
 from tinycodegen.build import build
 from tinycodegen.errors import UnsupportedModelError
-from tinycodegen.families.boosted.lgbm_link import KZERO, binary_cut, cexp
+from tinycodegen.families.boosted.link_lightgbm import KZERO, binary_cut, cexp
 from tinycodegen.families.registry import load_ir
 
 QUIET = dict(verbose=-1, n_jobs=1, deterministic=True, force_row_wise=True)

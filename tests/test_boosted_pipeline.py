@@ -252,7 +252,7 @@ def test_one_hot_in_front_is_one_clear_error(lib: str) -> None:
 def test_lightgbm_zero_band_folds_into_the_double_threshold() -> None:
     """``v' <= t`` with v' = 0.0 on LightGBM's band |v| <= kZeroThreshold equals
     ``v <= lower_numeric64(t)`` for doubles v around the band's edges, 0 and t."""
-    from tinycodegen.families.boosted.lgbm_link import KZERO
+    from tinycodegen.families.boosted.link_lightgbm import KZERO
     from tinycodegen.families.boosted.loader_lightgbm import lower_numeric64
 
     edges = np.array([KZERO, -KZERO, 0.0, -0.0, 1e-300, -1e-300, 2e-35, -2e-35, 1.0, -1.0])

@@ -32,6 +32,7 @@ from tinycodegen.core.runtime import runtime_files
 from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.families.boosted.emit_lgbm import lgbm_decide
 from tinycodegen.families.boosted.ir import BoostedTreesIR
+from tinycodegen.families.boosted.links import FLOAT_LINKS
 from tinycodegen.families.trees.emit_common import indent
 
 PROBA64_DECL = """
@@ -39,7 +40,6 @@ PROBA64_DECL = """
  * The C computes in IEEE binary64: on avr-gcc (32-bit double) the build stops with #error. */
 void {name}_proba64(const float *x, double *out);
 """
-FLOAT_LINKS = ("xgb_sigmoid", "xgb_softmax")
 
 
 def acc_type(ir: BoostedTreesIR) -> str:

@@ -1,7 +1,7 @@
 """LightGBM's predict in C without exp where its rule allows (see README.md, LightGBM).
 
 Binary: argmax([1 - p, p]) is one compare of the double raw margin with the compile-time cut
-(:func:`lgbm_link.binary_cut`). Multiclass: the first maximum of the probabilities is the first
+(:func:`link_lightgbm.binary_cut`). Multiclass: the first maximum of the probabilities is the first
 maximum of the raw sums unless an earlier class is within 2^-39 of the top (then exp(d) and the
 division by the sum could round to a tie); only that near-tie runs the link.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from tinycodegen.core.csource import c_double
 from tinycodegen.families.boosted.ir import BoostedTreesIR
-from tinycodegen.families.boosted.lgbm_link import binary_cut
+from tinycodegen.families.boosted.link_lightgbm import binary_cut
 
 NEAR_TIE = 2.0**-39  # exp(-d) <= 1 - 2^-40 below it: the quotients stay strictly ordered
 

@@ -24,8 +24,8 @@ Extra per-node rules:
 
 Aggregation: ``raw[k] = base[k]``; for each tree t in order, ``raw[tree_output[t]] +=
 leaf_value[leaf]``, each ``+=`` rounded to ``accumulate`` ("float32" or "float64"). Then
-``link`` maps raw to probabilities and ``predict_rule`` picks the class (see :data:`LINKS`,
-:data:`PREDICT_RULES`).
+``link`` maps raw to probabilities and ``predict_rule`` picks the class (see
+:mod:`tinycodegen.families.boosted.links`).
 """
 
 from __future__ import annotations
@@ -38,17 +38,9 @@ import numpy as np
 
 from tinycodegen.core.base import FlatTrees, ModelMeta, Reference, rejected_rows, walk_trees
 from tinycodegen.core.members import standard_outputs
+from tinycodegen.families.boosted.links import LINKS, PREDICT_RULES, link_proba, predict_from
 
 Accumulate = Literal["float32", "float64"]
-LINKS = ("sk_binary", "sk_softmax", "sk_softmax_seq", "xgb_sigmoid", "xgb_softmax", "lgbm_sigmoid",
-         "lgbm_softmax")
-PREDICT_RULES = (
-    "raw_argmax",  # first maximum of the raw vector (sklearn GB/HGB multiclass)
-    "raw_ge_zero",  # binary: class 1 iff raw >= 0 (sklearn GradientBoostingClassifier)
-    "raw_gt_zero",  # binary: class 1 iff raw > 0 (sklearn HistGradientBoostingClassifier)
-    "proba_argmax",  # first maximum of the probabilities as the library computes them
-    "proba_gt_half",  # binary: class 1 iff p > 0.5 (p the positive class probability)
-)
 CAT_RULES = ("hgb", "lightgbm")
 ZERO_THRESHOLD = float(np.float32(1e-35))  # LightGBM kZeroThreshold: 1e-35f widened to double
 # the largest float32 x with double(x) <= ZERO_THRESHOLD: |x| <= it iff |double(x)| <= 1e-35
@@ -277,52 +269,3 @@ class BoostedTreesIR(FlatTrees):
         proba[bad] = 0.0
         return Reference(predict=predict, proba=proba)
 
-
-def link_proba(link: str, raw: np.ndarray, param: float = 1.0) -> np.ndarray:
-    """Class probabilities (float64) from the raw outputs, as each library computes them."""
-    with np.errstate(over="ignore", under="ignore", divide="ignore"):
-        if link == "sk_binary":  # HalfBinomialLoss: expit(raw); exponential loss: expit(2 raw)
-            from scipy.special import expit
-
-            r = raw[:, 0].astype(np.float64)
-            p = expit(r if param == 1.0 else np.float64(param) * r)
-            return np.stack([1.0 - p, p], axis=1)
-        if link in ("sk_softmax", "sk_softmax_seq"):  # sklearn.utils.extmath.softmax
-            x = np.ascontiguousarray(raw, dtype=np.float64)
-            x = np.exp(x - x.max(axis=1, keepdims=True))
-            if link == "sk_softmax":  # C-ordered raw (GB): numpy's pairwise row sum
-                return x / x.sum(axis=1, keepdims=True)
-            s = x[:, 0].copy()  # F-ordered raw (HGB): numpy adds the columns in order
-            for k in range(1, x.shape[1]):
-                s = s + x[:, k]
-            return x / s[:, None]
-        if link == "xgb_sigmoid":  # XGBoost's float32 Sigmoid; predict_proba [1 - p, p]
-            from tinycodegen.families.boosted.link_xgboost import xgb_binary_proba
-
-            return xgb_binary_proba(raw).astype(np.float64)
-        if link == "xgb_softmax":  # XGBoost's float32 Softmax (double wsum)
-            from tinycodegen.families.boosted.link_xgboost import xgb_softmax
-
-            return xgb_softmax(raw).astype(np.float64)
-        if link in ("lgbm_sigmoid", "lgbm_softmax"):  # in double, with the C library's exp
-            from tinycodegen.families.boosted import lgbm_link
-
-            if link == "lgbm_sigmoid":
-                return lgbm_link.sigmoid_proba(raw, param)
-            return lgbm_link.softmax_proba(raw)
-    raise ValueError(f"boosted IR: unknown link {link!r}")
-
-
-def predict_from(rule: str, raw: np.ndarray, proba: np.ndarray) -> np.ndarray:
-    """Class index per row under a library's predict rule."""
-    if rule == "raw_argmax":
-        return np.argmax(raw, axis=1).astype(np.int32)
-    if rule == "raw_ge_zero":
-        return (raw[:, 0] >= 0).astype(np.int32)
-    if rule == "raw_gt_zero":
-        return (raw[:, 0] > 0).astype(np.int32)
-    if rule == "proba_argmax":
-        return np.argmax(proba, axis=1).astype(np.int32)
-    if rule == "proba_gt_half":
-        return (proba[:, 1] > 0.5).astype(np.int32)
-    raise ValueError(f"boosted IR: unknown predict rule {rule!r}")

@@ -21,7 +21,7 @@ import numpy as np
 from tinycodegen.core.loading import meta_for
 from tinycodegen.errors import UnsupportedModelError
 from tinycodegen.families.boosted.ir import BoostedTreesIR
-from tinycodegen.families.boosted.lgbm_link import KZERO
+from tinycodegen.families.boosted.link_lightgbm import KZERO
 from tinycodegen.families.trees.loader import lower_thresholds
 
 _KZERO32 = np.float32(KZERO)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from tinycodegen.errors import UnsupportedModelError
+from tinycodegen.families.boosted.links import SIGMOID_LINKS, SOFTMAX_LINKS
 from tinycodegen.families.boosted.qir import (
     ACC_BOUND,
     EXP_MAX,
@@ -29,8 +30,6 @@ from tinycodegen.families.boosted.qir import (
 from tinycodegen.families.boosted.qsplits import bin_splits
 from tinycodegen.families.mlp import qnet_ops as ops
 
-SIGMOID_LINKS = ("sk_binary", "xgb_sigmoid", "lgbm_sigmoid")
-SOFTMAX_LINKS = ("sk_softmax", "sk_softmax_seq", "xgb_softmax", "lgbm_softmax")
 GE_RULES = ("raw_ge_zero",)  # binary rules that pick class 1 at raw == 0
 MAX_SHIFT = 1000  # 2**s stays finite for every float64 leaf
 
