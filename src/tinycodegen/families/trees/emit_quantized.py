@@ -76,8 +76,8 @@ def qtree_parts(ir: QuantizedTreeIR, name: str, strategy: str) -> dict[str, obje
         N_NODES=ir.n_nodes, N_LEAVES=ir.n_leaves, LEAF_TABLES=leaves,
         LEAF_DOC=(f"{ir.n_leaves} distinct vectors of integer fractions of {ir.scale}; the "
                   f"first {stored} classes are stored, the last is {ir.scale} minus their sum."),
-        DEN=ir.denominator, DEN_F=c_float(np.float32(ir.denominator)), LEAF_T=leaf_t,
-        LEAF_READ=ROM_READERS[leaf_t], K_STORED=stored)
+        DEN=ir.denominator, LEAF_T=leaf_t,
+        LEAF_READ=ROM_READERS[leaf_t], K_STORED=stored, EXPORTS=exports(ir, name))
     if strategy == "nodes":
         parts = nodes_parts(ir, name, rom_read(root_t, f"{name}_root", "t"))
         parts["NODE_TABLES"] = f"{parts['NODE_TABLES']}{roots}"
@@ -102,6 +102,12 @@ def qtree_parts(ir: QuantizedTreeIR, name: str, strategy: str) -> dict[str, obje
         CHILD_DOC=walk_subs["CHILD_DOC"], NODE_TABLES=nodes,
         FIELD_MACROS=_field_macros(name, p), WALKS="\n".join(walks), **parts,
     )
+
+
+def exports(ir: QuantizedTreeIR, name: str) -> str:
+    """qproba, predict and predict_proba around ``NAME_qscores`` (every quantized layout)."""
+    return render("qtree_exports.c.tmpl", NAME=name, UNAME=name.upper(),
+                  DEN_F=c_float(np.float32(ir.denominator)))
 
 
 def walk_steps(ir: QuantizedTreeIR, p: NodePacking) -> dict[str, str]:

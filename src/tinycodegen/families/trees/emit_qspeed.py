@@ -1,0 +1,132 @@
+"""The ``speed`` layout of quantized tree ensembles (``--quantize int8|int16 --optimize speed``):
+the float speed layout's straight-line walk (``emit_inline._tree_lines``) over the quantized
+node DAG, each leaf adding its integer fractions as constants where the walk ends (no node, key
+or leaf tables).
+
+A split ``bin_f(x) <= j`` is written as the compare it stands for, ``x <= t_j``, on the ints
+the float walks compare (``emit_common.WalkInput``): the raw bits of x when every threshold is
+>= +0 (the ``nodes`` strategy's test), else ordered keys (``tcg_keys``); NaN is a stand-in in a
+copy of x (``TCG_NAN_RIGHT`` in v, ``TCG_NAN_LEFT`` in w, read by the splits that send it left:
+``emit_qparts.nan_left_bits``), filled only for rows holding NaN. So every row reaches the
+leaf the table walk and the reference reach. The input check is the table's (``_scan``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from string import Template
+from types import SimpleNamespace
+
+import numpy as np
+
+from tinycodegen._version import __version__
+from tinycodegen.core.csource import CSource, header, render
+from tinycodegen.core.runtime import runtime_files
+from tinycodegen.families.trees.emit_common import (
+    indent,
+    inputs_code,
+    proba_inputs,
+    walk_input,
+)
+from tinycodegen.families.trees.emit_inline import CHUNK_NODES, CHUNK_TREES, _tree_lines
+from tinycodegen.families.trees.emit_qparts import _scan, nan_left_bits, threshold_keys
+from tinycodegen.families.trees.emit_quantized import DECLS, exports, qtree_notes
+from tinycodegen.families.trees.emit_speed import _leaf_adder
+from tinycodegen.families.trees.qir import QuantizedTreeIR
+
+RUNTIME = ("tcg_input.h", "tcg_vote.h")
+
+
+def walk_view(ir: QuantizedTreeIR) -> SimpleNamespace:
+    """What ``_tree_lines`` and ``walk_input`` read, for the quantized DAG: each split's
+    threshold as the float walks' int32 key (``float_keys``: the unsigned key minus 2^31)."""
+    ukeys = threshold_keys(ir.thresholds)[ir.thr_offset[ir.feature] + ir.bin]
+    keys = (ukeys.astype(np.int64) - (1 << 31)).astype(np.int32)
+    return SimpleNamespace(
+        meta=ir.meta, threshold_keys=keys, raw_bits_ok=bool((keys >= 0).all()),
+        child_weight=ir.child_weight, roots=ir.roots, feature=ir.feature, left=ir.left,
+        right=ir.right, nan_left=nan_left_bits(ir))
+
+
+def _reach(ir: QuantizedTreeIR, t: int) -> int:
+    """Split nodes written for tree t (a node the DAG shares is written once per path)."""
+    count, stack = 0, [int(ir.roots[t])]
+    while stack:
+        node = stack.pop()
+        if node >= 0:
+            count += 1
+            stack += [int(ir.left[node]), int(ir.right[node])]
+    return count
+
+
+def chunks(ir: QuantizedTreeIR) -> list[range]:
+    """Consecutive trees per sum function (as ``emit_inline._chunks``, counting written nodes)."""
+    out, start, nodes = [], 0, 0
+    for t in range(ir.n_trees):
+        n = _reach(ir, t)
+        if t > start and (t - start >= CHUNK_TREES or nodes + n > CHUNK_NODES):
+            out.append(range(start, t))
+            start, nodes = t, 0
+        nodes += n
+    out.append(range(start, ir.n_trees))
+    return out
+
+
+def sums_code(ir: QuantizedTreeIR, name: str, walk: object, stored: int) -> tuple[str, str]:
+    """(the sum functions, their calls from NAME_qscores)."""
+    if stored == 0 or ir.n_trees == 0:
+        return "", ""
+    view = walk_view(ir)
+    adder = _leaf_adder(ir.leaf_q[:, :stored])
+    funcs, calls = [], []
+    for c, trees in enumerate(chunks(ir)):
+        used: set[str] = set()
+        body: list[str] = []
+        for t in trees:
+            body += _tree_lines(view, t, walk, used, leaf_lines=adder, tail="")  # type: ignore[arg-type]
+        body = [f"    (void){a};" for a in ("v", "w") if a not in used] + body
+        funcs.append(render(
+            "qtree_speed_sum.c.tmpl", NAME=name, C=c, IN_T=walk.in_t,  # type: ignore[attr-defined]
+            FIRST=trees.start, LAST=trees.stop - 1,
+            DECL=", ".join(f"a{j} = 0u" for j in range(stored)), BODY="\n".join(body),
+            STORE="\n".join(f"    s[{j}] += a{j};" for j in range(stored))))
+        calls.append(f"    {name}_sum{c}(v, w, acc);\n")
+    return "\n".join(funcs), "".join(calls)
+
+
+def emit_qtree_speed(ir: QuantizedTreeIR, name: str) -> CSource:
+    up = name.upper()
+    stored = max(ir.meta.n_classes - 1, 0)  # the last class is the denominator minus the others
+    scan = _scan(ir, name)
+    walk = dataclasses.replace(walk_input(walk_view(ir), name, "inline"),  # type: ignore[arg-type]
+                               scan=scan["SCAN_FN"])
+    funcs, calls = sums_code(ir, name, walk, stored)
+    pre = proba_inputs(walk)
+    if not walk.need_w:
+        pre += "\n    const " + walk.in_t + " *w = v;"
+    if not calls:
+        pre += "\n    (void)v;\n    (void)w;"
+    rest = " - ".join([f"{ir.denominator}u"] + [f"acc[{j}]" for j in range(stored)])
+    key_doc = ("the raw float bits: every threshold is >= +0, so a negative x, -0.0 included, "
+               "is below all of them" if walk.raw else "its ordered key, tcg_key")
+    c_text = render(
+        "qtree_speed.c.tmpl", NAME=name, UNAME=up, VERSION=__version__, MODE=ir.mode,
+        N_TREES=ir.n_trees, N_NODES=ir.n_nodes, KEY_DOC=key_doc, SCALE=ir.scale,
+        K_STORED=stored, DEN=ir.denominator, SCAN=scan["SCAN"], INPUTS=inputs_code(walk),
+        SUMS=funcs, PRE=pre, REJECT_MASK=1 if walk.route else 3, CALLS=calls, REST=rest,
+        EXPORTS=exports(ir, name))
+    doc = (
+        f" * Quantized ({ir.mode}) from {ir.stats.get('source_nodes')} split nodes, speed "
+        "layout: each split compares x\n * with its threshold exactly (routing equals "
+        f"sklearn's); leaf probabilities are rounded to 1/{ir.scale}\n * units, so predict "
+        "and predict_proba may differ from sklearn where that rounding decides."
+    )
+    decls = Template(DECLS).substitute(NAME=name, UNAME=up, MODE=ir.mode, DEN=ir.denominator)
+    files = {f"{name}.h": header(ir.meta, name, f"speed, quantized {ir.mode}",
+                                 guarantee="reference", decls=decls, doc=doc),
+             f"{name}.c": c_text}
+    files.update(runtime_files(RUNTIME))
+    return CSource(name=name, files=files, n_features=ir.meta.n_features,
+                   n_classes=ir.meta.n_classes, backend="speed", guarantee="reference",
+                   notes=qtree_notes(ir) + ("layout: speed (splits as code, leaf values as "
+                                            "constants)",))
