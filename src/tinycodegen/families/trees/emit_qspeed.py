@@ -23,7 +23,7 @@ from tinycodegen._version import __version__
 from tinycodegen.core.csource import CSource, header, render
 from tinycodegen.core.runtime import runtime_files
 from tinycodegen.families.trees.emit_common import (
-    indent,
+    WalkInput,
     inputs_code,
     proba_inputs,
     walk_input,
@@ -72,13 +72,13 @@ def chunks(ir: QuantizedTreeIR) -> list[range]:
     return out
 
 
-def sums_code(ir: QuantizedTreeIR, name: str, walk: object, stored: int) -> tuple[str, str]:
-    """(the sum functions, their calls from NAME_qscores)."""
-    if stored == 0 or ir.n_trees == 0:
-        return "", ""
+def sums_code(ir: QuantizedTreeIR, name: str, walk: WalkInput, stored: int) -> list[str]:
+    """The sum functions ``NAME_sum<c>(v, w, s)`` over consecutive trees."""
+    if stored == 0:
+        return []
     view = walk_view(ir)
     adder = _leaf_adder(ir.leaf_q[:, :stored])
-    funcs, calls = [], []
+    funcs = []
     for c, trees in enumerate(chunks(ir)):
         used: set[str] = set()
         body: list[str] = []
@@ -86,12 +86,23 @@ def sums_code(ir: QuantizedTreeIR, name: str, walk: object, stored: int) -> tupl
             body += _tree_lines(view, t, walk, used, leaf_lines=adder, tail="")  # type: ignore[arg-type]
         body = [f"    (void){a};" for a in ("v", "w") if a not in used] + body
         funcs.append(render(
-            "qtree_speed_sum.c.tmpl", NAME=name, C=c, IN_T=walk.in_t,  # type: ignore[attr-defined]
-            FIRST=trees.start, LAST=trees.stop - 1,
-            DECL=", ".join(f"a{j} = 0u" for j in range(stored)), BODY="\n".join(body),
-            STORE="\n".join(f"    s[{j}] += a{j};" for j in range(stored))))
-        calls.append(f"    {name}_sum{c}(v, w, acc);\n")
-    return "\n".join(funcs), "".join(calls)
+            "qtree_speed_sum.c.tmpl", NAME=name, C=c, IN_T=walk.in_t, FIRST=trees.start,
+            LAST=trees.stop - 1, DECL=", ".join(f"a{j} = 0u" for j in range(stored)),
+            BODY="\n".join(body), STORE="\n".join(f"    s[{j}] += a{j};" for j in range(stored))))
+    return funcs
+
+
+def _entry(walk: WalkInput, funcs: list[str], name: str) -> dict[str, str]:
+    """NAME_qscores' input check (``NAME_inputs``: raw bits read x itself unless the row holds
+    NaN; keys are written first) and its one call per sum function: one call site, so
+    compilers inline the walk (the copies with NaN stand-ins are reserved on its stack and
+    filled only for rows holding NaN)."""
+    in_t = walk.in_t
+    pre = proba_inputs(walk) + ("" if walk.need_w else f"\n    const {in_t} *w = v;")
+    if not funcs:
+        pre += "\n    (void)v;\n    (void)w;"
+    calls = "".join(f"    {name}_sum{c}(v, w, acc);\n" for c in range(len(funcs)))
+    return dict(INPUTS=inputs_code(walk) + "\n", PRE=pre + "\n", CALLS=calls)
 
 
 def emit_qtree_speed(ir: QuantizedTreeIR, name: str) -> CSource:
@@ -100,20 +111,17 @@ def emit_qtree_speed(ir: QuantizedTreeIR, name: str) -> CSource:
     scan = _scan(ir, name)
     walk = dataclasses.replace(walk_input(walk_view(ir), name, "inline"),  # type: ignore[arg-type]
                                scan=scan["SCAN_FN"])
-    funcs, calls = sums_code(ir, name, walk, stored)
-    pre = proba_inputs(walk)
-    if not walk.need_w:
-        pre += "\n    const " + walk.in_t + " *w = v;"
-    if not calls:
-        pre += "\n    (void)v;\n    (void)w;"
+    funcs = sums_code(ir, name, walk, stored)
+    entry = _entry(walk, funcs, name)
     rest = " - ".join([f"{ir.denominator}u"] + [f"acc[{j}]" for j in range(stored)])
     key_doc = ("the raw float bits: every threshold is >= +0, so a negative x, -0.0 included, "
                "is below all of them" if walk.raw else "its ordered key, tcg_key")
     c_text = render(
         "qtree_speed.c.tmpl", NAME=name, UNAME=up, VERSION=__version__, MODE=ir.mode,
         N_TREES=ir.n_trees, N_NODES=ir.n_nodes, KEY_DOC=key_doc, SCALE=ir.scale,
-        K_STORED=stored, DEN=ir.denominator, SCAN=scan["SCAN"], INPUTS=inputs_code(walk),
-        SUMS=funcs, PRE=pre, REJECT_MASK=1 if walk.route else 3, CALLS=calls, REST=rest,
+        K_STORED=stored, DEN=ir.denominator, SCAN=scan["SCAN"], INPUTS=entry["INPUTS"],
+        SUMS="\n".join(funcs), PRE=entry["PRE"],
+        REJECT_MASK=1 if walk.route else 3, CALLS=entry["CALLS"], REST=rest,
         EXPORTS=exports(ir, name))
     doc = (
         f" * Quantized ({ir.mode}) from {ir.stats.get('source_nodes')} split nodes, speed "
