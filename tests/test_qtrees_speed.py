@@ -1,0 +1,125 @@
+"""The speed layout of quantized forests (--quantize int8|int16 --optimize speed): splits as
+code over the quantized DAG. Bit-exact to the integer reference and to the table walk (every
+strategy) on NaN, +-inf, -0.0, subnormals and each threshold's float32 neighbours; strict C99
+under gcc / clang / arm-none-eabi-gcc and C++11; the study's Tiny RF shape on NSL-KDD with 0
+reference mismatches, on the Cortex-M0+ emulator and on the Uno (simavr) equal to the host."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from sklearn.ensemble import RandomForestClassifier, VotingClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler
+
+import tinycodegen
+from helpers import STRICT
+from test_qtrees import clang_strict, forests, probe_rows
+from tinycodegen.build import build
+from tinycodegen.cli import main
+from tinycodegen.families.trees.emit_qspeed import emit_qtree_speed
+from tinycodegen.families.trees.emit_quantized import emit_qtree_table
+from tinycodegen.targets import measure
+
+CXX = ["g++", "-std=c++11", "-x", "c++", *STRICT[1:]]
+
+
+@settings(max_examples=14, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(case=forests())
+def test_speed_walk_equals_table_walk_and_reference(case, tmp_path: Path) -> None:
+    model, mode, strategy, rng = case
+    q = tinycodegen.compile(model, name="hs", quantize=mode).ir
+    speed = emit_qtree_speed(q, "hs")
+    assert speed.backend == "speed" and speed.guarantee == "reference"
+    assert "hs_node[" not in speed.files["hs.c"] and "hs_leafq[" not in speed.files["hs.c"]
+    X = probe_rows(q, rng, 400)
+    ref = q.reference(X)
+    fast, table = build(speed), build(emit_qtree_table(q, "hs", strategy))
+    np.testing.assert_array_equal(fast.predict_index(X), ref.predict)
+    np.testing.assert_array_equal(fast.predict_index(X), table.predict_index(X))
+    proba = fast.predict_proba(X)
+    np.testing.assert_array_equal(proba.view(np.uint32),
+                                  ref.proba.astype(np.float32).view(np.uint32))
+    np.testing.assert_array_equal(proba.view(np.uint32), table.predict_proba(X).view(np.uint32))
+    clang_strict(speed, tmp_path / f"c{rng.integers(1 << 30)}")
+
+
+def test_child_weights_follow_the_dag(example_forest) -> None:
+    """Each quantized split carries the training weight of the float splits it stands for."""
+    q = tinycodegen.compile(example_forest, name="w", quantize="int8").ir
+    src = tinycodegen.compile(example_forest, name="w").ir
+    assert q.child_weight is not None and q.child_weight.shape == (q.n_nodes, 2)
+    assert (q.child_weight > 0).all()
+    # every root's weight is its tree's training weight (roots are never shared or pruned here)
+    for t in range(q.n_trees):
+        assert q.child_weight[q.roots[t]].sum() == src.child_weight[src.roots[t]].sum()
+
+
+@pytest.fixture(scope="module")
+def tiny_rf(nsl_train):
+    """The study's Tiny RF shape: MinMax + 5 trees of depth 6 (raw float bits compared)."""
+    return Pipeline([("s", MinMaxScaler()), ("m", RandomForestClassifier(
+        5, max_depth=6, random_state=0, n_jobs=1))]).fit(nsl_train.X, nsl_train.y)
+
+
+def test_nsl_kdd_tiny_forest(tiny_rf, nsl_test, tmp_path: Path) -> None:
+    from tinycodegen.check import check
+
+    for mode in ("int8", "int16"):
+        fast = tinycodegen.compile(tiny_rf, name="tiny", quantize=mode, optimize="speed")
+        table = tinycodegen.compile(tiny_rf, name="tiny", quantize=mode)
+        assert fast.backend == "speed" and table.backend == "table"
+        report = check(fast, nsl_test.X, y=nsl_test.y, data="KDDTest+")
+        assert report.reference_mismatches == 0 and report.reference_proba_mismatches == 0
+        assert report.rows == 22_544 and report.mismatches <= 5, report.to_text()
+        np.testing.assert_array_equal(fast.predict_proba(nsl_test.X),
+                                      table.predict_proba(nsl_test.X))
+    fast.write(tmp_path)
+    arm = ["arm-none-eabi-gcc", "-mthumb", "--specs=picolibc.specs", *STRICT]
+    for cc in (["gcc", *STRICT], ["clang", *STRICT], CXX,
+               [*arm, "-mcpu=cortex-m4", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"],
+               [*arm, "-mcpu=cortex-m0plus", "-mfloat-abi=soft"]):
+        subprocess.run([*cc, "-Os", "-c", str(tmp_path / "tiny.c"), "-I", str(tmp_path),
+                        "-o", str(tmp_path / "tiny.o")], check=True)
+
+
+@pytest.mark.parametrize("target", ["cortex-m0plus", "atmega328p"])
+def test_tiny_forest_on_targets_equals_host(target: str, tiny_rf, nsl_test,
+                                            tmp_path: Path) -> None:
+    """The straight-line walk on the M0+ (unicorn) and the Uno (simavr, code in flash):
+    NaN rows (stand-ins copied on the stack) and inf rows included."""
+    fast = tinycodegen.compile(tiny_rf, name="tiny", quantize="int8", optimize="speed")
+    X = nsl_test.X[np.random.default_rng(4).choice(len(nsl_test.X), 60, replace=False)].copy()
+    X[:6, [0, 4, 22, 28]] = [[np.nan, 0, 0, 0], [0, np.nan, np.nan, 0], [-np.nan, 1, 2, 0],
+                             [np.inf, 0, 0, 0], [0, 0, 0, -np.inf], [-0.0, -0.0, -0.0, -0.0]]
+    fast.write(tmp_path)
+    m = measure(tmp_path, "tiny", X, target, cache_dir=tmp_path / "cache")
+    assert m.fits and m.ram_bytes == 0
+    np.testing.assert_array_equal(m.predictions, fast.predict_index(X))
+    assert (m.predictions[3:5] == -1).all() and (m.predictions[:3] >= 0).all()
+
+
+def test_cli_and_voting_members(tmp_path: Path, capsys) -> None:
+    import joblib
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 3)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    rf = RandomForestClassifier(3, max_depth=4, random_state=0, n_jobs=1).fit(X, y)
+    path = tmp_path / "rf.joblib"
+    joblib.dump(rf, path)
+    assert main(["compile", str(path), "--quantize", "int16", "--optimize", "speed", "-o",
+                 str(tmp_path / "o"), "--name", "ks"]) == 0
+    header = (tmp_path / "o" / "ks.h").read_text()
+    assert "speed, quantized int16" in header and '#define KS_GUARANTEE "reference"' in header
+    assert "ks_node" not in (tmp_path / "o" / "ks.c").read_text()
+    capsys.readouterr()
+    # a quantized vote keeps its one (table) layout, as other kinds with one layout do
+    vote = VotingClassifier([("a", rf), ("b", rf)], voting="soft").fit(X, y)
+    assert tinycodegen.compile(vote, name="v", quantize="int8", optimize="speed").backend \
+        == "table"
