@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from tinycodegen._version import __version__
-from tinycodegen.core.csource import CSource, header, render
+from tinycodegen.core.csource import CSource, header, render, rom_read
 from tinycodegen.core.runtime import runtime_files
 from tinycodegen.families.trees.emit_common import (
     WalkInput,
@@ -29,6 +29,7 @@ from tinycodegen.families.trees.emit_common import (
     walk_input,
 )
 from tinycodegen.families.trees.emit_inline import CHUNK_NODES, CHUNK_TREES, _tree_lines
+from tinycodegen.families.trees.emit_qcold import ColdPlan, cold_code, plan
 from tinycodegen.families.trees.emit_qparts import _scan, nan_left_bits, threshold_keys
 from tinycodegen.families.trees.emit_quantized import DECLS, exports, qtree_notes
 from tinycodegen.families.trees.emit_speed import _leaf_adder
@@ -72,23 +73,51 @@ def chunks(ir: QuantizedTreeIR) -> list[range]:
     return out
 
 
-def sums_code(ir: QuantizedTreeIR, name: str, walk: WalkInput, stored: int) -> list[str]:
+def _cold_block(name: str, t: int, stored: int, leaf_t: str, route: bool) -> list[str]:
+    """Tree t's exit to the records (``emit_qcold``), read from v: x itself, or for a row
+    holding NaN its copy where NaN is TCG_NAN_RIGHT, still a NaN for the records' own test."""
+    walk = f"{name}_leaf_nan(c, v)" if route else f"{name}_leaf(c, v)"
+    return ([f"t{t}_walk:", f"    leaf = {walk} * {stored}u;"]
+            + [f"    a{j} += {rom_read(leaf_t, f'{name}_leafq', f'leaf + {j}u')};"
+               for j in range(stored)] + [f"    goto t{t}_done;"])
+
+
+def sums_code(ir: QuantizedTreeIR, name: str, walk: WalkInput, stored: int,
+              cold: ColdPlan | None) -> list[str]:
     """The sum functions ``NAME_sum<c>(v, w, s)`` over consecutive trees."""
     if stored == 0:
         return []
     view = walk_view(ir)
     adder = _leaf_adder(ir.leaf_q[:, :stored])
+    leaf_t = "uint8_t" if ir.mode == "int8" else "uint16_t"
     funcs = []
     for c, trees in enumerate(chunks(ir)):
         used: set[str] = set()
         body: list[str] = []
+        blocks: list[str] = []
         for t in trees:
-            body += _tree_lines(view, t, walk, used, leaf_lines=adder, tail="")  # type: ignore[arg-type]
-        body = [f"    (void){a};" for a in ("v", "w") if a not in used] + body
+
+            def cut(node: int, t: int = t) -> list[str] | None:
+                if cold is None or node in cold.hot:
+                    return None
+                return [f"    c = {cold.index[node]}u;", f"    goto t{t}_walk;"]
+
+            lines = _tree_lines(view, t, walk, used, leaf_lines=adder, tail="",  # type: ignore[arg-type]
+                                cut=cut)
+            if any(line.endswith(f"goto t{t}_walk;") for line in lines):
+                blocks += _cold_block(name, t, stored, leaf_t, walk.route)
+                if not any(line.startswith(f"t{t}_done:") for line in lines):
+                    lines.append(f"t{t}_done:;")
+            body += lines
+        head = [f"    (void){a};" for a in ("v", "w") if a not in used]
+        if blocks:
+            head = [h for h in head if h != "    (void)v;"] + ["    uint32_t c, leaf;"]
+            body += ["    goto cold_end;", *blocks, "cold_end:;"]
         funcs.append(render(
             "qtree_speed_sum.c.tmpl", NAME=name, C=c, IN_T=walk.in_t, FIRST=trees.start,
             LAST=trees.stop - 1, DECL=", ".join(f"a{j} = 0u" for j in range(stored)),
-            BODY="\n".join(body), STORE="\n".join(f"    s[{j}] += a{j};" for j in range(stored))))
+            BODY="\n".join(head + body),
+            STORE="\n".join(f"    s[{j}] += a{j};" for j in range(stored))))
     return funcs
 
 
@@ -111,7 +140,8 @@ def emit_qtree_speed(ir: QuantizedTreeIR, name: str) -> CSource:
     scan = _scan(ir, name)
     walk = dataclasses.replace(walk_input(walk_view(ir), name, "inline"),  # type: ignore[arg-type]
                                scan=scan["SCAN_FN"])
-    funcs = sums_code(ir, name, walk, stored)
+    cold = plan(ir) if stored and walk.raw else None  # the records read floats
+    funcs = sums_code(ir, name, walk, stored, cold)
     entry = _entry(walk, funcs, name)
     rest = " - ".join([f"{ir.denominator}u"] + [f"acc[{j}]" for j in range(stored)])
     key_doc = ("the raw float bits: every threshold is >= +0, so a negative x, -0.0 included, "
@@ -120,7 +150,7 @@ def emit_qtree_speed(ir: QuantizedTreeIR, name: str) -> CSource:
         "qtree_speed.c.tmpl", NAME=name, UNAME=up, VERSION=__version__, MODE=ir.mode,
         N_TREES=ir.n_trees, N_NODES=ir.n_nodes, KEY_DOC=key_doc, SCALE=ir.scale,
         K_STORED=stored, DEN=ir.denominator, SCAN=scan["SCAN"], INPUTS=entry["INPUTS"],
-        SUMS="\n".join(funcs), PRE=entry["PRE"],
+        SUMS=(cold_code(ir, name, cold) if cold else "") + "\n".join(funcs), PRE=entry["PRE"],
         REJECT_MASK=1 if walk.route else 3, CALLS=entry["CALLS"], REST=rest,
         EXPORTS=exports(ir, name))
     doc = (
