@@ -21,7 +21,7 @@ from tinycodegen.families.trees.emit_qnodes import fits, nodes_parts
 from tinycodegen.families.trees.emit_quantized import leaf_table
 from tinycodegen.families.trees.qir import QuantizedTreeIR
 
-COLD_VISITS = 1.0  # expected record visits per row left to the cold walk (all trees together)
+COLD_VISITS = 0.5  # expected record visits per row left to the cold walk (all trees together)
 MIN_NODES = 64  # models with fewer split nodes are all code
 
 
