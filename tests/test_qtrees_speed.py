@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sklearn.ensemble import RandomForestClassifier, VotingClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
@@ -21,22 +22,28 @@ from helpers import STRICT
 from test_qtrees import clang_strict, forests, probe_rows
 from tinycodegen.build import build
 from tinycodegen.cli import main
-from tinycodegen.families.trees.emit_qspeed import emit_qtree_speed
+from tinycodegen.families.trees.emit_qcold import plan
+from tinycodegen.families.trees.emit_qspeed import emit_qtree_speed, walk_view
 from tinycodegen.families.trees.emit_quantized import emit_qtree_table
 from tinycodegen.targets import measure
 
 CXX = ["g++", "-std=c++11", "-x", "c++", *STRICT[1:]]
 
 
-@settings(max_examples=14, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
-@given(case=forests())
-def test_speed_walk_equals_table_walk_and_reference(case, tmp_path: Path) -> None:
+@given(case=forests(), cold=st.sampled_from([-1.0, 0.5, 3.0, 1e9]))
+def test_speed_walk_equals_table_walk_and_reference(case, cold: float, tmp_path: Path) -> None:
+    """All code (cold -1), code above the records (cold: expected record visits per row; 1e9:
+    every split a record, the roots walked from the code) and the table walk agree."""
     model, mode, strategy, rng = case
     q = tinycodegen.compile(model, name="hs", quantize=mode).ir
-    speed = emit_qtree_speed(q, "hs")
+    speed = emit_qtree_speed(q, "hs", cold_visits=cold, min_nodes=0)
     assert speed.backend == "speed" and speed.guarantee == "reference"
-    assert "hs_node[" not in speed.files["hs.c"] and "hs_leafq[" not in speed.files["hs.c"]
+    records = plan(q, cold, 0) if walk_view(q).raw_bits_ok else None
+    assert ("hs_node[" in speed.files["hs.c"]) == (records is not None)
+    if cold > 1e8 and records is not None:
+        assert not records.hot
     X = probe_rows(q, rng, 400)
     ref = q.reference(X)
     fast, table = build(speed), build(emit_qtree_table(q, "hs", strategy))
@@ -74,6 +81,7 @@ def test_nsl_kdd_tiny_forest(tiny_rf, nsl_test, tmp_path: Path) -> None:
         fast = tinycodegen.compile(tiny_rf, name="tiny", quantize=mode, optimize="speed")
         table = tinycodegen.compile(tiny_rf, name="tiny", quantize=mode)
         assert fast.backend == "speed" and table.backend == "table"
+        assert "tiny_node[" in fast.source.files["tiny.c"]  # rarely visited splits: records
         report = check(fast, nsl_test.X, y=nsl_test.y, data="KDDTest+")
         assert report.reference_mismatches == 0 and report.reference_proba_mismatches == 0
         assert report.rows == 22_544 and report.mismatches <= 5, report.to_text()

@@ -63,10 +63,11 @@ class ColdPlan:
     sub: QuantizedTreeIR  # the records' IR (roots: unused)
 
 
-def plan(ir: QuantizedTreeIR, cold_visits: float = COLD_VISITS) -> ColdPlan | None:
+def plan(ir: QuantizedTreeIR, cold_visits: float = COLD_VISITS,
+         min_nodes: int = MIN_NODES) -> ColdPlan | None:
     """Hot nodes and the records below them, or None when all nodes are code (small model, no
     rarely visited nodes, or records that do not fit the ``nodes`` format)."""
-    if ir.n_nodes < MIN_NODES:
+    if ir.n_nodes < max(min_nodes, 1):
         return None
     prob = visit_prob(ir)
     order = np.argsort(-prob, kind="stable")

@@ -29,7 +29,13 @@ from tinycodegen.families.trees.emit_common import (
     walk_input,
 )
 from tinycodegen.families.trees.emit_inline import CHUNK_NODES, CHUNK_TREES, _tree_lines
-from tinycodegen.families.trees.emit_qcold import ColdPlan, cold_code, plan
+from tinycodegen.families.trees.emit_qcold import (
+    COLD_VISITS,
+    MIN_NODES,
+    ColdPlan,
+    cold_code,
+    plan,
+)
 from tinycodegen.families.trees.emit_qparts import _scan, nan_left_bits, threshold_keys
 from tinycodegen.families.trees.emit_quantized import DECLS, exports, qtree_notes
 from tinycodegen.families.trees.emit_speed import _leaf_adder
@@ -134,13 +140,16 @@ def _entry(walk: WalkInput, funcs: list[str], name: str) -> dict[str, str]:
     return dict(INPUTS=inputs_code(walk) + "\n", PRE=pre + "\n", CALLS=calls)
 
 
-def emit_qtree_speed(ir: QuantizedTreeIR, name: str) -> CSource:
+def emit_qtree_speed(ir: QuantizedTreeIR, name: str, cold_visits: float = COLD_VISITS,
+                     min_nodes: int = MIN_NODES) -> CSource:
+    """The speed layout; ``cold_visits`` / ``min_nodes``: where the records take over
+    (``emit_qcold.plan``; tests force every split into records or into code)."""
     up = name.upper()
     stored = max(ir.meta.n_classes - 1, 0)  # the last class is the denominator minus the others
     scan = _scan(ir, name)
     walk = dataclasses.replace(walk_input(walk_view(ir), name, "inline"),  # type: ignore[arg-type]
                                scan=scan["SCAN_FN"])
-    cold = plan(ir) if stored and walk.raw else None  # the records read floats
+    cold = plan(ir, cold_visits, min_nodes) if stored and walk.raw else None  # records: floats
     funcs = sums_code(ir, name, walk, stored, cold)
     entry = _entry(walk, funcs, name)
     rest = " - ".join([f"{ir.denominator}u"] + [f"acc[{j}]" for j in range(stored)])
