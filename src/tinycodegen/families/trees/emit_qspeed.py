@@ -1,7 +1,7 @@
 """The ``speed`` layout of quantized tree ensembles (``--quantize int8|int16 --optimize speed``):
 the float speed layout's straight-line walk (``emit_inline._tree_lines``) over the quantized
-node DAG, each leaf adding its integer fractions as constants where the walk ends (no node, key
-or leaf tables).
+node DAG, each leaf adding its integer fractions as constants where the walk ends (no key
+tables; the splits a row rarely visits stay records, ``emit_qcold``).
 
 A split ``bin_f(x) <= j`` is written as the compare it stands for, ``x <= t_j``, on the ints
 the float walks compare (``emit_common.WalkInput``): the raw bits of x when every threshold is
