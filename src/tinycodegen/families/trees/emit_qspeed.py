@@ -153,8 +153,8 @@ def emit_qtree_speed(ir: QuantizedTreeIR, name: str, cold_visits: float = COLD_V
     funcs = sums_code(ir, name, walk, stored, cold)
     entry = _entry(walk, funcs, name)
     rest = " - ".join([f"{ir.denominator}u"] + [f"acc[{j}]" for j in range(stored)])
-    key_doc = ("the raw float bits: every threshold is >= +0, so a negative x, -0.0 included, "
-               "is below all of them" if walk.raw else "its ordered key, tcg_key")
+    key_doc = ("x's raw float bits (every threshold is >= +0, so a negative x, -0.0\n * "
+               "included, is below all of them)" if walk.raw else "ordered keys (tcg_keys)")
     c_text = render(
         "qtree_speed.c.tmpl", NAME=name, UNAME=up, VERSION=__version__, MODE=ir.mode,
         N_TREES=ir.n_trees, N_NODES=ir.n_nodes, KEY_DOC=key_doc, SCALE=ir.scale,
