@@ -20,6 +20,7 @@ from sklearn.preprocessing import MinMaxScaler
 import tinycodegen
 from helpers import REPO, STRICT
 from test_qtrees import clang_strict, forests, probe_rows
+from tinycodegen.api import write_files
 from tinycodegen.build import build
 from tinycodegen.cli import main
 from tinycodegen.families.trees.emit_qcold import plan
@@ -156,3 +157,27 @@ def test_sanitizers_over_all_test_rows(tiny_rf, nsl_test, tmp_path: Path) -> Non
     out = np.frombuffer((tmp_path / "out.bin").read_bytes(), dtype=rec)
     np.testing.assert_array_equal(out["c"], fast.predict_index(X))
     np.testing.assert_array_equal(out["p"], fast.predict_proba(X))
+
+
+@pytest.mark.parametrize("target", ["cortex-m0plus", "cortex-m4f", "atmega328p"])
+def test_multiclass_nan_routes_and_records_on_targets(target: str, tmp_path: Path) -> None:
+    """int16, 3 classes, NaN learned both ways, negative thresholds (keys) and, raw bits with
+    half the splits as records: each build's emulated predictions equal the host C's."""
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(600, 6)).astype(np.float32)
+    X[rng.random(X.shape) < 0.1] = np.nan
+    y = (np.nan_to_num(X[:, 0]) > 0).astype(int) + (np.nan_to_num(X[:, 1]) > 0.5)
+    rows = rng.normal(size=(70, 6)).astype(np.float32)
+    rows[rng.random(rows.shape) < 0.15] = np.nan
+    rows[:4, 2] = [np.inf, -np.inf, -0.0, np.float32(3.4028235e38)]
+    for shift, name in ((0.0, "mk"), (8.0, "mr")):  # shifted: every threshold >= 0, raw bits
+        rf = RandomForestClassifier(4, max_depth=6, random_state=1, n_jobs=1).fit(X + shift, y)
+        q = tinycodegen.compile(rf, name=name, quantize="int16").ir
+        src = emit_qtree_speed(q, name, cold_visits=1.0, min_nodes=0)
+        assert ("_node[" in src.files[f"{name}.c"]) == (shift > 0)
+        out = tmp_path / name
+        write_files(src, out)
+        data = rows + np.float32(shift)
+        m = measure(out, name, data, target, cache_dir=tmp_path / "cache")
+        np.testing.assert_array_equal(m.predictions, build(src).predict_index(data))
+        np.testing.assert_array_equal(m.predictions, q.reference(data).predict)
