@@ -128,10 +128,24 @@ def test_cli_and_voting_members(tmp_path: Path, capsys) -> None:
     assert "speed, quantized int16" in header and '#define KS_GUARANTEE "reference"' in header
     assert "ks_node" not in (tmp_path / "o" / "ks.c").read_text()
     capsys.readouterr()
-    # a quantized vote keeps its one (table) layout, as other kinds with one layout do
-    vote = VotingClassifier([("a", rf), ("b", rf)], voting="soft").fit(X, y)
-    assert tinycodegen.compile(vote, name="v", quantize="int8", optimize="speed").backend \
-        == "table"
+    # a quantized vote: its forests in the speed layout, other members in their table layout
+    from sklearn.linear_model import LogisticRegression
+
+    rows = np.vstack([X[:200], [[np.nan, 0, 1], [np.inf, 0, 0], [-0.0, -0.0, 0.0]]])
+    rows = rows.astype(np.float32)
+    for voting in ("soft", "hard"):
+        small = RandomForestClassifier(2, max_depth=3, random_state=1, n_jobs=1)
+        vote = VotingClassifier([("a", rf), ("lr", LogisticRegression()), ("b", small)],
+                                voting=voting).fit(X, y)
+        fast = tinycodegen.compile(vote, name="v", quantize="int8", optimize="speed",
+                                   calibration=X)
+        table = tinycodegen.compile(vote, name="v", quantize="int8", calibration=X)
+        assert fast.backend == "speed" and table.backend == "table"
+        files = fast.source.files
+        assert "speed layout" in files["v_m0.c"] and "speed layout" in files["v_m2.c"]
+        assert files["v_m1.c"] == table.source.files["v_m1.c"]  # LR: its one layout
+        np.testing.assert_array_equal(fast.predict_index(rows), table.predict_index(rows))
+        np.testing.assert_array_equal(fast.predict_proba(rows), table.predict_proba(rows))
 
 
 def test_sanitizers_over_all_test_rows(tiny_rf, nsl_test, tmp_path: Path) -> None:
