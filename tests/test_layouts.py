@@ -113,11 +113,14 @@ def test_cli_compile_optimize(tmp_path: Path) -> None:
     assert not (tmp_path / "bad").exists()
 
 
-@pytest.mark.parametrize("n_features", [9, 4, 41, 17])
-def test_thumb2_input_check_on_the_emulator(n_features: int, tmp_path: Path) -> None:
+@pytest.mark.parametrize("target", ["cortex-m4f", "cortex-m0plus"])
+@pytest.mark.parametrize("n_features", [9, 4, 41, 17, 2, 64])
+def test_thumb2_input_check_on_the_emulator(n_features: int, target: str,
+                                            tmp_path: Path) -> None:
     """The speed layout's input check (Thumb-2 assembly; with the M4F's FPU a load-multiple of
-    up to 16 values and a float sum) rejects +-inf and routes NaN on a Cortex-M4F exactly as the
-    host C does (one and several load-multiples, a finite sum that overflows, inf + -inf)."""
+    up to 16 values and a float sum; on the M0+ Thumb-1 assembly, a load-multiple of three and
+    a branch on a carry per value) rejects +-inf and routes NaN exactly as the host C does (one
+    and several load-multiples, a finite sum that overflows, inf + -inf)."""
     from tinycodegen.targets import measure
 
     rng = np.random.default_rng(n_features)
@@ -139,5 +142,5 @@ def test_thumb2_input_check_on_the_emulator(n_features: int, tmp_path: Path) -> 
     rows[46], rows[47, -1] = F32(-3.4028235e38), np.nan
     host = compiled.predict_index(rows)
     assert (host[np.isinf(rows).any(axis=1)] == -1).all() and (host >= 0).sum() > 20
-    m = measure(tmp_path, "th2", rows, "cortex-m4f")
+    m = measure(tmp_path, "th2", rows, target)
     assert np.array_equal(np.asarray(m.predictions), host)

@@ -31,6 +31,7 @@ def test_study_subsample_report(tmp_path: Path) -> None:
     assert by_name["RF"]["parity"]["mismatches"] == 0
     assert by_name["LR"]["parity"]["mismatches"] == 0
     assert by_name["Tiny RF"]["parity"]["reference_mismatches"] == 0
+    assert by_name["Tiny RF"]["optimize"] == "speed" and by_name["RF"]["optimize"] is None
     # the numbers are the compiled C's: recompute them from the same (cached) model
     full, _, evals = load_splits(0, 1500)
     spec = next(s for s in SPECS if s.name == "RF")
@@ -42,6 +43,7 @@ def test_study_subsample_report(tmp_path: Path) -> None:
     assert again == by_name["RF"]["metrics_c"]["KDDTest+"]
     report = (out / "report.md").read_text()
     assert f"{again['accuracy']:.4f}" in report
+    assert "int8 bins and 8-bit leaves; --optimize speed" in report  # the layout, in notes
     assert np.isclose(by_name["RF"]["metrics_sklearn"]["KDDTest+"]["accuracy"], again["accuracy"])
 
 

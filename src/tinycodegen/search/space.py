@@ -107,8 +107,8 @@ def build(c: Candidate) -> Any:
 def default_space(families: tuple[str, ...] | None = None,
                   quantize: tuple[str, ...] = QUANTIZE,
                   layouts: tuple[str, ...] = LAYOUTS) -> list[Candidate]:
-    """Every family x parameter x quantization; float trees also in each tree layout (the
-    quantized trees have one layout)."""
+    """Every family x parameter x quantization; float trees also in each tree layout (quantized
+    trees in their table layout only: their speed layout is not searched)."""
     out = []
     for fam, (_, grid, qs) in FAMILIES.items():
         if families is not None and fam not in families:

@@ -156,6 +156,7 @@ class ModelSpec:
     tiny: bool
     build: Callable[[int], Any]
     quantize: str | None = None
+    optimize: str | None = None  # layout (--optimize speed / size), shown in the notes column
     train_rows: int | None = None  # fixed stratified subsample of KDDTrain+ (SVC training cost)
     note: str = ""
     miss_note: str = ""  # tiny models: why a target is missed, shown when it is
@@ -190,14 +191,8 @@ SPECS: tuple[ModelSpec, ...] = (
     ModelSpec("Hybrid", "Hybrid SVM+RF", False, hybrid(10, 8), train_rows=10_000,
               note="RBF SVC with sigmoid-calibrated probabilities (CalibratedClassifierCV, "
               "ensemble=False, 5 folds): trained on a 10,000-row stratified sample"),
-    ModelSpec("Tiny RF", "Random Forest", True, rf(5, 6), quantize="int8",
-              note="5 trees, depth 6, int8 bins and 8-bit leaves",
-              miss_note="the float forest already runs without soft float on the M0+ (its "
-              "splits compare float bit patterns as integers), so quantizing saves no float "
-              "work there: cycles fall with fewer, shallower trees (about 30 vs 80 splits "
-              "visited, ~18 M0+ cycles each: three loads, a compare, the exit test) and a "
-              "cheaper input check, which still reads all 41 inputs (~210 cycles), as sklearn "
-              "rejects inf in any column."),
+    ModelSpec("Tiny RF", "Random Forest", True, rf(5, 6), quantize="int8", optimize="speed",
+              note="5 trees, depth 6, int8 bins and 8-bit leaves"),
     ModelSpec("Tiny SVM", "Linear SVM", True, linear_svm, quantize="int8"),
     ModelSpec("Tiny LR", "Logistic Regression", True, logreg, quantize="int8"),
     ModelSpec("Tiny MLP", "MLP", True, mlp((16,)), quantize="int8",

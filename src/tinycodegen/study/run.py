@@ -168,7 +168,8 @@ def evaluate(spec: ModelSpec, model: Any, evals: dict[str, Split], split_model: 
              res: ModelResult) -> Any:
     name = "".join(c if c.isalnum() else "_" for c in spec.name.lower())
     t0 = time.perf_counter()
-    compiled = tinycodegen.compile(model, name=name, quantize=spec.quantize)
+    compiled = tinycodegen.compile(model, name=name, quantize=spec.quantize,
+                                   optimize=spec.optimize)
     compiled.native  # build now, so compile time includes the C compiler  # noqa: B018
     res.compile_s = time.perf_counter() - t0
     test = evals["KDDTest+"]
@@ -177,7 +178,8 @@ def evaluate(spec: ModelSpec, model: Any, evals: dict[str, Split], split_model: 
     for label, data in evals.items():
         use = compiled
         if label.startswith("KDDTrain+ 20%"):
-            use = tinycodegen.compile(split_model, name=name + "_split", quantize=spec.quantize)
+            use = tinycodegen.compile(split_model, name=name + "_split", quantize=spec.quantize,
+                                      optimize=spec.optimize)
         pred, score = c_outputs(use, data.X)
         res.metrics[label] = binary_metrics(data.y, pred, score)
         res.outputs[label] = {"pred": pred, "score": score, "y": data.y}

@@ -65,7 +65,8 @@ def model_table(results: list) -> str:
             f"{p['reference_mismatches']:,}"
         per_target = [f"{label}: {t[key]}" for label, t in (("M4F", m4), ("M0+", m0), ("Uno", avr))
                       for key in ("error", "sample_note", "fit_note") if t and t.get(key)]
-        notes = "; ".join(x for x in (r.spec.note, r.error, *per_target) if x)
+        layout = f"--optimize {r.spec.optimize}" if r.spec.optimize else ""
+        notes = "; ".join(x for x in (r.spec.note, layout, r.error, *per_target) if x)
         if any(t and t.get("agrees_with_host") is False for t in (m4, m0, avr)):
             notes += "; EMULATOR DISAGREES WITH HOST C"
         uno_cells = [
@@ -220,7 +221,8 @@ def _m2cgen_section(results: list) -> list[str]:
 def _result_dict(r: Any) -> dict[str, Any]:
     return {"name": r.spec.name, "family": r.spec.family, "tiny": r.spec.tiny,
             "detector": r.spec.detector,
-            "quantize": r.spec.quantize, "note": r.spec.note, "error": r.error,
+            "quantize": r.spec.quantize, "optimize": r.spec.optimize, "note": r.spec.note,
+            "error": r.error,
             "train_s": r.train_s, "compile_s": r.compile_s, "parity": r.parity,
             "metrics_c": r.metrics, "metrics_sklearn": r.sklearn_metrics, "targets": r.targets,
             "m2cgen": r.m2cgen}

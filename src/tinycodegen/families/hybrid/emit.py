@@ -12,7 +12,7 @@ from tinycodegen.core.runtime import runtime_files
 from tinycodegen.errors import TinycodegenError
 from tinycodegen.families.hybrid.ir import HybridIR
 from tinycodegen.families.linear.emit import proba_body
-from tinycodegen.families.registry import emit
+from tinycodegen.families.registry import emit, native_backends
 
 MODE_DOC = {"hard": "hard voting", "soft": "soft voting", "stack": "stacking"}
 DECLS = """
@@ -28,14 +28,16 @@ void {name}_decision64(const float *x, double *out);
 """
 
 
-def member_sources(ir: HybridIR, name: str) -> tuple[dict[str, str], list[str], str]:
-    """Files of every member (emitted as NAME_m<i>), their header names and the weakest of
-    their guarantees."""
+def member_sources(ir: HybridIR, name: str,
+                   layout: str = "table") -> tuple[dict[str, str], list[str], str]:
+    """Files of every member (emitted as NAME_m<i>, in ``layout`` where its kind has it, else
+    its table layout), their header names and the weakest of their guarantees."""
     files: dict[str, str] = {}
     headers = []
     guarantees = []
     for i, member in enumerate(ir.members):
-        src = emit(member, f"{name}_m{i}", "table")
+        own = layout if layout in native_backends(member.kind) else "table"
+        src = emit(member, f"{name}_m{i}", own)
         for fname, text in src.files.items():
             if fname in files and files[fname] != text:
                 raise TinycodegenError(f"hybrid: members disagree on the content of {fname}")

@@ -37,8 +37,9 @@ def hard_body(ir: QHybridIR, name: str) -> str:
                   WEIGHTS=", ".join(f"{int(w)}u" for w in ir.weights), CALL_PREDICTS=calls)
 
 
-def emit_qhybrid(ir: QHybridIR, name: str) -> CSource:
-    files, member_headers, _ = member_sources(ir, name)  # type: ignore[arg-type]
+def emit_qhybrid(ir: QHybridIR, name: str, layout: str = "table") -> CSource:
+    """``layout`` "speed": members whose kind has the speed layout (quantized forests) use it."""
+    files, member_headers, _ = member_sources(ir, name, layout)  # type: ignore[arg-type]
     includes = "".join(f'#include "{h}"\n' for h in (*member_headers, *RUNTIME))
     body = soft_body(ir, name) if ir.vote == "soft" else hard_body(ir, name)
     kinds = ", ".join(f"m{i}: {m.meta.estimator} ({m.kind})" for i, m in enumerate(ir.members))
@@ -53,13 +54,17 @@ def emit_qhybrid(ir: QHybridIR, name: str) -> CSource:
             "predict: integer weighted vote counts (sklearn's rule); predict_proba: zeros.")
     doc = (f" * Quantized {ir.mode} {ir.vote} voting over {len(ir)} quantized members "
            f"({kinds});\n * integer weights {wts}. {rule}")
-    files[f"{name}.h"] = header(ir.meta, name, f"table, quantized {ir.mode}",
+    files[f"{name}.h"] = header(ir.meta, name, f"{layout}, quantized {ir.mode}",
                                 guarantee="reference", doc=doc,
                                 decls=f'\n#define {name.upper()}_QUANTIZE "{ir.mode}"\n')
     for fname, text in runtime_files(RUNTIME).items():
         files.setdefault(fname, text)
     notes = (f"quantized {ir.mode} {ir.vote} vote, integer weights {wts}: {kinds}",)
     return CSource(name=name, files=files, n_features=ir.meta.n_features,
-                   n_classes=ir.meta.n_classes, backend="table", notes=notes,
+                   n_classes=ir.meta.n_classes, backend=layout, notes=notes,
                    guarantee="reference")
+
+
+def emit_qhybrid_speed(ir: QHybridIR, name: str) -> CSource:
+    return emit_qhybrid(ir, name, "speed")
 

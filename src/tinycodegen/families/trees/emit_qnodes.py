@@ -89,8 +89,10 @@ def _walk(name: str, fn: str, doc: str, levels: str, n_nodes: int) -> str:
     )
 
 
-def nodes_parts(ir: QuantizedTreeIR, name: str, root_call: str) -> dict[str, object]:
-    """Template substitutions of ``qtree_table.c.tmpl`` for the ``nodes`` strategy."""
+def nodes_parts(ir: QuantizedTreeIR, name: str, root_call: str,
+                nan_only: bool = False) -> dict[str, object]:
+    """Template substitutions of ``qtree_table.c.tmpl`` for the ``nodes`` strategy.
+    ``nan_only``: of a model that routes NaN, only the NaN-aware walk ``NAME_leaf_nan``."""
     up = name.upper()
     words, leaf0 = node_words(ir)
     raw = raw_keys(ir)
@@ -128,5 +130,5 @@ def nodes_parts(ir: QuantizedTreeIR, name: str, root_call: str) -> dict[str, obj
         NODE_TABLES=nodes, THR_TABLES="", EXTRA_TABLES="", FIELD_MACROS="",
         THR_DOC="each split holds its own threshold's key",
         PREP=keys_prep(ir, name, key_doc), STATE_DECL="", PREP_CALL=f"{name}_prep(x)",
-        LEAF_CALL=call, WALKS="\n".join(walks),
+        LEAF_CALL=call, WALKS="\n".join(walks[1:] if nan_only and len(walks) > 1 else walks),
     )

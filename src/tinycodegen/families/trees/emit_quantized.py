@@ -60,6 +60,15 @@ def _field_doc(p: NodePacking, strategy: str) -> str:
                      if p.fields[f][2])
 
 
+def leaf_table(ir: QuantizedTreeIR, name: str) -> tuple[str, str]:
+    """(element type, C of ``NAME_leafq``): each leaf's fractions of all classes but the last."""
+    leaf_t = "uint8_t" if ir.mode == "int8" else "uint16_t"
+    stored = max(ir.meta.n_classes - 1, 0)
+    return leaf_t, c_array(leaf_t, f"{name}_leafq", [f"{int(v)}u" for v in
+                                                     ir.leaf_q[:, :stored].ravel()],
+                           per_line=16, rom=True)
+
+
 def qtree_parts(ir: QuantizedTreeIR, name: str, strategy: str) -> dict[str, object]:
     """Every template substitution for ``qtree_table.c.tmpl``."""
     p = pack_nodes(ir, global_bin=strategy != "bins")
@@ -68,16 +77,14 @@ def qtree_parts(ir: QuantizedTreeIR, name: str, strategy: str) -> dict[str, obje
     roots = c_array(root_t, f"{name}_root", [f"{int(v)}u" for v in p.root_codes], per_line=16,
                     rom=True)
     stored = max(k - 1, 0)  # the last class is scale minus the others
-    leaf_t = "uint8_t" if ir.mode == "int8" else "uint16_t"
-    leaves = c_array(leaf_t, f"{name}_leafq",
-                     [f"{int(v)}u" for v in ir.leaf_q[:, :stored].ravel()], per_line=16, rom=True)
+    leaf_t, leaves = leaf_table(ir, name)
     common = dict(
         NAME=name, UNAME=name.upper(), VERSION=__version__, MODE=ir.mode, N_TREES=ir.n_trees,
         N_NODES=ir.n_nodes, N_LEAVES=ir.n_leaves, LEAF_TABLES=leaves,
         LEAF_DOC=(f"{ir.n_leaves} distinct vectors of integer fractions of {ir.scale}; the "
                   f"first {stored} classes are stored, the last is {ir.scale} minus their sum."),
-        DEN=ir.denominator, DEN_F=c_float(np.float32(ir.denominator)), LEAF_T=leaf_t,
-        LEAF_READ=ROM_READERS[leaf_t], K_STORED=stored)
+        DEN=ir.denominator, LEAF_T=leaf_t,
+        LEAF_READ=ROM_READERS[leaf_t], K_STORED=stored, EXPORTS=exports(ir, name))
     if strategy == "nodes":
         parts = nodes_parts(ir, name, rom_read(root_t, f"{name}_root", "t"))
         parts["NODE_TABLES"] = f"{parts['NODE_TABLES']}{roots}"
@@ -102,6 +109,12 @@ def qtree_parts(ir: QuantizedTreeIR, name: str, strategy: str) -> dict[str, obje
         CHILD_DOC=walk_subs["CHILD_DOC"], NODE_TABLES=nodes,
         FIELD_MACROS=_field_macros(name, p), WALKS="\n".join(walks), **parts,
     )
+
+
+def exports(ir: QuantizedTreeIR, name: str) -> str:
+    """qproba, predict and predict_proba around ``NAME_qscores`` (every quantized layout)."""
+    return render("qtree_exports.c.tmpl", NAME=name, UNAME=name.upper(),
+                  DEN_F=c_float(np.float32(ir.denominator)))
 
 
 def walk_steps(ir: QuantizedTreeIR, p: NodePacking) -> dict[str, str]:

@@ -192,6 +192,26 @@ def _asm_lines(n: int) -> list[str]:
     return [f'        "{line}\\n\\t"' for line in out]
 
 
+def _thumb1_lines(n: int) -> list[str]:
+    """ARMv6-M (Cortex-M0/M0+): jump to 1 when some value of x[0..n) has an all-ones exponent
+    (a load-multiple of three, then per value a shift, an add that carries exactly then, and
+    a branch on the carry: three cycles where no branch is taken). Label 1 sits between the
+    two halves, within every conditional branch's reach (+-256 bytes) for n <= UNROLL_SCAN."""
+    groups = [("r4", "r5", "r6")[:min(3, n - i)] for i in range(0, n, 3)]
+    half = (len(groups) + 1) // 2
+    out = []
+    for g, regs in enumerate(groups):
+        if g == half:
+            out += ["b 3f\\n", "1:\\n\\t", "movs %[bad], #1\\n\\t", "b 2f\\n", "3:\\n\\t"]
+        out.append(f"ldmia %[p]!, {{{', '.join(regs)}}}\\n\\t")
+        for r in regs:
+            out += [f"lsls {r}, {r}, #1\\n\\t", f"adds {r}, {r}, %[k]\\n\\t",
+                    f"bcs 1{'f' if g < half else 'b'}\\n\\t"]
+    if half == len(groups):  # one group: label 1 after it
+        out += ["b 3f\\n", "1:\\n\\t", "movs %[bad], #1\\n\\t", "b 2f\\n", "3:\\n\\t"]
+    return [f'        "{line}"' for line in out]
+
+
 def _fpu_lines(n: int) -> list[str]:
     """Thumb-2 with a single-precision FPU: s0 = the float sum of x[0..n) (see the template)."""
     out = []
@@ -212,7 +232,8 @@ def scan_code(ir: TreeEnsembleIR, name: str) -> str:
     lines = [" | ".join(terms[i:i + 3]) for i in range(0, n, 3)]
     return "\n" + render("tree_speed_scan.c.tmpl", NAME=name, UNAME=name.upper(),
                          TERMS="        " + "\n        | ".join(lines),
-                         ASM="\n".join(_asm_lines(n)), FPU="\n".join(_fpu_lines(n)))
+                         ASM="\n".join(_asm_lines(n)), FPU="\n".join(_fpu_lines(n)),
+                         THUMB1="\n".join(_thumb1_lines(n)))
 
 
 def emit_speed(ir: TreeEnsembleIR, name: str) -> CSource:

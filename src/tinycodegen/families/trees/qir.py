@@ -57,6 +57,9 @@ class QuantizedTreeIR(FlatTrees, BinnedThresholds):
     leaf_q: np.ndarray  # int64 (n_leaves, n_classes), every row sums to scale
     leaf_map: np.ndarray  # int64: float IR leaf id -> leaf id here (for routing checks)
     wide_features: tuple[int, ...] = ()  # int8 mode: features whose bins need 16 bits
+    # float64 (n_nodes, 2) or None: training weight reaching each node's left / right child
+    # (summed over the source nodes a shared node stands for); a layout hint (speed layout)
+    child_weight: np.ndarray | None = None
     stats: dict[str, int] = field(default_factory=dict)
     kind: str = field(default="qtree_ensemble", init=False)
 

@@ -71,11 +71,13 @@ def _tree_of_nodes(src: TreeEnsembleIR) -> tuple[list[int], np.ndarray]:
 
 
 def _dag(src: TreeEnsembleIR, attrs: np.ndarray, leaf_code: np.ndarray,
-         global_share: bool) -> tuple[list[Key], np.ndarray, int]:
-    """Hash-consed nodes: key = (tree|-1, feat, j, nanl, left, right) with canonical children."""
+         global_share: bool) -> tuple[list[Key], np.ndarray, int, np.ndarray | None]:
+    """Hash-consed nodes: key = (tree|-1, feat, j, nanl, left, right) with canonical children;
+    and each node's training weight per child (summed over the source nodes it stands for)."""
     order, tree = _tree_of_nodes(src)
     canon = np.zeros(src.n_nodes, dtype=np.int64)
     ids: dict[Key, int] = {}
+    weight: list[np.ndarray] = []
     pruned = 0
 
     def ref(c: int) -> int:
@@ -90,11 +92,17 @@ def _dag(src: TreeEnsembleIR, attrs: np.ndarray, leaf_code: np.ndarray,
         f, j, nl = (int(a) for a in attrs[c])
         key = (-1 if global_share else int(tree[c]), f, j, nl, lo, hi)
         canon[c] = ids.setdefault(key, len(ids))
-    return list(ids), np.asarray([ref(int(r)) for r in src.roots], dtype=np.int64), pruned
+        if canon[c] == len(weight):
+            weight.append(np.zeros(2))
+        if src.child_weight is not None:
+            weight[canon[c]] += src.child_weight[c]
+    cw = None if src.child_weight is None else np.asarray(weight).reshape(-1, 2)
+    return list(ids), np.asarray([ref(int(r)) for r in src.roots], dtype=np.int64), pruned, cw
 
 
-def _layout(keys: list[Key], roots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pre-order placement of the DAG from each root: node table (n, 5) and root refs."""
+def _layout(keys: list[Key], roots: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Pre-order placement of the DAG from each root: node table (n, 5), root refs and the
+    DAG node at each place."""
     pos = np.full(len(keys), -1, dtype=np.int64)
     placed: list[int] = []
     for root in roots:
@@ -112,7 +120,7 @@ def _layout(keys: list[Key], roots: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
     table = np.asarray([(k[1], k[2], k[3], new(k[4]), new(k[5])) for k in
                         (keys[c] for c in placed)], dtype=np.int64).reshape(-1, 5)
-    return table, np.asarray([new(int(r)) for r in roots], dtype=np.int64)
+    return table, np.asarray([new(int(r)) for r in roots], dtype=np.int64), placed
 
 
 def quantize_trees(src: TreeEnsembleIR, mode: str) -> QuantizedTreeIR:
@@ -155,8 +163,8 @@ def quantize_trees(src: TreeEnsembleIR, mode: str) -> QuantizedTreeIR:
     best: QuantizedTreeIR | None = None
     best_bytes = -1
     for global_share in (True, False):
-        keys, roots, pruned = _dag(src, attrs, leaf_map, global_share)
-        table, roots = _layout(keys, roots)
+        keys, roots, pruned, weight = _dag(src, attrs, leaf_map, global_share)
+        table, roots, placed = _layout(keys, roots)
         ir = QuantizedTreeIR(
             meta=meta, mode=mode, thr_offset=offset, thresholds=thresholds.astype(np.float32),
             bin_bits=bin_bits, nan_bin=nan_bin.astype(np.int64), nan_mixed=nan_kind == 2,
@@ -164,6 +172,7 @@ def quantize_trees(src: TreeEnsembleIR, mode: str) -> QuantizedTreeIR:
             nan_left=table[:, 2].astype(bool), left=table[:, 3].astype(np.int32),
             right=table[:, 4].astype(np.int32), roots=roots.astype(np.int32), leaf_q=leaf_q,
             leaf_map=leaf_map, wide_features=wide,
+            child_weight=None if weight is None else weight[placed].reshape(-1, 2),
             stats={"source_nodes": src.n_nodes, "source_leaves": src.n_leaves,
                    "pruned_nodes": pruned, "shared_nodes": src.n_nodes - pruned - len(table),
                    "global_sharing": int(global_share), "thresholds": int(len(thresholds))},
