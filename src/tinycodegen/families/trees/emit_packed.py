@@ -19,6 +19,7 @@ import numpy as np
 from tinycodegen.core.csource import CSource, c_array, int_type, render
 from tinycodegen.core.runtime import runtime_files
 from tinycodegen.families.trees.emit_common import (
+    NOINLINE,
     WalkInput,
     aggregation_of,
     fast_sum_loop,
@@ -166,6 +167,10 @@ def walk_code(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput,
     out = "\n" + render("tree_packed_leaf.c.tmpl", STEP=indent(leaf_step, 8), **s)
     if with_sum:
         step = render("tree_packed_step.c.tmpl", **s)
+        if p.n_long >= 0:  # split keys: the high halves decide unless they are equal
+            out += "\n" + render("tree_packed_tie.c.tmpl", NOINLINE=NOINLINE, N_LONG=p.n_long,
+                                 **s).lstrip("\n")
+            step = render("tree_packed_step_hi.c.tmpl", **s)
         steps = render("tree_packed_exit.c.tmpl", **s).join([step] * UNROLL)
         sm = aggregation_of(ir).sums(ir, name)
         out += "\n" + render("tree_packed_sum.c.tmpl", N_TREES=ir.n_trees,
@@ -201,5 +206,6 @@ def packed_source(ir: TreeEnsembleIR, name: str, backend: str, *, extra_code: st
 
 
 def emit_size(ir: TreeEnsembleIR, name: str) -> CSource:
+    scan = render("tree_size_scan.c.tmpl", NAME=name)
     return packed_source(ir, name, "size", doc="smallest flash: one packed record per node",
-                         f64_mode=SOFT_F64, keys16=True)
+                         f64_mode=SOFT_F64, keys16=True, extra_code=scan, scan=f"{name}_scan")
