@@ -36,6 +36,7 @@ SOFT_F64 = ("#ifndef TCG_F64_SOFT\n#define TCG_F64_SOFT 1 /* float64 replay in i
             "least flash */\n#endif\n")
 MIN_SHORT = 128  # short keys that pay for split keys: 2 B each, against ~200 B of walk code (AVR)
 UNROLL = 4  # walk steps per loop pass in NAME_sum (fewer taken branches on Cortex-M)
+UNROLL_6M = 2  # on ARMv6-M (Cortex-M0/M0+) with split keys: as fast there, ~130 B less
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,11 @@ def _subs(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput) -> dict[str
                 KEY=key)
 
 
+def _unrolled(step: str, s: dict[str, object], n: int) -> str:
+    """``n`` copies of ``step``, leaving the loop after each but the last if c is a leaf."""
+    return render("tree_packed_exit.c.tmpl", **s).join([step] * n)
+
+
 def walk_code(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput,
               with_sum: bool = True) -> str:
     """``NAME_leaf`` (one tree, NaN stand-ins honoured) and, with ``with_sum``, ``NAME_sum``
@@ -166,15 +172,17 @@ def walk_code(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput,
                        "tree_packed_step.c.tmpl", **s)
     out = "\n" + render("tree_packed_leaf.c.tmpl", STEP=indent(leaf_step, 8), **s)
     if with_sum:
-        step = render("tree_packed_step.c.tmpl", **s)
+        steps = _unrolled(render("tree_packed_step.c.tmpl", **s), s, UNROLL)
         if p.n_long >= 0:  # split keys: the high halves decide unless they are equal
             out += "\n" + render("tree_packed_tie.c.tmpl", NOINLINE=NOINLINE, N_LONG=p.n_long,
                                  **s).lstrip("\n")
-            step = render("tree_packed_step_hi.c.tmpl", **s)
-        steps = render("tree_packed_exit.c.tmpl", **s).join([step] * UNROLL)
+            hi = render("tree_packed_step_hi.c.tmpl", **s)
+            steps = (f"#if defined(__AVR__) /* 8-bit: the int32 compare is cheaper */\n{steps}"
+                     f"#elif defined(__ARM_ARCH_6M__) /* Cortex-M0/M0+: less code, as fast */\n"
+                     f"{_unrolled(hi, s, UNROLL_6M)}#else\n{_unrolled(hi, s, UNROLL)}#endif\n")
         sm = aggregation_of(ir).sums(ir, name)
         out += "\n" + render("tree_packed_sum.c.tmpl", N_TREES=ir.n_trees,
-                             STEPS=indent(steps, 12), DECL=indent(sm.decl, 4),
+                             STEPS=indent(steps, 12).replace("            #", "#"), DECL=indent(sm.decl, 4),
                              ADD=indent(sm.add(f"c - {ir.n_nodes}u"), 8),
                              STORE=indent(sm.store, 4), **s)
     return out
