@@ -1,0 +1,107 @@
+"""The size layout's fast walk (NAME_sum) with split keys: the high halves of the int32 keys
+decide, NAME_tie only when they are equal (inputs that share a long key's high half: the key, its
+neighbours, the ends of its 65536-wide block, negative keys); and its input check, a float sum on
+cores with an FPU (a finite sum that overflows, inf + -inf, NaN). Host, Cortex-M4F (Thumb-2 walk,
+FPU scan) and Cortex-M0+ (ARMv6-M walk, integer scan) agree with sklearn row for row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.ensemble import RandomForestClassifier
+
+import tinycodegen
+from tinycodegen.check import check
+from tinycodegen.families.trees import emit_packed
+from tinycodegen.families.trees.emit_packed import pack
+from tinycodegen.lower import load as load_ir
+
+F32 = np.float32
+
+
+def _forest(monkeypatch: pytest.MonkeyPatch) -> tuple[RandomForestClassifier, np.ndarray]:
+    """A forest with split keys (long and short, negative and positive) and its long keys."""
+    monkeypatch.setattr(emit_packed, "MIN_SHORT", 1)
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(1500, 4)).astype(F32)
+    X[:, 0] = np.rint(X[:, 0] * 3)  # integer feature: thresholds k + 0.5, short keys
+    y = (X[:, 0] + X[:, 1] - X[:, 2] * X[:, 3] + rng.normal(size=1500) > 0).astype(int)
+    model = RandomForestClassifier(6, max_depth=6, random_state=0, n_jobs=1).fit(X, y)
+    p = pack(load_ir(model), keys16=True)
+    k = p.pair_key.astype(np.int64)
+    assert 0 < p.n_long < len(k) and (k[:p.n_long] < 0).any() and (k[:p.n_long] > 0).any()
+    return model, p.pair_key[:p.n_long]
+
+
+def _tie_rows(model: RandomForestClassifier, keys: np.ndarray, n: int) -> np.ndarray:
+    """Rows whose values share a long key's high half (keys of the walk: tcg_key of the bits
+    here, as the forest has negative thresholds; tcg_key is its own inverse)."""
+    ir = load_ir(model)
+    assert not ir.raw_bits_ok
+    rng = np.random.default_rng(3)
+    hi = keys.astype(np.int64) & ~0xFFFF
+    cand = np.concatenate([keys - 1, keys, keys + 1, hi, hi + 0xFFFF, hi - 1, hi + 0x10000])
+    cand = np.where(cand < 0, cand ^ 0x7FFFFFFF, cand)
+    cand = (cand & 0xFFFFFFFF).astype(np.uint32)
+    vals = cand.view(F32)
+    vals = vals[np.isfinite(vals)]
+    X = rng.normal(size=(n, ir.meta.n_features)).astype(F32)
+    mask = rng.random(X.shape) < 0.7
+    X[mask] = vals[rng.integers(0, len(vals), size=int(mask.sum()))]
+    return X
+
+
+def test_tie_path_exact_on_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    model, keys = _forest(monkeypatch)
+    compiled = tinycodegen.compile(model, name="tie", optimize="size")
+    src = compiled.source.files["tie.c"]
+    assert "tie_tie(a, q)" in src and "tie_scan(" in src
+    report = check(compiled, _tie_rows(model, keys, 4000))
+    assert report.rows == 4000
+    assert report.mismatches == 0 and report.proba_mismatches == 0, report.to_text()
+
+
+def _special_rows(n_features: int, rng: np.random.Generator) -> np.ndarray:
+    rows = rng.normal(size=(24, n_features)).astype(F32)
+    specials = np.array([np.inf, -np.inf, np.nan, 3.4028235e38, -3.4028235e38, -0.0, 1e-45],
+                        dtype=F32)
+    for i in range(14):
+        rows[i, i % n_features] = specials[i % len(specials)]
+    rows[14] = F32(3.4028235e38)  # a finite sum that overflows: not rejected
+    rows[15, :2] = (np.inf, -np.inf)  # inf + -inf: NaN sum, rejected
+    rows[16] = F32(-3.4028235e38)
+    rows[17, -1] = np.nan
+    return rows
+
+
+def test_size_input_check_rejects_inf_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    model, _ = _forest(monkeypatch)
+    compiled = tinycodegen.compile(model, name="scn", optimize="size")
+    rows = _special_rows(4, np.random.default_rng(2))
+    report = check(compiled, rows)
+    assert report.mismatches == 0 and report.proba_mismatches == 0, report.to_text()
+    got = compiled.predict_index(rows)
+    assert ((got == -1) == np.isinf(rows).any(axis=1)).all()
+    assert got[14] >= 0 and got[16] >= 0 and got[15] == -1
+
+
+@pytest.mark.parametrize("target", ["cortex-m4f", "cortex-m0plus"])
+def test_size_walk_on_the_emulator(target: str, monkeypatch: pytest.MonkeyPatch,
+                                   tmp_path: Path) -> None:
+    """Both ARM walks (Thumb-2 unrolled 4, ARMv6-M unrolled 2) and both input checks agree with
+    the host, which agrees with sklearn."""
+    from tinycodegen.targets import measure
+
+    model, keys = _forest(monkeypatch)
+    compiled = tinycodegen.compile(model, name="emu", optimize="size")
+    compiled.write(tmp_path)
+    rows = np.concatenate([_tie_rows(model, keys, 150),
+                           _special_rows(4, np.random.default_rng(4))])
+    report = check(compiled, rows)
+    assert report.mismatches == 0 and report.proba_mismatches == 0, report.to_text()
+    host = compiled.predict_index(rows)
+    m = measure(tmp_path, "emu", rows, target)
+    assert m.rows == len(rows)
+    assert np.array_equal(np.asarray(m.predictions), host)
