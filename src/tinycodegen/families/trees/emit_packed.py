@@ -182,7 +182,8 @@ def walk_code(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput,
                      f"{_unrolled(hi, s, UNROLL_6M)}#else\n{_unrolled(hi, s, UNROLL)}#endif\n")
         sm = aggregation_of(ir).sums(ir, name)
         out += "\n" + render("tree_packed_sum.c.tmpl", N_TREES=ir.n_trees,
-                             STEPS=indent(steps, 12).replace("            #", "#"), DECL=indent(sm.decl, 4),
+                             STEPS=indent(steps, 12).replace("            #", "#"),
+                             DECL=indent(sm.decl, 4),
                              ADD=indent(sm.add(f"c - {ir.n_nodes}u"), 8),
                              STORE=indent(sm.store, 4), **s)
     return out
