@@ -57,7 +57,7 @@ def test_tie_path_exact_on_host(monkeypatch: pytest.MonkeyPatch) -> None:
     model, keys = _forest(monkeypatch)
     compiled = tinycodegen.compile(model, name="tie", optimize="size")
     src = compiled.source.files["tie.c"]
-    assert "tie_tie(a, q)" in src and "tie_scan(" in src
+    assert "tie_tie(a, q)" in src and "tie_scan(" in src and "vadd.f32" in src
     report = check(compiled, _tie_rows(model, keys, 4000))
     assert report.rows == 4000
     assert report.mismatches == 0 and report.proba_mismatches == 0, report.to_text()
