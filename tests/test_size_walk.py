@@ -105,3 +105,30 @@ def test_size_walk_on_the_emulator(target: str, monkeypatch: pytest.MonkeyPatch,
     m = measure(tmp_path, "emu", rows, target)
     assert m.rows == len(rows)
     assert np.array_equal(np.asarray(m.predictions), host)
+
+
+@pytest.mark.parametrize("n_features", [41, 17, 3])
+def test_size_input_check_on_the_emulator(n_features: int, tmp_path: Path) -> None:
+    """The Cortex-M4F input check (a first load-multiple, a loop of them, a remainder) rejects
+    +-inf and routes NaN wherever they sit, exactly as the host C does."""
+    from tinycodegen.targets import measure
+
+    rng = np.random.default_rng(n_features)
+    X = rng.normal(size=(400, n_features)).astype(F32)
+    X[rng.random(X.shape) < 0.05] = np.nan
+    model = RandomForestClassifier(5, max_depth=5, random_state=0, n_jobs=1).fit(
+        X, (np.nan_to_num(X[:, 0]) + np.nan_to_num(X[:, -1]) > 0).astype(int))
+    compiled = tinycodegen.compile(model, name="scn41", optimize="size")
+    assert "vldmia" in compiled.source.files["scn41.c"]
+    compiled.write(tmp_path)
+    rows = rng.normal(size=(2 * n_features + 8, n_features)).astype(F32)
+    for i in range(n_features):  # inf, then NaN, at every position
+        rows[i, i] = np.inf if i % 2 else -np.inf
+        rows[n_features + i, i] = np.nan
+    rows[-8:] = _special_rows(n_features, rng)[10:18]
+    report = check(compiled, rows)
+    assert report.mismatches == 0 and report.proba_mismatches == 0, report.to_text()
+    host = compiled.predict_index(rows)
+    assert (host[:n_features] == -1).all() and (host[n_features:2 * n_features] >= 0).all()
+    m = measure(tmp_path, "scn41", rows, "cortex-m4f")
+    assert np.array_equal(np.asarray(m.predictions), host)
