@@ -21,40 +21,48 @@ from tinycodegen.lower import load as load_ir
 F32 = np.float32
 
 
-def _forest(monkeypatch: pytest.MonkeyPatch) -> tuple[RandomForestClassifier, np.ndarray]:
-    """A forest with split keys (long and short, negative and positive) and its long keys."""
+def _forest(monkeypatch: pytest.MonkeyPatch, raw: bool = False
+            ) -> tuple[RandomForestClassifier, np.ndarray]:
+    """A forest with split keys (long and short) and its long keys: ordered keys, negative and
+    positive, or (``raw``: features >= 0) raw bits, which the walk compares directly."""
     monkeypatch.setattr(emit_packed, "MIN_SHORT", 1)
     rng = np.random.default_rng(11)
     X = rng.normal(size=(1500, 4)).astype(F32)
+    if raw:
+        X = np.abs(X)
     X[:, 0] = np.rint(X[:, 0] * 3)  # integer feature: thresholds k + 0.5, short keys
     y = (X[:, 0] + X[:, 1] - X[:, 2] * X[:, 3] + rng.normal(size=1500) > 0).astype(int)
     model = RandomForestClassifier(6, max_depth=6, random_state=0, n_jobs=1).fit(X, y)
-    p = pack(load_ir(model), keys16=True)
+    ir = load_ir(model)
+    p = pack(ir, keys16=True)
     k = p.pair_key.astype(np.int64)
-    assert 0 < p.n_long < len(k) and (k[:p.n_long] < 0).any() and (k[:p.n_long] > 0).any()
+    assert 0 < p.n_long < len(k) and (k[:p.n_long] > 0).any() and ir.raw_bits_ok == raw
+    assert raw or (k[:p.n_long] < 0).any()
     return model, p.pair_key[:p.n_long]
 
 
 def _tie_rows(model: RandomForestClassifier, keys: np.ndarray, n: int) -> np.ndarray:
-    """Rows whose values share a long key's high half (keys of the walk: tcg_key of the bits
-    here, as the forest has negative thresholds; tcg_key is its own inverse)."""
+    """Rows whose values share a long key's high half (keys of the walk: the raw bits, or
+    tcg_key of the bits, which is its own inverse), and negative values."""
     ir = load_ir(model)
-    assert not ir.raw_bits_ok
     rng = np.random.default_rng(3)
     hi = keys.astype(np.int64) & ~0xFFFF
     cand = np.concatenate([keys - 1, keys, keys + 1, hi, hi + 0xFFFF, hi - 1, hi + 0x10000])
-    cand = np.where(cand < 0, cand ^ 0x7FFFFFFF, cand)
+    if not ir.raw_bits_ok:
+        cand = np.where(cand < 0, cand ^ 0x7FFFFFFF, cand)
     cand = (cand & 0xFFFFFFFF).astype(np.uint32)
     vals = cand.view(F32)
     vals = vals[np.isfinite(vals)]
+    vals = np.concatenate([vals, -vals[:50], np.array([-0.0, 0.0], dtype=F32)])
     X = rng.normal(size=(n, ir.meta.n_features)).astype(F32)
     mask = rng.random(X.shape) < 0.7
     X[mask] = vals[rng.integers(0, len(vals), size=int(mask.sum()))]
     return X
 
 
-def test_tie_path_exact_on_host(monkeypatch: pytest.MonkeyPatch) -> None:
-    model, keys = _forest(monkeypatch)
+@pytest.mark.parametrize("raw", [False, True])
+def test_tie_path_exact_on_host(raw: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    model, keys = _forest(monkeypatch, raw)
     compiled = tinycodegen.compile(model, name="tie", optimize="size")
     src = compiled.source.files["tie.c"]
     assert "tie_tie(a, q)" in src and "tie_scan(" in src and "vadd.f32" in src
@@ -77,7 +85,7 @@ def _special_rows(n_features: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def test_size_input_check_rejects_inf_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    model, _ = _forest(monkeypatch)
+    model, _ = _forest(monkeypatch, raw=True)
     compiled = tinycodegen.compile(model, name="scn", optimize="size")
     rows = _special_rows(4, np.random.default_rng(2))
     report = check(compiled, rows)
@@ -88,13 +96,14 @@ def test_size_input_check_rejects_inf_only(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 @pytest.mark.parametrize("target", ["cortex-m4f", "cortex-m0plus"])
-def test_size_walk_on_the_emulator(target: str, monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize("raw", [False, True])
+def test_size_walk_on_the_emulator(target: str, raw: bool, monkeypatch: pytest.MonkeyPatch,
                                    tmp_path: Path) -> None:
     """Both ARM walks (Thumb-2 unrolled 4, ARMv6-M unrolled 2) and both input checks agree with
     the host, which agrees with sklearn."""
     from tinycodegen.targets import measure
 
-    model, keys = _forest(monkeypatch)
+    model, keys = _forest(monkeypatch, raw)
     compiled = tinycodegen.compile(model, name="emu", optimize="size")
     compiled.write(tmp_path)
     rows = np.concatenate([_tie_rows(model, keys, 150),
@@ -114,12 +123,12 @@ def test_size_input_check_on_the_emulator(n_features: int, tmp_path: Path) -> No
     from tinycodegen.targets import measure
 
     rng = np.random.default_rng(n_features)
-    X = rng.normal(size=(400, n_features)).astype(F32)
+    X = np.abs(rng.normal(size=(400, n_features))).astype(F32)  # raw bits: predict scans x
     X[rng.random(X.shape) < 0.05] = np.nan
     model = RandomForestClassifier(5, max_depth=5, random_state=0, n_jobs=1).fit(
         X, (np.nan_to_num(X[:, 0]) + np.nan_to_num(X[:, -1]) > 0).astype(int))
     compiled = tinycodegen.compile(model, name="scn41", optimize="size")
-    assert "vldmia" in compiled.source.files["scn41.c"]
+    assert "vldmia" in compiled.source.files["scn41.c"] and compiled.ir.raw_bits_ok
     compiled.write(tmp_path)
     rows = rng.normal(size=(2 * n_features + 8, n_features)).astype(F32)
     for i in range(n_features):  # inf, then NaN, at every position
@@ -132,3 +141,5 @@ def test_size_input_check_on_the_emulator(n_features: int, tmp_path: Path) -> No
     assert (host[:n_features] == -1).all() and (host[n_features:2 * n_features] >= 0).all()
     m = measure(tmp_path, "scn41", rows, "cortex-m4f")
     assert np.array_equal(np.asarray(m.predictions), host)
+    m = measure(tmp_path, "scn41", rows, "cortex-m4f", function="predict_proba")
+    assert np.array_equal(np.asarray(m.predictions), compiled.predict_proba(rows))
