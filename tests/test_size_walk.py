@@ -6,14 +6,18 @@ FPU scan) and Cortex-M0+ (ARMv6-M walk, integer scan) agree with sklearn row for
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.tree import DecisionTreeClassifier
 
 import tinycodegen
+from tinycodegen.build import build
 from tinycodegen.check import check
+from tinycodegen.families.registry import emit
 from tinycodegen.families.trees import emit_packed
 from tinycodegen.families.trees.emit_packed import pack
 from tinycodegen.lower import load as load_ir
@@ -143,3 +147,24 @@ def test_size_input_check_on_the_emulator(n_features: int, tmp_path: Path) -> No
     assert np.array_equal(np.asarray(m.predictions), host)
     m = measure(tmp_path, "scn41", rows, "cortex-m4f", function="predict_proba")
     assert np.array_equal(np.asarray(m.predictions), compiled.predict_proba(rows))
+
+
+@pytest.mark.parametrize("leaf_root", [False, True])
+def test_sum_loop_with_and_without_a_leaf_root(leaf_root: bool) -> None:
+    """NAME_sum tests c on entry only when some tree is a single leaf; both loops are exact."""
+    X = np.array([[0.0], [1.0], [2.0]], dtype=F32)
+    base = load_ir(DecisionTreeClassifier().fit(X, [0, 1, 0]))
+    roots = np.array([0, ~2 if leaf_root else 1], np.int32)
+    ir = dataclasses.replace(
+        base, feature=np.zeros(2, np.int32), threshold=np.array([0.5, 1.5], dtype=F32),
+        left=np.array([~0, ~1], np.int32), right=np.array([~1, ~0], np.int32),
+        nan_left=np.zeros(2, bool), roots=roots,
+        leaf_values=np.array([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]]), child_weight=None)
+    source = emit(ir, "lr2", "size")
+    assert ("for (;;)" in source.files["lr2.c"]) != leaf_root
+    native = build(source)
+    x = np.array([-1.0, 0.0, 0.5, np.nextafter(F32(0.5), F32(2)), 1.0, 1.5, 1.6, 3.0, -0.0,
+                  np.inf, np.nan], dtype=F32)[:, None]
+    ref = ir.reference(x)
+    assert (native.predict_index(x) == ref.predict).all()
+    assert (native.predict_proba(x) == ref.proba.astype(F32)).all()

@@ -150,9 +150,11 @@ def _subs(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput) -> dict[str
                 KEY=key)
 
 
-def _unrolled(step: str, s: dict[str, object], n: int) -> str:
-    """``n`` copies of ``step``, leaving the loop after each but the last if c is a leaf."""
-    return render("tree_packed_exit.c.tmpl", **s).join([step] * n)
+def _unrolled(step: str, s: dict[str, object], n: int, last: bool) -> str:
+    """``n`` copies of ``step``, leaving the loop after each (``last``: the last too) if c is a
+    leaf."""
+    leave = render("tree_packed_exit.c.tmpl", **s)
+    return leave.join([step] * n) + (leave if last else "")
 
 
 def walk_code(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput,
@@ -173,20 +175,24 @@ def walk_code(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput,
                        "tree_packed_step.c.tmpl", **s)
     out = "\n" + render("tree_packed_leaf.c.tmpl", STEP=indent(leaf_step, 8), **s)
     if with_sum:
-        steps = _unrolled(render("tree_packed_step.c.tmpl", **s), s, UNROLL)
+        # every root a split node: the loop needs no test on entry (one per tree less)
+        last = bool((p.roots < ir.n_nodes).all())
+        steps = _unrolled(render("tree_packed_step.c.tmpl", **s), s, UNROLL, last)
         if p.n_long >= 0:  # split keys: the high halves decide unless they are equal
             out += "\n" + render("tree_packed_tie.c.tmpl", NOINLINE=NOINLINE, N_LONG=p.n_long,
                                  **s).lstrip("\n")
             hi = render("tree_packed_step_hi.c.tmpl", **s)
             steps = (f"#if defined(__AVR__) /* 8-bit: the int32 compare is cheaper */\n{steps}"
                      f"#elif defined(__ARM_ARCH_6M__) /* Cortex-M0/M0+: less code, as fast */\n"
-                     f"{_unrolled(hi, s, UNROLL_6M)}#else\n{_unrolled(hi, s, UNROLL)}#endif\n")
+                     f"{_unrolled(hi, s, UNROLL_6M, last)}#else\n"
+                     f"{_unrolled(hi, s, UNROLL, last)}#endif\n")
         sm = aggregation_of(ir).sums(ir, name)
         out += "\n" + render("tree_packed_sum.c.tmpl", N_TREES=ir.n_trees,
                              STEPS=indent(steps, 12).replace("            #", "#"),
                              DECL=indent(sm.decl, 4),
                              ADD=indent(sm.add(f"c - {ir.n_nodes}u"), 8),
-                             STORE=indent(sm.store, 4), **s)
+                             STORE=indent(sm.store, 4), LOOP="for (;;)" if last else
+                             f"while (c < {s['L']})", **s)
     return out
 
 
