@@ -180,8 +180,9 @@ def walk_code(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput,
         steps = _unrolled(render("tree_packed_step.c.tmpl", **s), s, UNROLL, last)
         if p.n_long >= 0:  # split keys: the high halves decide unless they are equal
             out += "\n" + render("tree_packed_tie.c.tmpl", NOINLINE=NOINLINE, N_LONG=p.n_long,
+                                 UNAME=name.upper(),
                                  **s).lstrip("\n")
-            hi = render("tree_packed_step_hi.c.tmpl", **s)
+            hi = render("tree_packed_step_hi.c.tmpl", UNAME=name.upper(), **s)
             steps = (f"#if defined(__AVR__) /* 8-bit: the int32 compare is cheaper */\n{steps}"
                      f"#elif defined(__ARM_ARCH_6M__) /* Cortex-M0/M0+: less code, as fast */\n"
                      f"{_unrolled(hi, s, UNROLL_6M, last)}#else\n"
