@@ -7,6 +7,13 @@ vector ``c - N``. Pairs are deduplicated: ``NAME_pkey`` holds each pair's int32 
 ``trees_common``: raw float bits, or ordered keys), ``NAME_pfeat`` its feature. One walk step is a
 record load, the pair's feature and key, the input and one compare; the tables are
 ``static const TCG_ROM`` (read through ``TCG_ROM_*``: program memory on AVR).
+
+The size layout's fast walk (``NAME_sum``, predict's rows without NaN) with split keys (``pack``
+with ``keys16``) compares ``floor(a / 65536)`` with the pair's high half (``NAME_khi``, one
+16-bit load); only where they are equal (rare) does ``NAME_tie`` read the low half, so the
+common step has no clamp and no add (on AVR the int32 compare stays: cheaper on 8 bits). When
+every root is a split node its loop tests c once per step, not on entry. Its input check
+(``tree_size_scan.c.tmpl``) sums x with the FPU on Thumb-2 cores that have one.
 """
 
 from __future__ import annotations
