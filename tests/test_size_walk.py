@@ -120,7 +120,7 @@ def test_size_walk_on_the_emulator(target: str, raw: bool, monkeypatch: pytest.M
     assert np.array_equal(np.asarray(m.predictions), host)
 
 
-@pytest.mark.parametrize("n_features", [41, 17, 3])
+@pytest.mark.parametrize("n_features", [41, 17, 3, 100])
 def test_size_input_check_on_the_emulator(n_features: int, tmp_path: Path) -> None:
     """The Cortex-M4F input check (a first load-multiple, a loop of them, a remainder) rejects
     +-inf and routes NaN wherever they sit, exactly as the host C does."""

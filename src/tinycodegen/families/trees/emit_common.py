@@ -193,18 +193,3 @@ def tree_source(ir: TreeEnsembleIR, name: str, backend: str, template: str, *,
         n_classes=ir.meta.n_classes,
         backend=backend,
     )
-
-
-def fpu_sum_lines(n: int) -> list[str]:
-    """Thumb-2 with a single-precision FPU: s0 = the float sum of x[0..n) (inline assembly
-    lines; see tree_speed_scan.c.tmpl)."""
-    out = []
-    first, done = True, 0
-    while done < n:
-        lo = 0 if first else 1
-        k = min(n - done, 16 - lo)
-        regs = f"s{lo}-s{lo + k - 1}" if k > 1 else f"s{lo}"
-        out.append(f"vldmia %[p]!, {{{regs}}}")
-        out += [f"vadd.f32 s0, s0, s{r}" for r in range(1, lo + k)]
-        first, done = False, done + k
-    return [f'        "{line}\\n\\t"' for line in out]

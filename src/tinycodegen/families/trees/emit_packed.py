@@ -43,7 +43,7 @@ SOFT_F64 = ("#ifndef TCG_F64_SOFT\n#define TCG_F64_SOFT 1 /* float64 replay in i
             "least flash */\n#endif\n")
 MIN_SHORT = 128  # short keys that pay for split keys: 2 B each, against ~200 B of walk code (AVR)
 UNROLL = 4  # walk steps per loop pass in NAME_sum (fewer taken branches on Cortex-M)
-UNROLL_SCAN = 64  # models with up to this many features get an unrolled input check
+FPU_SCAN_MAX = 8 + 255 * 8  # the FPU input check's loop counts at most 255 chunks of 8
 UNROLL_6M = 2  # on ARMv6-M (Cortex-M0/M0+) with split keys: as fast there, ~130 B less
 
 
@@ -231,8 +231,8 @@ def packed_source(ir: TreeEnsembleIR, name: str, backend: str, *, extra_code: st
 
 def fpu_sum_loop(n: int, chunk: int = 8) -> list[str]:
     """Thumb-2 with a single-precision FPU: s0 = the float sum of x[0..n) (n >= 1), ``chunk``
-    values per load-multiple in a loop (%[i] counts): about half the flash of
-    ``fpu_sum_lines`` for ~15 more cycles at 41 values."""
+    values per load-multiple in a loop (%[i] counts): about half the flash of the speed
+    layout's unrolled sum (``emit_speed._fpu_lines``) for ~15 more cycles at 41 values."""
     first = min(n, chunk)
     out = [f"vldmia %[p]!, {{s0-s{first - 1}}}" if first > 1 else "vldmia %[p]!, {s0}"]
     out += [f"vadd.f32 s0, s0, s{r}" for r in range(1, first)]
@@ -249,7 +249,7 @@ def fpu_sum_loop(n: int, chunk: int = 8) -> list[str]:
 
 def emit_size(ir: TreeEnsembleIR, name: str) -> CSource:
     n = ir.meta.n_features
-    if not 0 < n <= UNROLL_SCAN:
+    if not 0 < n <= FPU_SCAN_MAX:
         return packed_source(ir, name, "size", doc="smallest flash: one packed record per node",
                              f64_mode=SOFT_F64, keys16=True)
     scan = render("tree_size_scan.c.tmpl", NAME=name, UNAME=name.upper(),

@@ -15,21 +15,9 @@ from collections.abc import Callable
 import numpy as np
 
 from tinycodegen.core.csource import CSource, render, rom_read
-from tinycodegen.families.trees.emit_common import (
-    WalkInput,
-    aggregation_of,
-    fpu_sum_lines,
-    indent,
-    walk_input,
-)
+from tinycodegen.families.trees.emit_common import WalkInput, aggregation_of, indent, walk_input
 from tinycodegen.families.trees.emit_inline import _chunks, _tree_lines
-from tinycodegen.families.trees.emit_packed import (
-    UNROLL_SCAN,
-    Packed,
-    _subs,
-    pack,
-    packed_source,
-)
+from tinycodegen.families.trees.emit_packed import Packed, _subs, pack, packed_source
 from tinycodegen.families.trees.ir import TreeEnsembleIR
 from tinycodegen.families.trees.vote import columns
 
@@ -189,6 +177,7 @@ def sum_code(ir: TreeEnsembleIR, name: str) -> str:
         CALLS="\n".join(calls), STORE=indent(sm.store, 4))
 
 
+UNROLL_SCAN = 64  # models with up to this many features get an unrolled input check
 
 
 def _asm_lines(n: int) -> list[str]:
@@ -203,13 +192,27 @@ def _asm_lines(n: int) -> list[str]:
     return [f'        "{line}\\n\\t"' for line in out]
 
 
+def _fpu_lines(n: int) -> list[str]:
+    """Thumb-2 with a single-precision FPU: s0 = the float sum of x[0..n) (see the template)."""
+    out = []
+    first, done = True, 0
+    while done < n:
+        lo = 0 if first else 1
+        k = min(n - done, 16 - lo)
+        regs = f"s{lo}-s{lo + k - 1}" if k > 1 else f"s{lo}"
+        out.append(f"vldmia %[p]!, {{{regs}}}")
+        out += [f"vadd.f32 s0, s0, s{r}" for r in range(1, lo + k)]
+        first, done = False, done + k
+    return [f'        "{line}\\n\\t"' for line in out]
+
+
 def scan_code(ir: TreeEnsembleIR, name: str) -> str:
     n = ir.meta.n_features
     terms = [f"TCG_NONFINITE(tcg_bits(x[{i}]))" for i in range(n)]
     lines = [" | ".join(terms[i:i + 3]) for i in range(0, n, 3)]
     return "\n" + render("tree_speed_scan.c.tmpl", NAME=name, UNAME=name.upper(),
                          TERMS="        " + "\n        | ".join(lines),
-                         ASM="\n".join(_asm_lines(n)), FPU="\n".join(fpu_sum_lines(n)))
+                         ASM="\n".join(_asm_lines(n)), FPU="\n".join(_fpu_lines(n)))
 
 
 def emit_speed(ir: TreeEnsembleIR, name: str) -> CSource:
