@@ -176,8 +176,15 @@ def load_data(rows: int | None, seed: int) -> tuple[Any, Any]:
 
 
 def run(names: tuple[str, ...], targets: tuple[str, ...], budget: int | None,
-        rows: int | None, seed: int = 0) -> tuple[list[ReportRow], list[Goal], dict[str, Any]]:
+        rows: int | None, seed: int = 0, only: tuple[str, ...] = ()
+        ) -> tuple[list[ReportRow], list[Goal], dict[str, Any]]:
+    """The bench; ``only`` (if given) restricts it to those backends."""
     from tinycodegen.study.run import train_cached
+
+    every = tuple(b for b in (*TREE_BACKENDS, *ANCHORS) if not only or b in only)
+
+    def chosen(model: Any) -> tuple[str, ...]:
+        return tuple(b for b in backends_for(model) if b in every)
 
     t0 = time.perf_counter()
     full, test = load_data(rows, seed)
@@ -188,8 +195,7 @@ def run(names: tuple[str, ...], targets: tuple[str, ...], budget: int | None,
         if n == "LR-scaled":
             X, Xt = scaled(full.X, X), scaled(full.X, Xt)
         report += collect([(n, bare_model(n, X, full.y, seed))], Xt, targets=targets,
-                          backends=(*TREE_BACKENDS, *ANCHORS), budget=budget,
-                          backends_for=backends_for)
+                          backends=every, budget=budget, backends_for=chosen)
     models = []
     for i, spec in enumerate(specs(names), 1):
         print(f"[{i}] training {spec.name} (cached by content hash) ...", file=sys.stderr,
@@ -198,8 +204,7 @@ def run(names: tuple[str, ...], targets: tuple[str, ...], budget: int | None,
         models.append((spec.name, model))
     if models:  # Pipelines: the anchors get tinycodegen's preprocessing in double
         report += collect(models, test.X, X_sklearn=test.frame, targets=targets,
-                          backends=(*TREE_BACKENDS, *ANCHORS), budget=budget,
-                          backends_for=backends_for)
+                          backends=every, budget=budget, backends_for=chosen)
     meta = {"models": list(names), "targets": list(targets), "budget": budget,
             "data": f"{test.label}, {len(test.y)} rows", "seconds": time.perf_counter() - t0,
             "like_for_like": bare}
@@ -238,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="use a seeded stratified subset of KDDTest+ of this many rows")
     ap.add_argument("--quick", action="store_true",
                     help=f"smoke test: {', '.join(QUICK_MODELS)} on 300 rows")
+    ap.add_argument("--backends", default="",
+                    help="comma-separated backends to measure (default: all; e.g. size,emlearn)")
     ap.add_argument("--out", type=Path, default=Path("bench-targets"))
     args = ap.parse_args(argv)
     names = QUICK_MODELS if args.quick else tuple(m for m in args.models.split(",") if m)
@@ -248,7 +255,11 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [t for t in targets if t not in TARGETS]
     if unknown:
         sys.exit(f"unknown target(s) {unknown}; choose from {', '.join(TARGETS)}")
-    report, goals, meta = run(names, targets, int(args.budget) or None, rows)
+    only = tuple(b for b in args.backends.split(",") if b)
+    bad = [b for b in only if b not in (*TREE_BACKENDS, *ANCHORS)]
+    if bad:
+        sys.exit(f"unknown backend(s) {bad}; choose from {', '.join((*TREE_BACKENDS, *ANCHORS))}")
+    report, goals, meta = run(names, targets, int(args.budget) or None, rows, only=only)
     text = render(report, goals, meta)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench.md").write_text(text)

@@ -118,3 +118,12 @@ def test_host_goal_is_the_default_layouts_ns_against_emlearns() -> None:
     assert g.ratio == pytest.approx(1.2) and g.status().startswith("MISSED by 10 ns")
     rows[0] = host("table", 45.0)
     assert all(g.met for g in judge(rows))
+
+
+def test_backends_option_measures_only_those(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="unknown backend"):
+        bench_targets.main(["--backends", "size,nope", "--out", str(tmp_path)])
+    report, goals, _ = bench_targets.run(("DT-raw",), ("cortex-m4f",), None, 200,
+                                         only=("size", "emlearn"))
+    assert {r.backend for r in report} == {"size", "emlearn"}
+    assert {g.backend for g in goals} == {"size"} and all(r.measured_rows == 200 for r in report)

@@ -7,6 +7,13 @@ vector ``c - N``. Pairs are deduplicated: ``NAME_pkey`` holds each pair's int32 
 ``trees_common``: raw float bits, or ordered keys), ``NAME_pfeat`` its feature. One walk step is a
 record load, the pair's feature and key, the input and one compare; the tables are
 ``static const TCG_ROM`` (read through ``TCG_ROM_*``: program memory on AVR).
+
+The size layout's fast walk (``NAME_sum``, predict's rows without NaN) with split keys (``pack``
+with ``keys16``) compares ``floor(a / 65536)`` with the pair's high half (``NAME_khi``, one
+16-bit load); only where they are equal (rare) does ``NAME_tie`` read the low half, so the
+common step has no clamp and no add (on AVR the int32 compare stays: cheaper on 8 bits). When
+every root is a split node its loop tests c once per step, not on entry. Its input check
+(``tree_size_scan.c.tmpl``) sums x with the FPU on Thumb-2 cores that have one.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import numpy as np
 from tinycodegen.core.csource import CSource, c_array, int_type, render
 from tinycodegen.core.runtime import runtime_files
 from tinycodegen.families.trees.emit_common import (
+    NOINLINE,
     WalkInput,
     aggregation_of,
     fast_sum_loop,
@@ -35,6 +43,8 @@ SOFT_F64 = ("#ifndef TCG_F64_SOFT\n#define TCG_F64_SOFT 1 /* float64 replay in i
             "least flash */\n#endif\n")
 MIN_SHORT = 128  # short keys that pay for split keys: 2 B each, against ~200 B of walk code (AVR)
 UNROLL = 4  # walk steps per loop pass in NAME_sum (fewer taken branches on Cortex-M)
+FPU_SCAN_MAX = 8 + 255 * 8  # the FPU input check's loop counts at most 255 chunks of 8
+UNROLL_6M = 2  # on ARMv6-M (Cortex-M0/M0+) with split keys: as fast there, ~130 B less
 
 
 @dataclass(frozen=True)
@@ -147,6 +157,13 @@ def _subs(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput) -> dict[str
                 KEY=key)
 
 
+def _unrolled(step: str, s: dict[str, object], n: int, last: bool) -> str:
+    """``n`` copies of ``step``, leaving the loop after each (``last``: the last too) if c is a
+    leaf."""
+    leave = render("tree_packed_exit.c.tmpl", **s)
+    return leave.join([step] * n) + (leave if last else "")
+
+
 def walk_code(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput,
               with_sum: bool = True) -> str:
     """``NAME_leaf`` (one tree, NaN stand-ins honoured) and, with ``with_sum``, ``NAME_sum``
@@ -165,13 +182,25 @@ def walk_code(ir: TreeEnsembleIR, name: str, p: Packed, walk: WalkInput,
                        "tree_packed_step.c.tmpl", **s)
     out = "\n" + render("tree_packed_leaf.c.tmpl", STEP=indent(leaf_step, 8), **s)
     if with_sum:
-        step = render("tree_packed_step.c.tmpl", **s)
-        steps = render("tree_packed_exit.c.tmpl", **s).join([step] * UNROLL)
+        # every root a split node: the loop needs no test on entry (one per tree less)
+        last = bool((p.roots < ir.n_nodes).all())
+        steps = _unrolled(render("tree_packed_step.c.tmpl", **s), s, UNROLL, last)
+        if p.n_long >= 0:  # split keys: the high halves decide unless they are equal
+            out += "\n" + render("tree_packed_tie.c.tmpl", NOINLINE=NOINLINE, N_LONG=p.n_long,
+                                 UNAME=name.upper(),
+                                 **s).lstrip("\n")
+            hi = render("tree_packed_step_hi.c.tmpl", UNAME=name.upper(), **s)
+            steps = (f"#if defined(__AVR__) /* 8-bit: the int32 compare is cheaper */\n{steps}"
+                     f"#elif defined(__ARM_ARCH_6M__) /* Cortex-M0/M0+: less code, as fast */\n"
+                     f"{_unrolled(hi, s, UNROLL_6M, last)}#else\n"
+                     f"{_unrolled(hi, s, UNROLL, last)}#endif\n")
         sm = aggregation_of(ir).sums(ir, name)
         out += "\n" + render("tree_packed_sum.c.tmpl", N_TREES=ir.n_trees,
-                             STEPS=indent(steps, 12), DECL=indent(sm.decl, 4),
+                             STEPS=indent(steps, 12).replace("            #", "#"),
+                             DECL=indent(sm.decl, 4),
                              ADD=indent(sm.add(f"c - {ir.n_nodes}u"), 8),
-                             STORE=indent(sm.store, 4), **s)
+                             STORE=indent(sm.store, 4), LOOP="for (;;)" if last else
+                             f"while (c < {s['L']})", **s)
     return out
 
 
@@ -200,6 +229,30 @@ def packed_source(ir: TreeEnsembleIR, name: str, backend: str, *, extra_code: st
     return src
 
 
+def fpu_sum_loop(n: int, chunk: int = 8) -> list[str]:
+    """Thumb-2 with a single-precision FPU: s0 = the float sum of x[0..n) (n >= 1), ``chunk``
+    values per load-multiple in a loop (%[i] counts): about half the flash of the speed
+    layout's unrolled sum (``emit_speed._fpu_lines``) for ~15 more cycles at 41 values."""
+    first = min(n, chunk)
+    out = [f"vldmia %[p]!, {{s0-s{first - 1}}}" if first > 1 else "vldmia %[p]!, {s0}"]
+    out += [f"vadd.f32 s0, s0, s{r}" for r in range(1, first)]
+    loops, rest = divmod(n - first, chunk)
+    if loops:
+        out += [f"movs %[i], #{loops}", f"1: vldmia %[p]!, {{s1-s{chunk}}}"]
+        out += [f"vadd.f32 s0, s0, s{r}" for r in range(1, chunk + 1)]
+        out += ["subs %[i], %[i], #1", "bne 1b"]
+    if rest:
+        out.append(f"vldmia %[p]!, {{s1-s{rest}}}" if rest > 1 else "vldmia %[p]!, {s1}")
+        out += [f"vadd.f32 s0, s0, s{r}" for r in range(1, rest + 1)]
+    return [f'        "{line}\\n\\t"' for line in out]
+
+
 def emit_size(ir: TreeEnsembleIR, name: str) -> CSource:
+    n = ir.meta.n_features
+    if not 0 < n <= FPU_SCAN_MAX:
+        return packed_source(ir, name, "size", doc="smallest flash: one packed record per node",
+                             f64_mode=SOFT_F64, keys16=True)
+    scan = render("tree_size_scan.c.tmpl", NAME=name, UNAME=name.upper(),
+                  FPU="\n".join(fpu_sum_loop(n)))
     return packed_source(ir, name, "size", doc="smallest flash: one packed record per node",
-                         f64_mode=SOFT_F64, keys16=True)
+                         f64_mode=SOFT_F64, keys16=True, extra_code=scan, scan=f"{name}_scan")
