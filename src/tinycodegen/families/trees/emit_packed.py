@@ -36,6 +36,7 @@ from tinycodegen.families.trees.emit_common import (
     walk_input,
 )
 from tinycodegen.families.trees.ir import TreeEnsembleIR
+from tinycodegen.families.trees.scan import FPU_SCAN_MAX, size_scan
 
 # The size layout replays float64 with tcg_f64.h's integer routines on every compiler: smaller
 # than libgcc's soft double (Cortex-M: -0.85 KB on the M4F, -2.7 KB on the M0+), the same bits.
@@ -43,7 +44,6 @@ SOFT_F64 = ("#ifndef TCG_F64_SOFT\n#define TCG_F64_SOFT 1 /* float64 replay in i
             "least flash */\n#endif\n")
 MIN_SHORT = 128  # short keys that pay for split keys: 2 B each, against ~200 B of walk code (AVR)
 UNROLL = 4  # walk steps per loop pass in NAME_sum (fewer taken branches on Cortex-M)
-FPU_SCAN_MAX = 8 + 255 * 8  # the FPU input check's loop counts at most 255 chunks of 8
 UNROLL_6M = 2  # on ARMv6-M (Cortex-M0/M0+) with split keys: as fast there, ~130 B less
 
 
@@ -229,30 +229,11 @@ def packed_source(ir: TreeEnsembleIR, name: str, backend: str, *, extra_code: st
     return src
 
 
-def fpu_sum_loop(n: int, chunk: int = 8) -> list[str]:
-    """Thumb-2 with a single-precision FPU: s0 = the float sum of x[0..n) (n >= 1), ``chunk``
-    values per load-multiple in a loop (%[i] counts): about half the flash of the speed
-    layout's unrolled sum (``emit_speed._fpu_lines``) for ~15 more cycles at 41 values."""
-    first = min(n, chunk)
-    out = [f"vldmia %[p]!, {{s0-s{first - 1}}}" if first > 1 else "vldmia %[p]!, {s0}"]
-    out += [f"vadd.f32 s0, s0, s{r}" for r in range(1, first)]
-    loops, rest = divmod(n - first, chunk)
-    if loops:
-        out += [f"movs %[i], #{loops}", f"1: vldmia %[p]!, {{s1-s{chunk}}}"]
-        out += [f"vadd.f32 s0, s0, s{r}" for r in range(1, chunk + 1)]
-        out += ["subs %[i], %[i], #1", "bne 1b"]
-    if rest:
-        out.append(f"vldmia %[p]!, {{s1-s{rest}}}" if rest > 1 else "vldmia %[p]!, {s1}")
-        out += [f"vadd.f32 s0, s0, s{r}" for r in range(1, rest + 1)]
-    return [f'        "{line}\\n\\t"' for line in out]
-
-
 def emit_size(ir: TreeEnsembleIR, name: str) -> CSource:
     n = ir.meta.n_features
     if not 0 < n <= FPU_SCAN_MAX:
         return packed_source(ir, name, "size", doc="smallest flash: one packed record per node",
                              f64_mode=SOFT_F64, keys16=True)
-    scan = render("tree_size_scan.c.tmpl", NAME=name, UNAME=name.upper(),
-                  FPU="\n".join(fpu_sum_loop(n)))
+    scan = size_scan(name, n)
     return packed_source(ir, name, "size", doc="smallest flash: one packed record per node",
                          f64_mode=SOFT_F64, keys16=True, extra_code=scan, scan=f"{name}_scan")

@@ -14,9 +14,9 @@ import numpy as np
 
 from tinycodegen.core.bits import f32_ukeys
 from tinycodegen.core.csource import c_array, int_type, render, rom_read
-from tinycodegen.families.trees.emit_speed import UNROLL_SCAN, scan_code
 from tinycodegen.families.trees.qir import QuantizedTreeIR
 from tinycodegen.families.trees.qpack import NodePacking, nan_bits
+from tinycodegen.families.trees.scan import UNROLL_SCAN, speed_scan
 
 STRATEGIES = {
     "bins": "eager bins (a binary search per feature per inference; splits compare bins)",
@@ -80,7 +80,7 @@ def _scan(ir: QuantizedTreeIR, name: str) -> dict[str, str]:
     (hosts, where flash matters more than the few cycles) the runtime's tcg_scan loop."""
     if not 0 < ir.meta.n_features <= UNROLL_SCAN:
         return dict(SCAN="", SCAN_FN="tcg_scan")
-    code = scan_code(ir, name)  # type: ignore[arg-type]  # reads only ir.meta.n_features
+    code = speed_scan(name, ir.meta.n_features)
     up = name.upper()
     return dict(SCAN=f"#if defined(__arm__) || defined(__AVR__){code}"
                 f"#define {up}_SCAN {name}_scan\n#else\n#define {up}_SCAN tcg_scan\n#endif\n",

@@ -19,6 +19,7 @@ from tinycodegen.families.trees.emit_common import WalkInput, aggregation_of, in
 from tinycodegen.families.trees.emit_inline import _chunks, _tree_lines
 from tinycodegen.families.trees.emit_packed import Packed, _subs, pack, packed_source
 from tinycodegen.families.trees.ir import TreeEnsembleIR
+from tinycodegen.families.trees.scan import UNROLL_SCAN, speed_scan
 from tinycodegen.families.trees.vote import columns
 
 
@@ -177,70 +178,11 @@ def sum_code(ir: TreeEnsembleIR, name: str) -> str:
         CALLS="\n".join(calls), STORE=indent(sm.store, 4))
 
 
-UNROLL_SCAN = 64  # models with up to this many features get an unrolled input check
-
-
-def _asm_lines(n: int) -> list[str]:
-    """Thumb-2: count the values of x[0..n) whose exponent is all ones (see the template)."""
-    out = []
-    for _ in range(n // 4):
-        out.append("ldmia %[p]!, {r4, r5, r6, r8}")
-        for r in ("r4", "r5", "r6", "r8"):
-            out += [f"cmn %[k], {r}, lsl #1", "adc %[bad], %[bad], #0"]
-    for _ in range(n % 4):
-        out += ["ldr r4, [%[p]], #4", "cmn %[k], r4, lsl #1", "adc %[bad], %[bad], #0"]
-    return [f'        "{line}\\n\\t"' for line in out]
-
-
-def _thumb1_lines(n: int) -> list[str]:
-    """ARMv6-M (Cortex-M0/M0+): jump to 1 when some value of x[0..n) has an all-ones exponent
-    (a load-multiple of three, then per value a shift, an add that carries exactly then, and
-    a branch on the carry: three cycles where no branch is taken). Label 1 sits between the
-    two halves, within every conditional branch's reach (+-256 bytes) for n <= UNROLL_SCAN."""
-    groups = [("r4", "r5", "r6")[:min(3, n - i)] for i in range(0, n, 3)]
-    half = (len(groups) + 1) // 2
-    out = []
-    for g, regs in enumerate(groups):
-        if g == half:
-            out += ["b 3f\\n", "1:\\n\\t", "movs %[bad], #1\\n\\t", "b 2f\\n", "3:\\n\\t"]
-        out.append(f"ldmia %[p]!, {{{', '.join(regs)}}}\\n\\t")
-        for r in regs:
-            out += [f"lsls {r}, {r}, #1\\n\\t", f"adds {r}, {r}, %[k]\\n\\t",
-                    f"bcs 1{'f' if g < half else 'b'}\\n\\t"]
-    if half == len(groups):  # one group: label 1 after it
-        out += ["b 3f\\n", "1:\\n\\t", "movs %[bad], #1\\n\\t", "b 2f\\n", "3:\\n\\t"]
-    return [f'        "{line}"' for line in out]
-
-
-def _fpu_lines(n: int) -> list[str]:
-    """Thumb-2 with a single-precision FPU: s0 = the float sum of x[0..n) (see the template)."""
-    out = []
-    first, done = True, 0
-    while done < n:
-        lo = 0 if first else 1
-        k = min(n - done, 16 - lo)
-        regs = f"s{lo}-s{lo + k - 1}" if k > 1 else f"s{lo}"
-        out.append(f"vldmia %[p]!, {{{regs}}}")
-        out += [f"vadd.f32 s0, s0, s{r}" for r in range(1, lo + k)]
-        first, done = False, done + k
-    return [f'        "{line}\\n\\t"' for line in out]
-
-
-def scan_code(ir: TreeEnsembleIR, name: str) -> str:
-    n = ir.meta.n_features
-    terms = [f"TCG_NONFINITE(tcg_bits(x[{i}]))" for i in range(n)]
-    lines = [" | ".join(terms[i:i + 3]) for i in range(0, n, 3)]
-    return "\n" + render("tree_speed_scan.c.tmpl", NAME=name, UNAME=name.upper(),
-                         TERMS="        " + "\n        | ".join(lines),
-                         ASM="\n".join(_asm_lines(n)), FPU="\n".join(_fpu_lines(n)),
-                         THUMB1="\n".join(_thumb1_lines(n)))
-
-
 def emit_speed(ir: TreeEnsembleIR, name: str) -> CSource:
     unrolled = 0 < ir.meta.n_features <= UNROLL_SCAN
     code = ("\n#if defined(__AVR__)\n" + avr_sum_code(ir, name, pack(ir)) + "#else"
             + sum_code(ir, name) + "#endif /* __AVR__ */\n"
-            + (scan_code(ir, name) if unrolled else ""))
+            + (speed_scan(name, ir.meta.n_features) if unrolled else ""))
     return packed_source(ir, name, "speed", extra_code=code, own_sum=False,
                          doc="predict's trees as code; packed records for NaN rows and proba",
                          scan=f"{name}_scan" if unrolled else "tcg_scan")
