@@ -94,11 +94,15 @@ def hybrid(trees: int, depth: int) -> Callable[[int], Any]:
     return build
 
 
-def iforest(seed: int) -> Any:
-    from sklearn.ensemble import IsolationForest
+def iforest(n_trees: int = 100, max_samples: int | str = "auto") -> Callable[[int], Any]:
+    def build(seed: int) -> Any:
+        from sklearn.ensemble import IsolationForest
 
-    # trees need no scaling; the loader's codes go in as they are
-    return IsolationForest(random_state=seed, n_jobs=1)
+        # trees need no scaling; the loader's codes go in as they are
+        return IsolationForest(n_estimators=n_trees, max_samples=max_samples,
+                               random_state=seed, n_jobs=1)
+
+    return build
 
 
 def ocsvm(seed: int) -> Any:
@@ -201,13 +205,14 @@ SPECS: tuple[ModelSpec, ...] = (
               train_rows=5_000, note="tiny members; SVC trained on a 5,000-row sample"),
     # The unsupervised half: detectors fitted on KDDTrain+'s normal rows only (attack =
     # outlier); ROC AUC from -decision_function.
-    ModelSpec("IForest", "Isolation Forest", False, iforest, detector=True,
-              note="unsupervised: 100 trees fitted on KDDTrain+ normal rows only"),
-    ModelSpec("Tiny IForest", "Isolation Forest", True, iforest, quantize="int8", detector=True,
-              note="the IsolationForest with 8-bit fixed-point path lengths, integer sum and cut",
-              miss_note="routing stays exact on 32-bit keys of x, as in the float model, so the "
-              "node tables (9 bytes per split) dominate flash; int8 replaces only the double "
-              "leaf terms and their soft-float sum (M0+ cycles about halved)."),
+    ModelSpec("IForest", "Isolation Forest", False, iforest(), detector=True,
+              note="unsupervised: 100 trees (256-row subsamples) fitted on KDDTrain+ normal "
+              "rows only"),
+    # Tiny, as the Tiny RF halves the trees and cuts two levels: a quarter of the trees on
+    # half the subsample (depth limit 7 instead of 8).
+    ModelSpec("Tiny IForest", "Isolation Forest", True, iforest(25, 128), quantize="int8",
+              detector=True, note="25 trees on 128-row subsamples, 8-bit fixed-point path "
+              "lengths, integer sum and cut"),
     ModelSpec("OC-SVM", "One-class SVM", False, ocsvm, detector=True, train_rows=2_000,
               note="unsupervised: MinMax + RBF OneClassSVM (nu 0.05) on 2,000 normal rows"),
     ModelSpec("Tiny OC-SVM", "One-class SVM", True, ocsvm, quantize="int8", detector=True,
