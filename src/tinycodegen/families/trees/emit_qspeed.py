@@ -14,14 +14,12 @@ leaf the table walk and the reference reach. The input check is the table's (``_
 from __future__ import annotations
 
 import dataclasses
-from string import Template
 from types import SimpleNamespace
 
 import numpy as np
 
 from tinycodegen._version import __version__
-from tinycodegen.core.csource import CSource, header, render, rom_read
-from tinycodegen.core.runtime import runtime_files
+from tinycodegen.core.csource import CSource, render, rom_read
 from tinycodegen.families.trees.emit_common import (
     WalkInput,
     inputs_code,
@@ -37,7 +35,7 @@ from tinycodegen.families.trees.emit_qcold import (
     plan,
 )
 from tinycodegen.families.trees.emit_qparts import _scan, nan_left_bits, threshold_keys
-from tinycodegen.families.trees.emit_quantized import DECLS, exports, qtree_notes
+from tinycodegen.families.trees.emit_quantized import exports, qtree_source
 from tinycodegen.families.trees.emit_speed import _leaf_adder
 from tinycodegen.families.trees.qir import QuantizedTreeIR
 
@@ -162,18 +160,6 @@ def emit_qtree_speed(ir: QuantizedTreeIR, name: str, cold_visits: float = COLD_V
         SUMS=(cold_code(ir, name, cold) if cold else "") + "\n".join(funcs), PRE=entry["PRE"],
         REJECT_MASK=1 if walk.route else 3, CALLS=entry["CALLS"], REST=rest,
         EXPORTS=exports(ir, name))
-    doc = (
-        f" * Quantized ({ir.mode}) from {ir.stats.get('source_nodes')} split nodes, speed "
-        "layout: each split compares x\n * with its threshold exactly (routing equals "
-        f"sklearn's); leaf probabilities are rounded to 1/{ir.scale}\n * units, so predict "
-        "and predict_proba may differ from sklearn where that rounding decides."
-    )
-    decls = Template(DECLS).substitute(NAME=name, UNAME=up, MODE=ir.mode, DEN=ir.denominator)
-    files = {f"{name}.h": header(ir.meta, name, f"speed, quantized {ir.mode}",
-                                 guarantee="reference", decls=decls, doc=doc),
-             f"{name}.c": c_text}
-    files.update(runtime_files(RUNTIME))
-    return CSource(name=name, files=files, n_features=ir.meta.n_features,
-                   n_classes=ir.meta.n_classes, backend="speed", guarantee="reference",
-                   notes=qtree_notes(ir) + ("layout: speed (splits as code, leaf values as "
-                                            "constants)",))
+    return qtree_source(ir, name, "speed", c_text, runtime=RUNTIME,
+                        routing=", speed layout: each split compares x\n * with its threshold "
+                        "exactly", note="layout: speed (splits as code, leaf values as constants)")

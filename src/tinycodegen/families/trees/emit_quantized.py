@@ -189,23 +189,26 @@ def emit_qtree_table(ir: QuantizedTreeIR, name: str, strategy: str | None = None
         strategy = "keys"  # the same lazy test, thresholds in their own table
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; one of {', '.join(STRATEGIES)}")
-    doc = (
-        f" * Quantized ({ir.mode}) from {ir.stats.get('source_nodes')} split nodes: inputs are "
-        "binned exactly against\n"
-        " * every threshold (routing equals sklearn's); leaf probabilities are rounded to "
-        f"1/{ir.scale}\n"
-        " * units, so predict and predict_proba may differ from sklearn where that rounding "
-        "decides."
-    )
+    return qtree_source(
+        ir, name, "table", render("qtree_table.c.tmpl", **qtree_parts(ir, name, strategy)),
+        runtime=RUNTIME, routing=": inputs are binned exactly against\n * every threshold",
+        note=f"inputs: {STRATEGIES[strategy]}")
+
+
+def qtree_source(ir: QuantizedTreeIR, name: str, layout: str, c_text: str, *,
+                 runtime: tuple[str, ...], routing: str, note: str) -> CSource:
+    """A quantized forest's files in one layout: its header (the reference guarantee; ``routing``
+    says how the layout routes x, exactly as sklearn) and its C."""
+    doc = (f" * Quantized ({ir.mode}) from {ir.stats.get('source_nodes')} split nodes{routing} "
+           f"(routing equals sklearn's); leaf probabilities are rounded to 1/{ir.scale}\n * "
+           "units, so predict and predict_proba may differ from sklearn where that rounding "
+           "decides.")
     decls = Template(DECLS).substitute(NAME=name, UNAME=name.upper(), MODE=ir.mode,
                                        DEN=ir.denominator)
-    head = header(ir.meta, name, f"table, quantized {ir.mode}", guarantee="reference",
-                  decls=decls, doc=doc)
-    files = {
-        f"{name}.h": head,
-        f"{name}.c": render("qtree_table.c.tmpl", **qtree_parts(ir, name, strategy)),
-    }
-    files.update(runtime_files(RUNTIME))
+    files = {f"{name}.h": header(ir.meta, name, f"{layout}, quantized {ir.mode}",
+                                 guarantee="reference", decls=decls, doc=doc),
+             f"{name}.c": c_text}
+    files.update(runtime_files(runtime))
     return CSource(name=name, files=files, n_features=ir.meta.n_features,
-                   n_classes=ir.meta.n_classes, backend="table", guarantee="reference",
-                   notes=qtree_notes(ir) + (f"inputs: {STRATEGIES[strategy]}",))
+                   n_classes=ir.meta.n_classes, backend=layout, guarantee="reference",
+                   notes=qtree_notes(ir) + (note,))
