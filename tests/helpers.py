@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -39,3 +40,27 @@ def fit_quietly(model, X: np.ndarray, y: np.ndarray):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return model.fit(X, y)
+
+
+def sanitized_outputs(compiled, X: np.ndarray, tmp: Path,
+                      extra: tuple[str, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """predict and predict_proba of an ASan + UBSan build (-fno-sanitize-recover; ``extra``
+    sanitizer flags) of ``compiled`` over X, through tests/c/rows_main.c."""
+    name, nf, nc = compiled.name, X.shape[1], compiled.source.n_classes
+    compiled.write(tmp)
+    (tmp / "rows.bin").write_bytes(np.ascontiguousarray(X, np.float32).tobytes())
+    exe = tmp / "san"
+    cmd = ["gcc", "-std=c99", "-O1", "-g", "-fsanitize=address,undefined",
+           *extra, "-fno-sanitize-recover=all", "-ffp-contract=off", "-I", str(tmp),
+           f'-DMODEL_H="{name}.h"', f"-DPREFIX={name}", f"-DN_FEATURES={nf}",
+           f"-DN_CLASSES={nc}", str(REPO / "tests/c/rows_main.c"), str(tmp / f"{name}.c"),
+           "-o", str(exe), "-lm"]
+    subprocess.run(cmd, check=True, capture_output=True)
+    run = subprocess.run([str(exe), str(tmp / "rows.bin"), str(tmp / "out.bin")],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "runtime error" not in run.stderr and "Sanitizer" not in run.stderr
+    rec = np.dtype([("c", "<i4"), ("p", "<f4", (nc,))])
+    out = np.frombuffer((tmp / "out.bin").read_bytes(), dtype=rec)
+    assert len(out) == len(X)
+    return out["c"], out["p"]

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers import REPO, STRICT
+from helpers import STRICT
 from tinycodegen.api import write_files
 
 F32_MAX = np.finfo(np.float32).max
@@ -66,28 +66,6 @@ def clang_strict(source, tmp: Path) -> None:
         proc = subprocess.run(["clang", *STRICT, "-O2", "-ffp-contract=off", "-c", str(c_file),
                                "-o", str(tmp / "m.o")], capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
-
-
-def sanitized_outputs(compiled, X: np.ndarray, tmp: Path) -> tuple[np.ndarray, np.ndarray]:
-    """predict and predict_proba of an ASan + UBSan build (-fno-sanitize-recover) over X."""
-    name, nf, nc = compiled.name, X.shape[1], compiled.source.n_classes
-    compiled.write(tmp)
-    (tmp / "rows.bin").write_bytes(np.ascontiguousarray(X, np.float32).tobytes())
-    exe = tmp / "san"
-    cmd = ["gcc", "-std=c99", "-O1", "-g", "-fsanitize=address,undefined",
-           "-fno-sanitize-recover=all", "-ffp-contract=off", "-I", str(tmp),
-           f'-DMODEL_H="{name}.h"', f"-DPREFIX={name}", f"-DN_FEATURES={nf}",
-           f"-DN_CLASSES={nc}", str(REPO / "tests/c/rows_main.c"), str(tmp / f"{name}.c"),
-           "-o", str(exe)]
-    subprocess.run(cmd, check=True, capture_output=True)
-    run = subprocess.run([str(exe), str(tmp / "rows.bin"), str(tmp / "out.bin")],
-                         capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert "runtime error" not in run.stderr and "Sanitizer" not in run.stderr
-    rec = np.dtype([("c", "<i4"), ("p", "<f4", (nc,))])
-    out = np.frombuffer((tmp / "out.bin").read_bytes(), dtype=rec)
-    assert len(out) == len(X)
-    return out["c"], out["p"]
 
 
 def kdd_pipeline(est: Any) -> Any:

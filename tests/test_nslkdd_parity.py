@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import tinycodegen
-from helpers import REPO, STRICT, sklearn_index
+from helpers import STRICT, sanitized_outputs, sklearn_index
 from tinycodegen.check import check
 
 
@@ -31,28 +31,14 @@ def test_sanitizers_over_all_test_rows(example_forest, nsl_test, tmp_path: Path,
                                        backend: str) -> None:
     """ASan + UBSan build of the generated C, run over every KDDTest+ row plus NaN/inf rows."""
     compiled = tinycodegen.compile(example_forest, name="san", backend=backend)
-    compiled.write(tmp_path)
     X = np.vstack([nsl_test.X, np.full((1, 41), np.nan, np.float32),
                    np.full((1, 41), np.inf, np.float32)]).astype(np.float32)
-    (tmp_path / "rows.bin").write_bytes(X.tobytes())
-    exe = tmp_path / "san"
-    cmd = ["gcc", "-std=c99", "-O1", "-g", "-fsanitize=address,undefined",
-           "-fno-sanitize-recover=all", "-I", str(tmp_path), '-DMODEL_H="san.h"', "-DPREFIX=san",
-           "-DN_FEATURES=41", "-DN_CLASSES=2", str(REPO / "tests/c/rows_main.c"),
-           str(tmp_path / "san.c"), "-o", str(exe)]
-    subprocess.run(cmd, check=True, capture_output=True)
-    run = subprocess.run([str(exe), str(tmp_path / "rows.bin"), str(tmp_path / "out.bin")],
-                         capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert "runtime error" not in run.stderr and "AddressSanitizer" not in run.stderr
-    rec = np.dtype([("c", "<i4"), ("p", "<f4", (2,))])
-    out = np.frombuffer((tmp_path / "out.bin").read_bytes(), dtype=rec)
-    assert len(out) == len(X)
+    pred, proba = sanitized_outputs(compiled, X, tmp_path)
     expected = sklearn_index(example_forest, X)
-    assert (out["c"] == expected).all()
-    assert out["c"][-1] == -1 and out["c"][-2] != -1  # inf rejected; NaN routed like sklearn
+    assert (pred == expected).all()
+    assert pred[-1] == -1 and pred[-2] != -1  # inf rejected; NaN routed like sklearn
     want = example_forest.predict_proba(nsl_test.X).astype(np.float32)
-    assert (out["p"][: len(nsl_test.X)] == want).all()
+    assert (proba[: len(nsl_test.X)] == want).all()
 
 
 @pytest.mark.parametrize("cc", ["gcc", "clang"])

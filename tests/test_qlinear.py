@@ -20,7 +20,7 @@ from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, OneHotEncoder, Sta
 from sklearn.svm import LinearSVC
 
 import tinycodegen
-from helpers import STRICT
+from helpers import STRICT, sanitized_outputs
 from qnet_helpers import (
     assert_bit_exact,
     assert_m0plus_targets,
@@ -28,7 +28,6 @@ from qnet_helpers import (
     kdd_pipeline,
     nsl_quantized_reports,
     probe_rows,
-    sanitized_outputs,
 )
 from tinycodegen.cli import main
 from tinycodegen.data import nsl_kdd_rows

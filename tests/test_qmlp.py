@@ -16,7 +16,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder
 
 import tinycodegen
-from helpers import fit_quietly
+from helpers import fit_quietly, sanitized_outputs
 from qnet_helpers import (
     assert_bit_exact,
     assert_m0plus_targets,
@@ -24,7 +24,6 @@ from qnet_helpers import (
     kdd_pipeline,
     nsl_quantized_reports,
     probe_rows,
-    sanitized_outputs,
 )
 from tinycodegen.data import nsl_kdd_rows
 from tinycodegen.families.mlp import qnet_ops as ops

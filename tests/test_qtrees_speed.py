@@ -18,7 +18,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 import tinycodegen
-from helpers import REPO, STRICT
+from helpers import STRICT, sanitized_outputs
 from test_qtrees import clang_strict, forests, probe_rows
 from tinycodegen.api import write_files
 from tinycodegen.build import build
@@ -152,25 +152,12 @@ def test_sanitizers_over_all_test_rows(tiny_rf, nsl_test, tmp_path: Path) -> Non
     """ASan + UBSan build of the speed layout (code and records), every KDDTest+ row plus
     rows of NaN, inf and -0.0; the outputs are the cffi build's."""
     fast = tinycodegen.compile(tiny_rf, name="qsan", quantize="int8", optimize="speed")
-    fast.write(tmp_path)
     X = np.vstack([nsl_test.X, np.full((1, 41), np.nan, np.float32),
                    np.full((1, 41), np.inf, np.float32),
                    np.full((1, 41), -0.0, np.float32)]).astype(np.float32)
-    (tmp_path / "rows.bin").write_bytes(X.tobytes())
-    exe = tmp_path / "qsan"
-    subprocess.run(["gcc", "-std=c99", "-O1", "-g", "-fsanitize=address,undefined",
-                    "-fno-sanitize-recover=all", "-I", str(tmp_path), '-DMODEL_H="qsan.h"',
-                    "-DPREFIX=qsan", "-DN_FEATURES=41", "-DN_CLASSES=2",
-                    str(REPO / "tests/c/rows_main.c"), str(tmp_path / "qsan.c"), "-o", str(exe)],
-                   check=True, capture_output=True)
-    run = subprocess.run([str(exe), str(tmp_path / "rows.bin"), str(tmp_path / "out.bin")],
-                         capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert "runtime error" not in run.stderr and "AddressSanitizer" not in run.stderr
-    rec = np.dtype([("c", "<i4"), ("p", "<f4", (2,))])
-    out = np.frombuffer((tmp_path / "out.bin").read_bytes(), dtype=rec)
-    np.testing.assert_array_equal(out["c"], fast.predict_index(X))
-    np.testing.assert_array_equal(out["p"], fast.predict_proba(X))
+    pred, proba = sanitized_outputs(fast, X, tmp_path)
+    np.testing.assert_array_equal(pred, fast.predict_index(X))
+    np.testing.assert_array_equal(proba, fast.predict_proba(X))
 
 
 @pytest.mark.parametrize("target", ["cortex-m0plus", "cortex-m4f", "atmega328p"])

@@ -82,17 +82,22 @@ def tree_sizes(ir: TreeEnsembleIR) -> list[int]:
     return [starts[starts.index(r) + 1] - r if r >= 0 else 0 for r in roots]
 
 
-def _chunks(ir: TreeEnsembleIR) -> list[range]:
-    """Consecutive trees per walk function."""
-    sizes = tree_sizes(ir)
+def chunk_trees(sizes: list[int]) -> list[range]:
+    """Consecutive trees per walk function, given each tree's written nodes: at most
+    CHUNK_TREES trees and (unless one tree alone exceeds it) CHUNK_NODES nodes per function."""
     out, start, nodes = [], 0, 0
     for t, n in enumerate(sizes):
         if t > start and (t - start >= CHUNK_TREES or nodes + n > CHUNK_NODES):
             out.append(range(start, t))
             start, nodes = t, 0
         nodes += n
-    out.append(range(start, ir.n_trees))
+    out.append(range(start, len(sizes)))
     return out
+
+
+def _chunks(ir: TreeEnsembleIR) -> list[range]:
+    """Consecutive trees per walk function."""
+    return chunk_trees(tree_sizes(ir))
 
 
 def _walk_functions(ir: TreeEnsembleIR, name: str, walk: WalkInput, leaf_t: str) -> str:

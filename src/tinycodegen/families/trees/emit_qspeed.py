@@ -26,7 +26,7 @@ from tinycodegen.families.trees.emit_common import (
     proba_inputs,
     walk_input,
 )
-from tinycodegen.families.trees.emit_inline import CHUNK_NODES, CHUNK_TREES, _tree_lines
+from tinycodegen.families.trees.emit_inline import _tree_lines, chunk_trees
 from tinycodegen.families.trees.emit_qcold import (
     COLD_VISITS,
     MIN_NODES,
@@ -65,16 +65,8 @@ def _reach(ir: QuantizedTreeIR, t: int) -> int:
 
 
 def chunks(ir: QuantizedTreeIR) -> list[range]:
-    """Consecutive trees per sum function (as ``emit_inline._chunks``, counting written nodes)."""
-    out, start, nodes = [], 0, 0
-    for t in range(ir.n_trees):
-        n = _reach(ir, t)
-        if t > start and (t - start >= CHUNK_TREES or nodes + n > CHUNK_NODES):
-            out.append(range(start, t))
-            start, nodes = t, 0
-        nodes += n
-    out.append(range(start, ir.n_trees))
-    return out
+    """Consecutive trees per sum function (``emit_inline.chunk_trees`` of the written nodes)."""
+    return chunk_trees([_reach(ir, t) for t in range(ir.n_trees)])
 
 
 def _cold_block(name: str, t: int, stored: int, leaf_t: str, route: bool) -> list[str]:
