@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from sklearn.covariance import EllipticEnvelope
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
 
 from tinycodegen.cli import main
 from tinycodegen.families.registry import native_backends
@@ -83,16 +84,20 @@ def test_cli_report_measures_every_layout_of_the_quantized_kind(forest, tmp_path
     assert "| reference_mismatches |" in md and "| speed int8 | host |" in md
 
 
-def test_int16_speed_rows_and_a_refused_kind_in_one_collect() -> None:
+def test_int16_rows_calibration_and_a_refused_kind_in_one_collect() -> None:
     X, y = _data(120, nan=True)  # NaN in training and in the rows measured
     rf = RandomForestClassifier(3, max_depth=4, random_state=1).fit(X.astype(np.float64), y)
-    env = EllipticEnvelope(random_state=0).fit(np.nan_to_num(X).astype(np.float64))
-    rows = collect([("rf", rf), ("env", env)], X, targets=("host",),
-                   backends=("table", "speed", "size"), quantize="int16", budget=None)
+    X0 = np.nan_to_num(X)
+    lr = LogisticRegression(max_iter=500).fit(X0.astype(np.float64), y)
+    env = EllipticEnvelope(random_state=0).fit(X0.astype(np.float64))
+    rows = collect([("rf", rf), ("lr", lr), ("env", env)], X, targets=("host",),
+                   backends=("table", "speed", "size"), quantize="int16", budget=None,
+                   calibration={"lr": X0})
     assert [(r.model, r.build) for r in rows] == [
-        ("rf", "table int16"), ("rf", "speed int16"), ("env", "table int16")]
-    assert all(r.reference_mismatches == 0 for r in rows[:2])
-    note = rows[2].note or ""
+        ("rf", "table int16"), ("rf", "speed int16"), ("lr", "table int16"),
+        ("env", "table int16")]
+    assert all(r.reference_mismatches == 0 and r.note is None for r in rows[:3])
+    note = rows[3].note or ""
     assert note.startswith("n/a: ") and "\n" not in note
     assert "not available for EllipticEnvelope" in note
 

@@ -101,7 +101,7 @@ def collect(models: list[tuple[str, Any]], X: np.ndarray, *, X_sklearn: Any = No
             backends: tuple[str, ...] = ("table", "emlearn", "m2cgen"),
             max_rows: dict[str, int | None] | None = None, quantize: str | None = None,
             budget: int | None = DEFAULT_BUDGET, backends_for: Callable[[Any], tuple[str, ...]]
-            | None = None) -> list[ReportRow]:
+            | None = None, calibration: dict[str, np.ndarray] | None = None) -> list[ReportRow]:
     """One row per (model, backend, target). A backend that cannot take a model gives rows
     noted "n/a: why"; a missing tool or failed measurement leaves the figures empty with a note.
     ``budget``: emulated instructions per MCU measurement before the rows become a sample
@@ -111,7 +111,8 @@ def collect(models: list[tuple[str, Any]], X: np.ndarray, *, X_sklearn: Any = No
     class mismatches against sklearn (no probability comparison: ``check``). ``quantize``
     ("int8" / "int16"): the native backends compile the quantized model, in every layout its
     quantized kind has (rows labelled e.g. "speed int8", also compared with their reference);
-    the comparison tools stay float."""
+    the comparison tools stay float; ``calibration``: model label -> training rows for the
+    quantizers that take them (linear models, MLPs)."""
     from tinycodegen.families.registry import native_backends
     from tinycodegen.targets import measure
 
@@ -119,7 +120,7 @@ def collect(models: list[tuple[str, Any]], X: np.ndarray, *, X_sklearn: Any = No
     rows: list[ReportRow] = []
     jobs = []
     for label, m in models:
-        have = _layouts(m, quantize)
+        have = _layouts(m, quantize, (calibration or {}).get(label))
         jobs += [(label, m, b) for b in (backends if backends_for is None else backends_for(m))
                  if _has(b, have, quantize)]
     order_labels: dict[str, np.ndarray] = {}  # one row order per model: comparable samples
@@ -130,7 +131,8 @@ def collect(models: list[tuple[str, Any]], X: np.ndarray, *, X_sklearn: Any = No
         est = type(model).__name__
         try:
             compiled = tinycodegen.compile(model, name=_c_name(label), backend=backend,
-                                           quantize=q)
+                                           quantize=q, calibration=(calibration or {}).get(label)
+                                           if q else None)
             host_pred = compiled.predict_index(X)
             parity = check(compiled, X, X_sklearn=X_sklearn, c_index=host_pred, proba=False,
                            reference=q is not None)
@@ -164,7 +166,7 @@ def collect(models: list[tuple[str, Any]], X: np.ndarray, *, X_sklearn: Any = No
     return rows
 
 
-def _layouts(model: Any, quantize: str | None) -> list[str] | None:
+def _layouts(model: Any, quantize: str | None, calibration: Any = None) -> list[str] | None:
     """The native layouts of the IR kind ``compile`` emits for ``model`` (quantized first when
     ``quantize`` is given), from the registry; a kind that refuses quantization gives its float
     layouts (their rows say why); None when the model does not load (every row says why)."""
@@ -172,7 +174,7 @@ def _layouts(model: Any, quantize: str | None) -> list[str] | None:
     from tinycodegen.lower import load, load_quantized
 
     try:
-        return native_backends(load_quantized(model, quantize).kind)
+        return native_backends(load_quantized(model, quantize, calibration).kind)
     except TinycodegenError:
         if quantize is None:
             return None
