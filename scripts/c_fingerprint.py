@@ -213,6 +213,12 @@ def run(case: str, model: Any, calib: np.ndarray | None = None, **kw: Any) -> It
             yield from lines(f"{case}@{order}", src)
 
 
+# Cases also compiled with --quantize and --optimize speed (the quantized forests' speed layout,
+# and quantized VotingClassifiers whose forest members take it), with calibration rows (the
+# VotingClassifiers' linear members need them; the forests' quantizer ignores them).
+QSPEED = ("rf", "et", "vote_soft", "vote_hard")
+
+
 def variants(label: str, model: Any, X: np.ndarray) -> Iterator[str]:
     yield from run(label, model)
     for opt in ("speed", "size"):
@@ -221,6 +227,9 @@ def variants(label: str, model: Any, X: np.ndarray) -> Iterator[str]:
     for q in ("int8", "int16"):
         yield from run(f"{label}-{q}", model, quantize=q)
         yield from run(f"{label}-{q}c", model, calib=X[:60].astype(np.float32), quantize=q)
+        if label.split("-")[0] in QSPEED:
+            yield from run(f"{label}-{q}-speed", model, calib=X[:60].astype(np.float32),
+                           quantize=q, optimize="speed")
 
 
 def fit_grid(label: str, make: Any, who: str) -> None:

@@ -17,9 +17,36 @@ from tinycodegen.search.run import Budget, choose, pareto_front
 
 ARGS = ["--target", "cortex-m0plus", "--max-flash", "16384", "--max-cycles", "20000",
         "--families", "DecisionTree,LogisticRegression", "--quantize", "none,int8",
-        "--train-rows", "3000", "--val-rows", "2000", "--measure-rows", "8", "--json"]
-# 5 depths x (3 float layouts + int8) trees, 3 Cs x (float + int8) logistic regressions
+        "--optimize", "none,speed", "--train-rows", "3000", "--val-rows", "2000",
+        "--measure-rows", "8", "--json"]
+# 5 depths x (float, int8) x (table, speed) trees, 3 Cs x (float + int8) logistic regressions
 N_CANDIDATES = 26
+
+
+def test_space_takes_each_layout_of_the_kind_a_tree_compiles_to() -> None:
+    from sklearn.tree import DecisionTreeClassifier
+
+    from tinycodegen.families.registry import native_backends
+    from tinycodegen.lower import load_quantized
+    from tinycodegen.search.space import TREE_KINDS, default_space, tree_layouts
+
+    tree = DecisionTreeClassifier(max_depth=2, random_state=0).fit([[0.0], [1.0], [2.0]],
+                                                                   [0, 1, 0])
+    for q, key in (("none", "none"), ("int8", "quantized"), ("int16", "quantized")):
+        kind = load_quantized(tree, None if q == "none" else q).kind
+        assert kind == TREE_KINDS[key]
+        assert set(tree_layouts(q)) == {"none"} | (set(native_backends(kind)) & {"speed", "size"})
+    assert tree_layouts("int8") == ("none", "speed") and tree_layouts("none")[1:] == (
+        "speed", "size")
+    space = default_space()
+    assert len(space) == 149  # README: 17 tree grids x 7 (3 float + 2 x 2 quantized layouts),
+    # 10 other grids x 3 quantizations
+    assert {(c.quantize, c.optimize) for c in space if c.family == "RandomForest"} == {
+        ("none", "none"), ("none", "speed"), ("none", "size"), ("int16", "none"),
+        ("int16", "speed"), ("int8", "none"), ("int8", "speed")}
+    assert default_space(("DecisionTree",), ("int8",), ("none",)) == [
+        c for c in space if c.family == "DecisionTree" and c.quantize == "int8"
+        and c.optimize == "none"]
 
 
 def _r(acc: float, flash: int, cycles: float, **kw: object) -> dict:
@@ -71,7 +98,7 @@ def test_local_search_front_winner_cache_and_time_budget(tmp_path, capsys) -> No
     assert (tmp_path / "s" / "best_model" / "CMakeLists.txt").is_file()
     layouts = {r["optimize"] for r in json.loads((tmp_path / "s" / "search.json").read_text())[
         "pareto"]}
-    assert layouts <= {"none", "speed", "size"}
+    assert layouts <= {"none", "speed"}
     assert all(r["worker"].startswith("local:") for r in obj["pareto"])
     code, again = _search(tmp_path / "s", capsys)  # resumed: everything from the cache
     assert code == 0 and again["from_cache"] == again["candidates"] == N_CANDIDATES

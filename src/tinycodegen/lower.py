@@ -39,6 +39,17 @@ def load(model: Any) -> Any:
     return run_passes(load_ir(model))
 
 
+def load_quantized(model: Any, quantize: str | None = None, calibration: Any = None) -> Any:
+    """The IR ``lower`` emits: the lowered IR, quantized when ``quantize`` is given (with the
+    ``calibration`` rows, or the ranges the model's scalers recorded)."""
+    ir = load(model)
+    if quantize is None:
+        return ir
+    from tinycodegen.core.calibration import calibration_for
+
+    return quantize_ir(ir, quantize, calibration_for(model, calibration))
+
+
 def lower(model: Any, *, name: str, backend: str = DEFAULT_BACKEND, optimize: str | None = None,
           quantize: str | None = None, calibration: Any = None) -> tuple[Any, CSource]:
     """(IR, C) of a fitted estimator in a native layout.
@@ -53,11 +64,7 @@ def lower(model: Any, *, name: str, backend: str = DEFAULT_BACKEND, optimize: st
     if optimize is not None and backend != DEFAULT_BACKEND:
         raise TinycodegenError(
             f"--optimize chooses a native layout; it does not combine with --backend {backend}")
-    ir = load(model)
-    if quantize is not None:
-        from tinycodegen.core.calibration import calibration_for
-
-        ir = quantize_ir(ir, quantize, calibration_for(model, calibration))
+    ir = load_quantized(model, quantize, calibration)
     if optimize is not None and optimize in native_backends(ir.kind):
         backend = optimize
     return ir, emit(ir, name, backend)

@@ -30,7 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quantize", default="none,int16,int8",
                    help="quantizations to try (default: none,int16,int8)")
     p.add_argument("--optimize", default="none,speed,size",
-                   help="tree layouts to try for float trees (none = the default table layout)")
+                   help="tree layouts to try (none = the default table layout; quantized "
+                        "trees: none,speed)")
     p.add_argument("--train-rows", type=int, default=20_000,
                    help="stratified training rows from KDDTrain+'s 80%% split (default 20,000)")
     p.add_argument("--val-rows", type=int, default=None,

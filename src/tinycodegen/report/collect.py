@@ -22,9 +22,11 @@ from tinycodegen.errors import TinycodegenError
 class ReportRow:
     model: str
     estimator: str
-    backend: str
+    backend: str  # the layout (native) or comparison tool
     target: str
     mismatches: int | None = None  # host C vs sklearn over all rows given
+    quantize: str | None = None  # "int8" / "int16": a quantized build of ``backend``'s layout
+    reference_mismatches: int | None = None  # quantized: host C vs its own reference
     rows: int = 0
     flash_bytes: int | None = None
     ram_bytes: int | None = None
@@ -43,6 +45,16 @@ class ReportRow:
     note: str | None = None
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def build(self) -> str:
+        """The backend as a reader sees it: layout and quantization ("speed int8")."""
+        return f"{self.backend} {self.quantize}" if self.quantize else self.backend
+
+    def promise_mismatches(self) -> int | None:
+        """Mismatches against what the build promises: sklearn, or a quantized build's own
+        reference."""
+        return self.reference_mismatches if self.quantize else self.mismatches
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,43 +101,55 @@ def collect(models: list[tuple[str, Any]], X: np.ndarray, *, X_sklearn: Any = No
             backends: tuple[str, ...] = ("table", "emlearn", "m2cgen"),
             max_rows: dict[str, int | None] | None = None, quantize: str | None = None,
             budget: int | None = DEFAULT_BUDGET, backends_for: Callable[[Any], tuple[str, ...]]
-            | None = None) -> list[ReportRow]:
+            | None = None, calibration: dict[str, np.ndarray] | None = None) -> list[ReportRow]:
     """One row per (model, backend, target). A backend that cannot take a model gives rows
     noted "n/a: why"; a missing tool or failed measurement leaves the figures empty with a note.
     ``budget``: emulated instructions per MCU measurement before the rows become a sample
     (see tinycodegen.targets.rows; None runs every row); every backend of a model uses the
     row order stratified by the first backend's predictions, so a smaller sample is a prefix
     of a larger one. ``backends_for(model)`` narrows ``backends`` per model. Parity here is
-    class mismatches against sklearn (no probability or IR-reference comparison: ``check``)."""
+    class mismatches against sklearn (no probability comparison: ``check``). ``quantize``
+    ("int8" / "int16"): the native backends compile the quantized model, in every layout its
+    quantized kind has (rows labelled e.g. "speed int8", also compared with their reference);
+    the comparison tools stay float; ``calibration``: model label -> training rows for the
+    quantizers that take them (linear models, MLPs)."""
+    from tinycodegen.families.registry import native_backends
     from tinycodegen.targets import measure
 
     X = np.ascontiguousarray(X, dtype=np.float32)
     rows: list[ReportRow] = []
-    jobs = [(label, m, b) for label, m in models
-            for b in (backends if backends_for is None else backends_for(m)) if _has(m, b)]
+    jobs = []
+    for label, m in models:
+        have = _layouts(m, quantize, (calibration or {}).get(label))
+        jobs += [(label, m, b) for b in (backends if backends_for is None else backends_for(m))
+                 if _has(b, have, quantize)]
     order_labels: dict[str, np.ndarray] = {}  # one row order per model: comparable samples
     for j, (label, model, backend) in enumerate(jobs, 1):
-        head = f"[{j}/{len(jobs)}] {label} / {backend}"
+        q = quantize if backend in native_backends() else None
+        build = f"{backend} {q}" if q else backend
+        head = f"[{j}/{len(jobs)}] {label} / {build}"
         est = type(model).__name__
         try:
-            kwargs = {"quantize": quantize} if quantize and backend == "table" else {}
-            compiled = tinycodegen.compile(model, name=_c_name(label), backend=backend, **kwargs)
+            compiled = tinycodegen.compile(model, name=_c_name(label), backend=backend,
+                                           quantize=q, calibration=(calibration or {}).get(label)
+                                           if q else None)
             host_pred = compiled.predict_index(X)
             parity = check(compiled, X, X_sklearn=X_sklearn, c_index=host_pred, proba=False,
-                           reference=False)
+                           reference=q is not None)
         except (TinycodegenError, ImportError) as exc:
             why = (f"{exc.name} is not installed (pip install {exc.name})"
                    if isinstance(exc, ImportError) and exc.name else str(exc))
             progress(f"{head}: n/a ({why})")
             rows += [ReportRow(model=label, estimator=est, backend=backend, target=t,
-                               note=f"n/a: {why}") for t in targets]
+                               quantize=q, note=f"n/a: {why}") for t in targets]
             continue
         folder = model_dir(compiled)
         strata = order_labels.setdefault(label, host_pred)
         for target in targets:
             t0 = time.perf_counter()
             row = ReportRow(model=label, estimator=est, backend=backend, target=target,
-                            mismatches=parity.mismatches, rows=parity.rows)
+                            mismatches=parity.mismatches, rows=parity.rows, quantize=q,
+                            reference_mismatches=parity.reference_mismatches)
             try:
                 m = measure(folder, compiled.name, X, target, progress=bar(f"{head} / {target}"),
                             max_rows=(max_rows or {}).get(target),
@@ -142,19 +166,35 @@ def collect(models: list[tuple[str, Any]], X: np.ndarray, *, X_sklearn: Any = No
     return rows
 
 
-def _has(model: Any, backend: str) -> bool:
-    """False for a native layout the model's kind does not have (``speed`` / ``size`` are tree
-    layouts): such rows are left out rather than reported as n/a."""
-    from tinycodegen.families.registry import OPTIMIZE_MODES, native_backends
-
-    if backend not in OPTIMIZE_MODES:
-        return True
-    from tinycodegen.lower import load
+def _layouts(model: Any, quantize: str | None, calibration: Any = None) -> list[str] | None:
+    """The native layouts of the IR kind ``compile`` emits for ``model`` (quantized first when
+    ``quantize`` is given), from the registry; a kind that refuses quantization gives its float
+    layouts (their rows say why); None when the model does not load (every row says why)."""
+    from tinycodegen.families.registry import native_backends
+    from tinycodegen.lower import load, load_quantized
 
     try:
-        return backend in native_backends(load(model).kind)
+        return native_backends(load_quantized(model, quantize, calibration).kind)
     except TinycodegenError:
-        return True  # reported as n/a with the loader's reason
+        if quantize is None:
+            return None
+    try:
+        return native_backends(load(model).kind)
+    except TinycodegenError:
+        return None
+
+
+def _has(backend: str, layouts: list[str] | None, quantize: str | None) -> bool:
+    """False for a native layout the model's kind does not have (float: ``speed`` / ``size``,
+    the tree layouts; quantized: any native backend its quantized kind lacks): such rows are
+    left out rather than reported as n/a. Comparison tools are always kept."""
+    from tinycodegen.families.registry import OPTIMIZE_MODES, native_backends
+
+    if layouts is None or backend not in native_backends():
+        return True
+    if quantize is None and backend not in OPTIMIZE_MODES:
+        return True
+    return backend in layouts
 
 
 def _fill(row: ReportRow, m: Any, host_pred: np.ndarray) -> None:

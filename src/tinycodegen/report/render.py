@@ -25,12 +25,22 @@ def _cell(v: Any) -> str:
     return str(v).replace("|", "/")
 
 
+def _columns(rows: list[ReportRow]) -> tuple[str, ...]:
+    """COLUMNS, plus the mismatches against its own reference when a build is quantized."""
+    if not any(r.quantize for r in rows):
+        return COLUMNS
+    at = COLUMNS.index("mismatches") + 1
+    return (*COLUMNS[:at], "reference_mismatches", *COLUMNS[at:])
+
+
 def markdown(rows: list[ReportRow]) -> str:
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    columns = _columns(rows)
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for r in rows:
-        lines.append("| " + " | ".join(_cell(getattr(r, c)) for c in COLUMNS) + " |")
+        lines.append("| " + " | ".join(_cell(getattr(r, "build" if c == "backend" else c))
+                                       for c in columns) + " |")
     notes = sorted({f"{r.target}: {r.cycle_model}" for r in rows if r.cycle_model})
-    samples = [f"{r.model}/{r.backend}/{r.target}: {r.sample_note}" for r in rows
+    samples = [f"{r.model}/{r.build}/{r.target}: {r.sample_note}" for r in rows
                if r.sample_note]
     out = "\n".join(lines)
     if notes:
@@ -46,7 +56,7 @@ def markdown(rows: list[ReportRow]) -> str:
     invalid = [r for r in rows if r.emulator_agrees is False]
     if invalid:
         out += "\n\n**INVALID:** emulated predictions differ from the host C for: " + ", ".join(
-            f"{r.model}/{r.backend}/{r.target}" for r in invalid)
+            f"{r.model}/{r.build}/{r.target}" for r in invalid)
     return out
 
 
@@ -61,8 +71,8 @@ def plots(rows: list[ReportRow], outdir: Path) -> list[Path]:
     for target in targets:
         sel = [r for r in rows if r.target == target and r.flash_bytes and r.cycles_mean]
         fig, ax = plt.subplots(figsize=(7, 5))
-        for backend in sorted({r.backend for r in sel}):
-            pts = [r for r in sel if r.backend == backend]
+        for backend in sorted({r.build for r in sel}):
+            pts = [r for r in sel if r.build == backend]
             ax.scatter([r.flash_bytes for r in pts], [r.cycles_mean for r in pts], label=backend)
             for r in pts:
                 ax.annotate(r.model, (r.flash_bytes, r.cycles_mean), fontsize=7)
@@ -80,7 +90,7 @@ def plots(rows: list[ReportRow], outdir: Path) -> list[Path]:
         fig, ax = plt.subplots(figsize=(max(6, 0.5 * len(sel)), 4))
         vals = [r.cycles_mean or r.instr_mean for r in sel]
         ax.bar(range(len(sel)), vals)
-        ax.set_xticks(range(len(sel)), [f"{r.model}\n{r.backend}" for r in sel], fontsize=7,
+        ax.set_xticks(range(len(sel)), [f"{r.model}\n{r.build}" for r in sel], fontsize=7,
                       rotation=60)
         unit = "cycles" if sel[0].cycles_mean else "instructions"
         ax.set(ylabel=f"mean {unit}/inference", yscale="log", title=target)

@@ -17,6 +17,8 @@ from typing import Any
 QUANTIZE = ("none", "int16", "int8")
 LAYOUTS = ("none", "speed", "size")  # compile --optimize; "none": the default table layout
 TREE_FAMILIES = ("DecisionTree", "RandomForest")  # the families with several layouts
+# The IR kinds their candidates compile to (tests/test_search.py checks them against lower)
+TREE_KINDS = {"none": "tree_ensemble", "quantized": "qtree_ensemble"}
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,7 @@ class Candidate:
     family: str  # a key of FAMILIES
     params: tuple[tuple[str, Any], ...] = field(default=())
     quantize: str = "none"
-    optimize: str = "none"  # tree layout (float trees only)
+    optimize: str = "none"  # tree layout (float trees: speed, size; quantized: speed)
 
     @classmethod
     def from_result(cls, r: dict[str, Any]) -> Candidate:
@@ -104,11 +106,21 @@ def build(c: Candidate) -> Any:
     return _pipe(kind, est)
 
 
+def tree_layouts(quantize: str) -> tuple[str, ...]:
+    """The layouts a tree candidate takes under ``quantize``: "none" (the table) and each
+    ``--optimize`` layout the registry has for the IR kind the candidate compiles to (float:
+    speed and size; quantized: speed)."""
+    from tinycodegen.families.registry import native_backends
+
+    kind = TREE_KINDS["none" if quantize == "none" else "quantized"]
+    return ("none", *(o for o in LAYOUTS if o != "none" and o in native_backends(kind)))
+
+
 def default_space(families: tuple[str, ...] | None = None,
                   quantize: tuple[str, ...] = QUANTIZE,
                   layouts: tuple[str, ...] = LAYOUTS) -> list[Candidate]:
-    """Every family x parameter x quantization; float trees also in each tree layout (quantized
-    trees in their table layout only: their speed layout is not searched)."""
+    """Every family x parameter x quantization; trees also in each layout of their (float or
+    quantized) kind that ``layouts`` names (:func:`tree_layouts`)."""
     out = []
     for fam, (_, grid, qs) in FAMILIES.items():
         if families is not None and fam not in families:
@@ -119,6 +131,6 @@ def default_space(families: tuple[str, ...] | None = None,
             for q in qs:
                 if q not in quantize:
                     continue
-                opts = layouts if fam in TREE_FAMILIES and q == "none" else ("none",)
+                opts = tree_layouts(q) if fam in TREE_FAMILIES else ("none",)
                 out += [Candidate(fam, params, q, o) for o in opts if o in layouts or o == "none"]
     return out
