@@ -189,6 +189,11 @@ def run_tool(cmd: list[str], what: str, cwd: Path | None = None) -> str:
 
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, check=False)
     if proc.returncode != 0:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-25:])
-        raise BuildError(f"{what} failed ({Path(cmd[0]).name} exit {proc.returncode}):\n{tail}")
+        lines = (proc.stderr or proc.stdout).strip().splitlines()
+        tail = lines[-25:]
+        # the first errors too, when warnings after them push them out of the tail (a model's
+        # #error stops the build at its top, then the compiler goes on warning)
+        first = [ln for ln in lines[:-25] if "error:" in ln][:3]
+        shown = "\n".join(first + (["..."] if first else []) + tail)
+        raise BuildError(f"{what} failed ({Path(cmd[0]).name} exit {proc.returncode}):\n{shown}")
     return proc.stdout
