@@ -18,6 +18,11 @@ from tinycodegen.check import check
 from tinycodegen.errors import TinycodegenError
 
 
+def build_label(backend: str, quantize: str | None) -> str:
+    """A build as rows and progress lines name it: the layout, then its quantization."""
+    return f"{backend} {quantize}" if quantize else backend
+
+
 @dataclass
 class ReportRow:
     model: str
@@ -49,7 +54,7 @@ class ReportRow:
     @property
     def build(self) -> str:
         """The backend as a reader sees it: layout and quantization ("speed int8")."""
-        return f"{self.backend} {self.quantize}" if self.quantize else self.backend
+        return build_label(self.backend, self.quantize)
 
     def promise_mismatches(self) -> int | None:
         """Mismatches against what the build promises: sklearn, or a quantized build's own
@@ -126,8 +131,7 @@ def collect(models: list[tuple[str, Any]], X: np.ndarray, *, X_sklearn: Any = No
     order_labels: dict[str, np.ndarray] = {}  # one row order per model: comparable samples
     for j, (label, model, backend) in enumerate(jobs, 1):
         q = quantize if backend in native_backends() else None
-        build = f"{backend} {q}" if q else backend
-        head = f"[{j}/{len(jobs)}] {label} / {build}"
+        head = f"[{j}/{len(jobs)}] {label} / {build_label(backend, q)}"
         est = type(model).__name__
         try:
             compiled = tinycodegen.compile(model, name=_c_name(label), backend=backend,
